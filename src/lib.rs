@@ -1,0 +1,4 @@
+//! optout
+pub mod error;
+pub mod signals;
+pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,674 @@
+//! robots.txt (RFC 9309): parsed once into [`RobotsTxt`], compiled for a set
+//! of agents into a [`CompiledRobots`] that answers any number of paths
+//! without re-parsing and without allocating.
+//!
+//! * [`parse`] turns bytes into numbered `key: value` lines;
+//! * [`normalize`] brings patterns and paths to one percent-encoding form;
+//! * [`matcher`] matches one pattern against one path.
+//!
+//! This module does no I/O: how a robots.txt was obtained (a file, an HTTP
+//! status, a failure) is the caller's business, recorded by the policy layer.
+//!
+//! # Semantics
+//!
+//! * A group is one or more `User-agent` lines and the rules after them; a
+//!   `User-agent` line that follows a rule starts a new group. Blank lines,
+//!   `Sitemap` and unknown records never end a group (RFC 9309 §2.1, §2.2.4).
+//!   Rules before the first `User-agent` line are ignored.
+//! * For an agent, every group naming it is merged; if none does, every `*`
+//!   group is merged; if there is none, nothing applies (§2.2.1). A group
+//!   naming the agent shadows `*` even when it has no rules.
+//! * Of the rules that match a path, the longest normalised pattern wins and
+//!   `Allow` wins a tie; an empty pattern never decides; no match means
+//!   allowed; `/robots.txt` is always allowed (§2.2.2).
+//! * At most [`PARSE_LIMIT`] bytes are parsed; a trailing partial line of a
+//!   longer body is dropped, since half of an `Allow` line would widen access
+//!   (§2.5). A UTF-8 byte-order mark is skipped, a UTF-16 body (with its BOM)
+//!   is decoded, and a body that looks like HTML is flagged (Google tries to
+//!   read rules out of it, and so do we).
+//!
+//! # Agent names
+//!
+//! RFC 9309 product tokens are letters, `-` and `_` only, yet real files and
+//! the community agent list use names such as `AI2Bot`, `img2dataset` and
+//! `Brightbot 1.0`. An agent matches a `User-agent` value when, compared
+//! case-insensitively, either
+//!
+//! 1. the whole value, with any `/version` suffix cut off, equals the agent's
+//!    name (also cut at `/`), or
+//! 2. the value's leading run of `[A-Za-z_-]`, unless a digit follows it,
+//!    equals the agent's name (the RFC/Google rule: `Googlebot/2.1`,
+//!    `GPTBot CCBot` and `GPTBot, CCBot` name `Googlebot` and `GPTBot`).
+//!
+//! CONFLICT: Google's library applies rule 2 only and without the digit
+//! clause, so it can never match an agent whose name has a digit, space or
+//! dot, and it reads `AI2Bot` as `AI`. We never cut a name inside a word at
+//! a digit: `User-agent: AI2Bot` names `AI2Bot`, not `AI`. For product
+//! tokens and values that are not cut at a digit the two rules agree.
+
+pub mod matcher;
+pub mod normalize;
+pub mod parse;
+
+use std::ops::Range;
+
+use matcher::Pattern;
+use normalize::Side;
+use parse::{Key, Line};
+
+/// Bytes of a body that are parsed: RFC 9309 §2.5 asks for at least 500 KiB.
+pub const PARSE_LIMIT: usize = 512_000;
+
+/// The name of an agent as robots.txt matching sees it: lower-case, cut at
+/// the first `/`, trimmed. `MistralAI-User/1.0` becomes `mistralai-user`.
+#[must_use]
+pub fn agent_key(name: &str) -> String {
+    let name = name.split('/').next().unwrap_or_default();
+    name.trim().to_ascii_lowercase()
+}
+
+/// What an agent line of a group says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentLine {
+    /// 1-based line number.
+    pub line: u32,
+    /// The value as written.
+    pub value: String,
+    /// Whether the value is the global `*`.
+    pub global: bool,
+    /// The value cut at `/`, trimmed, lower-case (rule 1).
+    full: String,
+    /// The leading `[A-Za-z_-]` run, lower-case (rule 2).
+    token: String,
+}
+
+impl AgentLine {
+    fn new(line: u32, value: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(value).into_owned();
+        let global =
+            value.first() == Some(&b'*') && value.get(1).is_none_or(|b| b.is_ascii_whitespace());
+        let run = value
+            .iter()
+            .position(|&b| !(b.is_ascii_alphabetic() || b == b'-' || b == b'_'))
+            .unwrap_or(value.len());
+        // A run cut by a digit is part of a longer name (`AI2Bot`), not one.
+        let token_len = if value.get(run).is_some_and(u8::is_ascii_digit) {
+            0
+        } else {
+            run
+        };
+        AgentLine {
+            line,
+            full: agent_key(&text),
+            token: text[..token_len].to_ascii_lowercase(),
+            value: text,
+            global,
+        }
+    }
+
+    /// Whether this line names the agent whose [`agent_key`] is `key`.
+    #[must_use]
+    pub fn names(&self, key: &str) -> bool {
+        !self.global && !key.is_empty() && (self.full == key || self.token == key)
+    }
+}
+
+/// A group: its agent lines and its rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// The group's `User-agent` lines.
+    pub agents: Vec<AgentLine>,
+    /// Indexes into [`RobotsTxt::rules`].
+    pub rules: Range<usize>,
+}
+
+impl Group {
+    /// The line of the group's first `User-agent`.
+    #[must_use]
+    pub fn line(&self) -> u32 {
+        self.agents.first().map_or(0, |a| a.line)
+    }
+}
+
+/// An `Allow` or `Disallow` rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// `true` for `Allow`.
+    pub allow: bool,
+    /// 1-based line number.
+    pub line: u32,
+    /// Index of the group in [`RobotsTxt::groups`].
+    pub group: usize,
+    /// The pattern as written (lossy UTF-8, for display).
+    pub raw: String,
+    /// The normalised pattern; its length is the rule's priority.
+    pub pattern: Vec<u8>,
+}
+
+impl Rule {
+    /// The rule as a robots.txt line, e.g. `Disallow: /private`.
+    #[must_use]
+    pub fn text(&self) -> String {
+        let key = if self.allow { "Allow" } else { "Disallow" };
+        format!("{key}: {}", self.raw)
+    }
+}
+
+/// A record that is neither a group line nor a rule (`Sitemap`,
+/// `Crawl-delay`, `Content-Usage`, ...), kept for later signal readers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtherRecord {
+    /// 1-based line number.
+    pub line: u32,
+    /// The key as written.
+    pub key: String,
+    /// The value as written.
+    pub value: String,
+    /// The group it appeared in, if any.
+    pub group: Option<usize>,
+}
+
+/// Facts about a body that evidence may need to state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseNotes {
+    /// Length of the body as given.
+    pub bytes: usize,
+    /// The body was longer than [`PARSE_LIMIT`]; the rest was ignored.
+    pub truncated: bool,
+    /// The body started with a UTF-8 byte-order mark.
+    pub bom: bool,
+    /// The body was UTF-16 and was decoded.
+    pub utf16: bool,
+    /// The body looks like an HTML page rather than robots.txt.
+    pub html: bool,
+    /// Lines in the parsed part of the body.
+    pub lines: u32,
+    /// Lines with text that is not a `key: value` pair.
+    pub unreadable_lines: u32,
+    /// Rules before the first `User-agent` line (ignored).
+    pub rules_before_agent: u32,
+}
+
+/// A parsed robots.txt.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RobotsTxt {
+    /// Groups in file order.
+    pub groups: Vec<Group>,
+    /// Rules in file order.
+    pub rules: Vec<Rule>,
+    /// Other records in file order, `Sitemap` included.
+    pub others: Vec<OtherRecord>,
+    /// What the parse noticed.
+    pub notes: ParseNotes,
+}
+
+/// Which groups apply to an agent.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Selection {
+    /// Groups that name the agent (merged).
+    Named(Vec<usize>),
+    /// No group names the agent; the `*` groups apply (merged).
+    Global(Vec<usize>),
+    /// No group applies: everything is allowed.
+    None,
+}
+
+impl RobotsTxt {
+    /// Parses a robots.txt body. Never fails: what cannot be read is counted
+    /// in [`ParseNotes`] and otherwise ignored, as RFC 9309 §2.3.1.5 asks.
+    #[must_use]
+    pub fn parse(body: &[u8]) -> RobotsTxt {
+        let mut notes = ParseNotes {
+            bytes: body.len(),
+            ..ParseNotes::default()
+        };
+        let decoded;
+        let mut body = body;
+        if let Some(text) = decode_utf16(body) {
+            notes.utf16 = true;
+            decoded = text.into_bytes();
+            body = &decoded;
+        } else if let Some(rest) = body.strip_prefix(b"\xEF\xBB\xBF") {
+            notes.bom = true;
+            body = rest;
+        }
+        if body.len() > PARSE_LIMIT {
+            notes.truncated = true;
+            body = cut_at_limit(body);
+        }
+        notes.html = looks_like_html(body);
+
+        let mut builder = Builder::default();
+        let counts = parse::for_each_line(body, |line| builder.line(line));
+        notes.lines = counts.lines;
+        notes.unreadable_lines = counts.unreadable;
+        notes.rules_before_agent = builder.rules_before_agent;
+        RobotsTxt {
+            groups: builder.groups,
+            rules: builder.rules,
+            others: builder.others,
+            notes,
+        }
+    }
+
+    /// The groups that apply to the agent with [`agent_key`] `key`.
+    #[must_use]
+    pub fn select(&self, key: &str) -> Selection {
+        let named: Vec<usize> = (0..self.groups.len())
+            .filter(|&g| self.groups[g].agents.iter().any(|a| a.names(key)))
+            .collect();
+        if !named.is_empty() {
+            return Selection::Named(named);
+        }
+        let global: Vec<usize> = (0..self.groups.len())
+            .filter(|&g| self.groups[g].agents.iter().any(|a| a.global))
+            .collect();
+        if global.is_empty() {
+            Selection::None
+        } else {
+            Selection::Global(global)
+        }
+    }
+
+    /// Compiles the rules that apply to each of `agent_keys` (see
+    /// [`agent_key`]). Agents that select the same groups share one rule set.
+    #[must_use]
+    pub fn compile(&self, agent_keys: &[String]) -> CompiledRobots {
+        let mut selections: Vec<Selection> = Vec::new();
+        let mut by_agent = Vec::with_capacity(agent_keys.len());
+        for key in agent_keys {
+            let selection = self.select(key);
+            let index = match selections.iter().position(|s| *s == selection) {
+                Some(index) => index,
+                None => {
+                    selections.push(selection);
+                    selections.len() - 1
+                }
+            };
+            by_agent.push(u16::try_from(index).unwrap_or(u16::MAX));
+        }
+
+        let mut arena = Vec::new();
+        let mut sets = Vec::with_capacity(selections.len());
+        for selection in &selections {
+            let groups = match selection {
+                Selection::Named(g) | Selection::Global(g) => g.as_slice(),
+                Selection::None => &[],
+            };
+            let mut rules: Vec<CompiledRule> = groups
+                .iter()
+                .flat_map(|&g| self.groups[g].rules.clone())
+                .filter(|&r| !self.rules[r].pattern.is_empty())
+                .map(|r| {
+                    let pattern = &self.rules[r].pattern;
+                    let start = arena.len();
+                    arena.extend_from_slice(pattern);
+                    CompiledRule {
+                        pattern: to_u32(start)..to_u32(arena.len()),
+                        allow: self.rules[r].allow,
+                        rule: to_u32(r),
+                    }
+                })
+                .collect();
+            // Longest first, Allow before Disallow on a tie, then file order:
+            // the first rule that matches is the one RFC 9309 picks.
+            rules.sort_by_key(|r| (std::cmp::Reverse(r.pattern.len()), !r.allow, r.rule));
+            sets.push(RuleSet {
+                rules: rules.into_boxed_slice(),
+                selection: selection.clone(),
+            });
+        }
+        CompiledRobots {
+            arena: arena.into_boxed_slice(),
+            sets: sets.into_boxed_slice(),
+            by_agent: by_agent.into_boxed_slice(),
+        }
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("robots.txt bodies are capped far below 4 GiB")
+}
+
+/// Cuts a body at [`PARSE_LIMIT`], dropping a trailing partial line.
+fn cut_at_limit(body: &[u8]) -> &[u8] {
+    let head = &body[..PARSE_LIMIT];
+    if matches!(body[PARSE_LIMIT], b'\n' | b'\r') {
+        return head;
+    }
+    match memchr::memrchr2(b'\n', b'\r', head) {
+        Some(end) => &head[..=end],
+        None => &[],
+    }
+}
+
+fn decode_utf16(body: &[u8]) -> Option<String> {
+    let little = match body {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let units = body[2..].chunks_exact(2).map(|pair| {
+        if little {
+            u16::from_le_bytes([pair[0], pair[1]])
+        } else {
+            u16::from_be_bytes([pair[0], pair[1]])
+        }
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
+}
+
+fn looks_like_html(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(1024)];
+    let start = head.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else { return false };
+    if head[start] != b'<' {
+        return false;
+    }
+    let lower = head[start..].to_ascii_lowercase();
+    [&b"<!doctype html"[..], b"<html", b"<head", b"<body"]
+        .iter()
+        .any(|tag| memchr::memmem::find(&lower, tag).is_some())
+}
+
+#[derive(Default)]
+struct Builder {
+    groups: Vec<Group>,
+    rules: Vec<Rule>,
+    others: Vec<OtherRecord>,
+    /// A rule was seen since the last `User-agent` line.
+    rule_seen: bool,
+    rules_before_agent: u32,
+}
+
+impl Builder {
+    fn line(&mut self, line: Line<'_>) {
+        match line.key {
+            Key::UserAgent => {
+                if self.groups.is_empty() || self.rule_seen {
+                    let at = self.rules.len();
+                    self.groups.push(Group {
+                        agents: Vec::new(),
+                        rules: at..at,
+                    });
+                    self.rule_seen = false;
+                }
+                let group = self.groups.last_mut().expect("pushed above");
+                group.agents.push(AgentLine::new(line.number, line.value));
+            }
+            Key::Allow | Key::Disallow => {
+                let Some(group_index) = self.groups.len().checked_sub(1) else {
+                    self.rules_before_agent += 1;
+                    return;
+                };
+                self.rule_seen = true;
+                let mut pattern = Vec::new();
+                normalize::normalize_into(line.value, Side::Pattern, &mut pattern);
+                self.rules.push(Rule {
+                    allow: line.key == Key::Allow,
+                    line: line.number,
+                    group: group_index,
+                    raw: String::from_utf8_lossy(line.value).into_owned(),
+                    pattern,
+                });
+                self.groups[group_index].rules.end = self.rules.len();
+            }
+            Key::Sitemap | Key::Other => self.others.push(OtherRecord {
+                line: line.number,
+                key: String::from_utf8_lossy(line.raw_key).into_owned(),
+                value: String::from_utf8_lossy(line.value).into_owned(),
+                group: if line.key == Key::Sitemap {
+                    None
+                } else {
+                    self.groups.len().checked_sub(1)
+                },
+            }),
+        }
+    }
+}
+
+/// The rules of a [`RobotsTxt`] that apply to a fixed list of agents,
+/// prepared for fast matching. Cheap to share across threads.
+#[derive(Clone, Debug)]
+pub struct CompiledRobots {
+    arena: Box<[u8]>,
+    sets: Box<[RuleSet]>,
+    by_agent: Box<[u16]>,
+}
+
+#[derive(Clone, Debug)]
+struct RuleSet {
+    /// Sorted so that the first match decides.
+    rules: Box<[CompiledRule]>,
+    selection: Selection,
+}
+
+#[derive(Clone, Debug)]
+struct CompiledRule {
+    pattern: Range<u32>,
+    allow: bool,
+    /// Index into [`RobotsTxt::rules`].
+    rule: u32,
+}
+
+/// The verdict for one agent on one path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// Whether the agent may fetch the path.
+    pub allowed: bool,
+    /// The deciding rule, an index into [`RobotsTxt::rules`]; `None` when
+    /// no rule matched (or the path is `/robots.txt`).
+    pub rule: Option<usize>,
+}
+
+impl CompiledRobots {
+    /// The number of distinct rule sets the agents fall into.
+    #[must_use]
+    pub fn rule_sets(&self) -> usize {
+        self.sets.len()
+    }
+
+    /// The rule set of agent `agent` (its position in the compiled list).
+    #[must_use]
+    pub fn rule_set_of(&self, agent: usize) -> usize {
+        usize::from(self.by_agent[agent])
+    }
+
+    /// Which groups apply to agent `agent`.
+    #[must_use]
+    pub fn selection(&self, agent: usize) -> &Selection {
+        &self.sets[self.rule_set_of(agent)].selection
+    }
+
+    /// The verdict of rule set `set` on a normalised path (see
+    /// [`normalize`], [`Side::Url`]). Does not allocate.
+    #[must_use]
+    pub fn verdict_of_set(&self, set: usize, path: &[u8]) -> Verdict {
+        if path == b"/robots.txt" {
+            return Verdict {
+                allowed: true,
+                rule: None,
+            };
+        }
+        for rule in &self.sets[set].rules {
+            let pattern = &self.arena[rule.pattern.start as usize..rule.pattern.end as usize];
+            if Pattern::new(pattern).matches(path) {
+                return Verdict {
+                    allowed: rule.allow,
+                    rule: Some(rule.rule as usize),
+                };
+            }
+        }
+        Verdict {
+            allowed: true,
+            rule: None,
+        }
+    }
+
+    /// The verdict for agent `agent` on a normalised path.
+    #[must_use]
+    pub fn verdict(&self, agent: usize, path: &[u8]) -> Verdict {
+        self.verdict_of_set(self.rule_set_of(agent), path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(body: &str, agent: &str, path: &str) -> bool {
+        let robots = RobotsTxt::parse(body.as_bytes());
+        let compiled = robots.compile(&[agent_key(agent)]);
+        let mut scratch = Vec::new();
+        let path = normalize::normalize(path.as_bytes(), Side::Url, &mut scratch);
+        compiled.verdict(0, path).allowed
+    }
+
+    #[test]
+    fn groups_merge_and_shadow() {
+        let body = "User-agent: *\nDisallow: /x/\nUser-agent: FooBot\nDisallow: /y/\n";
+        assert!(check(body, "FooBot", "/x/page"));
+        assert!(!check(body, "FooBot", "/y/page"));
+        assert!(!check(body, "BarBot", "/x/page"));
+        let two_stars = "User-agent: *\nDisallow: /a\n\nUser-agent: *\nAllow: /a/b\n";
+        assert!(!check(two_stars, "x", "/a/c"));
+        assert!(check(two_stars, "x", "/a/b"));
+    }
+
+    #[test]
+    fn empty_named_group_at_eof_allows() {
+        let body = "User-agent: *\nDisallow: /\nUser-agent: GPTBot\n";
+        assert!(check(body, "GPTBot", "/anything"));
+        assert!(!check(body, "CCBot", "/anything"));
+    }
+
+    #[test]
+    fn other_records_do_not_end_groups() {
+        for between in [
+            "Sitemap: https://x/s.xml",
+            "Crawl-delay: 5",
+            "Content-Signal: ai-train=no",
+            "",
+            "junk line here",
+        ] {
+            let body = format!("User-agent: a\n{between}\nUser-agent: b\nDisallow: /\n");
+            assert!(!check(&body, "a", "/p"), "{between:?}");
+            assert!(!check(&body, "b", "/p"), "{between:?}");
+        }
+    }
+
+    #[test]
+    fn rules_before_first_agent_are_ignored() {
+        let robots = RobotsTxt::parse(b"Disallow: /\nUser-agent: a\nAllow: /x\n");
+        assert_eq!(robots.notes.rules_before_agent, 1);
+        assert!(check("Disallow: /\nUser-agent: a\nAllow: /x\n", "a", "/p"));
+    }
+
+    #[test]
+    fn longest_match_and_allow_wins_ties() {
+        let body = "User-agent: *\nAllow: /x/page.html\nDisallow: /x/\nAllow: /t\nDisallow: /t\n";
+        assert!(check(body, "a", "/x/page.html"));
+        assert!(!check(body, "a", "/x/"));
+        assert!(check(body, "a", "/t"));
+        let body = "User-agent: *\nAllow: /page\nDisallow: /*.html\n";
+        assert!(!check(body, "a", "/page.html"));
+    }
+
+    #[test]
+    fn robots_txt_always_allowed_and_empty_disallow_never_blocks() {
+        assert!(check("User-agent: *\nDisallow: /\n", "a", "/robots.txt"));
+        assert!(check("User-agent: *\nDisallow:\n", "a", "/"));
+    }
+
+    #[test]
+    fn agent_name_rule() {
+        let body = "User-agent: AI2Bot\nUser-agent: Googlebot/2.1\nUser-agent: GPTBot CCBot\nUser-agent: Brightbot 1.0\nDisallow: /\n";
+        assert!(!check(body, "AI2Bot", "/p"));
+        assert!(!check(body, "ai2bot", "/p"));
+        assert!(!check(body, "googlebot", "/p"));
+        assert!(!check(body, "GPTBot", "/p"));
+        assert!(check(body, "CCBot", "/p"));
+        assert!(!check(body, "Brightbot 1.0", "/p"));
+        assert!(
+            !check(body, "Brightbot", "/p"),
+            "leading run of `Brightbot 1.0`"
+        );
+        assert!(check(body, "AI", "/p"), "AI2Bot is not `AI` for us");
+        assert!(!check(
+            "User-agent: GPTBot, CCBot\nDisallow: /\n",
+            "gptbot",
+            "/p"
+        ));
+        assert!(!check(
+            "User-agent: iaskspider/2.0\nDisallow: /\n",
+            "iaskspider/2.0",
+            "/p"
+        ));
+        assert!(
+            !check(
+                "User-agent: * \nDisallow: /\nUser-agent: *bot\nAllow: /\n",
+                "x",
+                "/robots"
+            ),
+            "`*bot` is no global, no name"
+        );
+    }
+
+    #[test]
+    fn bom_utf16_and_html_are_noted() {
+        let robots = RobotsTxt::parse(b"\xEF\xBB\xBFUser-agent: *\nDisallow: /a\n");
+        assert!(robots.notes.bom);
+        assert_eq!(robots.rules.len(), 1);
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(
+                "User-agent: *\nDisallow: /a\n"
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes),
+            )
+            .collect();
+        let robots = RobotsTxt::parse(&utf16);
+        assert!(robots.notes.utf16);
+        assert_eq!(robots.rules[0].raw, "/a");
+        let html = RobotsTxt::parse(b"<!DOCTYPE html>\n<html><body>Not found</body></html>");
+        assert!(html.notes.html);
+        assert!(html.groups.is_empty());
+    }
+
+    #[test]
+    fn truncation_drops_partial_last_line() {
+        let mut body = b"User-agent: *\n".to_vec();
+        while body.len() < PARSE_LIMIT - 10 {
+            body.extend_from_slice(b"Disallow: /filler\n");
+        }
+        body.truncate(PARSE_LIMIT - 3);
+        body.extend_from_slice(b"Allow: /public/only-this\n");
+        let robots = RobotsTxt::parse(&body);
+        assert!(robots.notes.truncated);
+        assert!(
+            robots
+                .rules
+                .iter()
+                .all(|r| r.raw != "/pub" && r.allow == false)
+        );
+        let last = robots.rules.last().unwrap();
+        assert_eq!(last.raw, "/filler");
+    }
+
+    #[test]
+    fn compile_shares_rule_sets() {
+        let robots =
+            RobotsTxt::parse(b"User-agent: *\nDisallow: /a\nUser-agent: GPTBot\nDisallow: /\n");
+        let keys: Vec<String> = ["gptbot", "ccbot", "claudebot"].map(String::from).into();
+        let compiled = robots.compile(&keys);
+        assert_eq!(compiled.rule_sets(), 2);
+        assert_eq!(compiled.rule_set_of(1), compiled.rule_set_of(2));
+        assert_eq!(compiled.selection(0), &Selection::Named(vec![1]));
+        let verdict = compiled.verdict(1, b"/a/b");
+        assert_eq!(robots.rules[verdict.rule.unwrap()].line, 2);
+    }
+}
