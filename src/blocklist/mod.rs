@@ -1,0 +1,400 @@
+//! Blocklists: domains a run must exclude whatever their robots.txt says
+//! (sites known for persistent piracy, GPAI Code of Practice Measure 1.2,
+//! or any source a user must keep out).
+//!
+//! [`Blocklist::parse`] reads one list (no I/O: bytes in, entries and bad
+//! lines out) in any of three formats, line by line, so one file may mix
+//! them:
+//!
+//! * plain: `example.com` (a leading `*.` or `.` is accepted);
+//! * hosts file: `0.0.0.0 example.com [more.com ...]`; `localhost`-style
+//!   names are ignored;
+//! * adblock: `||example.com^`, with options after `$` ignored; `!` starts a
+//!   comment, `[Adblock Plus ...]` headers are ignored.
+//!
+//! `#` starts a comment; blank lines are ignored. A line that is none of
+//! these is a [`BadLine`], reported with its number; the rest of the list is
+//! still used.
+//!
+//! [`Blocklists`] matches hosts against every list: an entry covers the
+//! domain and its subdomains on label boundaries (`ex.com` blocks
+//! `a.ex.com`, not `notex.com`). Hosts and entries are compared in
+//! lower-case punycode. An entry that is itself a public suffix (`co.uk`,
+//! `blogspot.com`, per the Public Suffix List) is never widened: it blocks
+//! only that exact host, and a warning says so. IP entries match only that
+//! literal IP host.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use sha2::{Digest, Sha256};
+
+/// A line of a list that could not be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadLine {
+    /// 1-based line number.
+    pub line: u64,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// One entry of a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Normalised host: lower-case punycode, IPv6 in brackets.
+    pub host: String,
+    /// 1-based line number in its list.
+    pub line: u64,
+    /// Whether it matches only the exact host (IP addresses, public
+    /// suffixes).
+    pub exact: bool,
+}
+
+/// One parsed list.
+#[derive(Clone, Debug)]
+pub struct Blocklist {
+    /// The name given on the command line (`--blocklist NAME=PATH`).
+    pub name: String,
+    /// Where it was read from, for messages and provenance.
+    pub source: String,
+    /// SHA-256 of the list's bytes, hex.
+    pub sha256: String,
+    /// Usable entries, in file order (duplicates within the list removed).
+    pub entries: Vec<Entry>,
+    /// Lines that could not be used.
+    pub bad_lines: Vec<BadLine>,
+    /// Entries that are public suffixes and so match only exactly.
+    pub narrowed: Vec<BadLine>,
+}
+
+const HOSTS_IGNORED: [&str; 8] = [
+    "localhost",
+    "localhost.localdomain",
+    "local",
+    "broadcasthost",
+    "ip6-localhost",
+    "ip6-loopback",
+    "ip6-localnet",
+    "0.0.0.0",
+];
+
+impl Blocklist {
+    /// Parses a list's bytes.
+    #[must_use]
+    pub fn parse(name: &str, source: &str, bytes: &[u8]) -> Blocklist {
+        let mut list = Blocklist {
+            name: name.to_owned(),
+            source: source.to_owned(),
+            sha256: hex(&Sha256::digest(bytes)),
+            entries: Vec::new(),
+            bad_lines: Vec::new(),
+            narrowed: Vec::new(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+            let line = index as u64 + 1;
+            let Ok(text) = std::str::from_utf8(raw) else {
+                list.bad_lines.push(BadLine {
+                    line,
+                    message: "not UTF-8".into(),
+                });
+                continue;
+            };
+            let text = text.split('#').next().unwrap_or_default().trim();
+            let text = if line == 1 {
+                text.trim_start_matches('\u{FEFF}')
+            } else {
+                text
+            };
+            if text.is_empty() || text.starts_with('!') || text.starts_with('[') {
+                continue;
+            }
+            for candidate in candidates(text) {
+                match candidate.and_then(normalize_entry) {
+                    Ok(None) => {}
+                    Ok(Some((host, mut exact))) => {
+                        if !exact && is_public_suffix(&host) {
+                            exact = true;
+                            list.narrowed.push(BadLine {
+                                line,
+                                message: format!(
+                                    "`{host}` is a public suffix: it blocks only that exact host, not the domains below it"
+                                ),
+                            });
+                        }
+                        if seen.insert(host.clone()) {
+                            list.entries.push(Entry { host, line, exact });
+                        }
+                    }
+                    Err(message) => list.bad_lines.push(BadLine { line, message }),
+                }
+            }
+        }
+        list
+    }
+}
+
+/// The host names a line holds, each still to be normalised.
+fn candidates(text: &str) -> Vec<Result<&str, String>> {
+    if let Some(rest) = text.strip_prefix("||") {
+        let rest = rest.split('$').next().unwrap_or_default();
+        let Some(host) = rest.strip_suffix('^').or_else(|| rest.strip_suffix("^|")) else {
+            return vec![Err(format!(
+                "adblock rule `{text}` is not of the form `||domain^`"
+            ))];
+        };
+        return vec![Ok(host)];
+    }
+    if text.starts_with("@@") {
+        return vec![Err(format!("adblock exception `{text}` is not supported"))];
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match words.as_slice() {
+        [one] => vec![Ok(one)],
+        [address, hosts @ ..]
+            if address.parse::<Ipv4Addr>().is_ok() || address.parse::<Ipv6Addr>().is_ok() =>
+        {
+            hosts
+                .iter()
+                .filter(|h| !HOSTS_IGNORED.contains(&h.to_ascii_lowercase().as_str()))
+                .map(|h| Ok(*h))
+                .collect()
+        }
+        _ => vec![Err(format!(
+            "`{text}` is not a domain, a hosts-file line or an adblock rule"
+        ))],
+    }
+}
+
+/// Normalises one host entry: `Ok(None)` to ignore it, `Ok((host, exact))`.
+fn normalize_entry(raw: &str) -> Result<Option<(String, bool)>, String> {
+    let host = raw
+        .trim_start_matches("*.")
+        .trim_start_matches('.')
+        .trim_end_matches('.');
+    if host.contains('/')
+        || host.contains(':') && !host.starts_with('[') && host.parse::<Ipv6Addr>().is_err()
+    {
+        return Err(format!(
+            "`{raw}` has a scheme, port or path: give a bare domain"
+        ));
+    }
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return Ok(Some((ip.to_string(), true)));
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<Ipv6Addr>() {
+        return Ok(Some((format!("[{ip}]"), true)));
+    }
+    let ascii =
+        idna::domain_to_ascii(host).map_err(|_| format!("`{raw}` is not a valid domain"))?;
+    let valid = !ascii.is_empty()
+        && ascii.len() <= 253
+        && ascii.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if !valid {
+        return Err(format!("`{raw}` is not a valid domain"));
+    }
+    Ok(Some((ascii, false)))
+}
+
+fn is_public_suffix(host: &str) -> bool {
+    psl::suffix(host.as_bytes()).is_some_and(|s| s.is_known() && s.as_bytes() == host.as_bytes())
+}
+
+/// The registrable domain of `host` (eTLD+1 per the Public Suffix List), or
+/// the host itself when it has none (IP addresses, bare suffixes).
+#[must_use]
+pub fn registrable_domain(host: &str) -> &str {
+    if host.starts_with('[') || host.parse::<Ipv4Addr>().is_ok() {
+        return host;
+    }
+    psl::domain_str(host).unwrap_or(host)
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// A host's match in the lists.
+#[derive(Clone, Copy, Debug)]
+pub struct Hit<'a> {
+    /// The list.
+    pub list: &'a Blocklist,
+    /// The matching entry.
+    pub entry: &'a Entry,
+}
+
+/// Every list of a run, merged into one matcher. Read-only once built.
+#[derive(Clone, Debug, Default)]
+pub struct Blocklists {
+    lists: Vec<Blocklist>,
+    /// host → (list, entry) of the first list that names it.
+    index: HashMap<Box<str>, (u32, u32), foldhash::fast::RandomState>,
+}
+
+impl Blocklists {
+    /// Merges `lists`; when several name a host, the first list wins.
+    #[must_use]
+    pub fn new(lists: Vec<Blocklist>) -> Blocklists {
+        let mut index: HashMap<Box<str>, (u32, u32), _> = HashMap::default();
+        for (l, list) in lists.iter().enumerate() {
+            for (e, entry) in list.entries.iter().enumerate() {
+                index
+                    .entry(entry.host.as_str().into())
+                    .or_insert((l as u32, e as u32));
+            }
+        }
+        Blocklists { lists, index }
+    }
+
+    /// The lists.
+    #[must_use]
+    pub fn lists(&self) -> &[Blocklist] {
+        &self.lists
+    }
+
+    /// Whether there are no entries at all.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The entry that blocks `host` (lower-case punycode), if any: the host
+    /// itself, or the nearest parent domain on a label boundary.
+    #[must_use]
+    pub fn find(&self, host: &str) -> Option<Hit<'_>> {
+        if self.index.is_empty() {
+            return None;
+        }
+        let mut suffix = host;
+        let mut exact = true;
+        loop {
+            if let Some(&(l, e)) = self.index.get(suffix) {
+                let list = &self.lists[l as usize];
+                let entry = &list.entries[e as usize];
+                if exact || !entry.exact {
+                    return Some(Hit { list, entry });
+                }
+            }
+            let dot = suffix.find('.')?;
+            suffix = &suffix[dot + 1..];
+            exact = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lists(text: &str) -> Blocklists {
+        Blocklists::new(vec![Blocklist::parse("test", "test.txt", text.as_bytes())])
+    }
+
+    #[test]
+    fn three_formats_and_comments() {
+        let list = Blocklist::parse(
+            "t",
+            "t",
+            b"# header\nplain.com\n0.0.0.0 hosts.com also.org # c\n127.0.0.1 localhost\n||adblock.net^\n||opts.net^$third-party\n! comment\n[Adblock Plus 2.0]\n*.wild.com\n\nTRAILING.COM.\n",
+        );
+        let hosts: Vec<_> = list.entries.iter().map(|e| e.host.as_str()).collect();
+        assert_eq!(
+            hosts,
+            [
+                "plain.com",
+                "hosts.com",
+                "also.org",
+                "adblock.net",
+                "opts.net",
+                "wild.com",
+                "trailing.com"
+            ]
+        );
+        assert!(list.bad_lines.is_empty(), "{:?}", list.bad_lines);
+        assert_eq!(list.entries[1].line, 3);
+        assert_eq!(list.sha256.len(), 64);
+    }
+
+    #[test]
+    fn bad_lines_name_their_line() {
+        let list = Blocklist::parse("t", "t", b"good.com\nnot a domain line\nhttp://x.com/path\n||broken\n@@||ok.com^\nbad_\xff.com\nex ample.com\n");
+        let lines: Vec<u64> = list.bad_lines.iter().map(|b| b.line).collect();
+        assert_eq!(lines, [2, 3, 4, 5, 6, 7]);
+        assert_eq!(list.entries.len(), 1);
+    }
+
+    #[test]
+    fn label_boundaries() {
+        let lists = lists("ex.com\n");
+        assert!(lists.find("ex.com").is_some());
+        assert!(lists.find("a.b.ex.com").is_some());
+        assert!(lists.find("notex.com").is_none());
+        assert!(lists.find("ex.com.au").is_none());
+        assert!(lists.find("com").is_none());
+    }
+
+    #[test]
+    fn idn_entries_match_punycode_hosts() {
+        let lists = lists("bücher.de\n");
+        assert!(lists.find("xn--bcher-kva.de").is_some());
+        assert!(lists.find("shop.xn--bcher-kva.de").is_some());
+    }
+
+    #[test]
+    fn public_suffixes_are_never_widened() {
+        let list = Blocklist::parse("t", "t", b"co.uk\nblogspot.com\n");
+        assert_eq!(list.narrowed.len(), 2);
+        let lists = Blocklists::new(vec![list]);
+        assert!(lists.find("bbc.co.uk").is_none());
+        assert!(lists.find("someone.blogspot.com").is_none());
+        assert!(lists.find("blogspot.com").is_some());
+    }
+
+    #[test]
+    fn ip_entries_are_exact() {
+        let lists = lists("10.1.2.3\n0.0.0.0 192.168.0.1\n");
+        assert!(lists.find("10.1.2.3").is_some());
+        assert!(lists.find("192.168.0.1").is_some());
+        assert!(lists.find("4.10.1.2.3").is_none());
+    }
+
+    #[test]
+    fn first_list_wins_and_registrable_domain() {
+        let a = Blocklist::parse("a", "a", b"x.com\n");
+        let b = Blocklist::parse("b", "b", b"x.com\ny.com\n");
+        let lists = Blocklists::new(vec![a, b]);
+        assert_eq!(lists.find("w.x.com").unwrap().list.name, "a");
+        assert_eq!(lists.find("y.com").unwrap().list.name, "b");
+        assert_eq!(registrable_domain("a.b.example.co.uk"), "example.co.uk");
+        assert_eq!(registrable_domain("127.0.0.1"), "127.0.0.1");
+    }
+}
+
+/// Reads and parses the list at `path` (plain, `.gz` or `.zst`).
+///
+/// # Errors
+///
+/// When the file cannot be read or decompressed.
+pub fn load(name: &str, path: &std::path::Path) -> crate::Result<Blocklist> {
+    use std::io::Read;
+    let mut input = crate::corpus::Input::open(path)?;
+    let mut bytes = Vec::new();
+    input
+        .reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| crate::Error::io(path, e))?;
+    Ok(Blocklist::parse(name, &path.display().to_string(), &bytes))
+}

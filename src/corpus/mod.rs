@@ -1,0 +1,11 @@
+//! Reading corpora: opening inputs (files or standard input, plain or
+//! compressed) and cutting them into chunks of whole lines for the engine.
+//!
+//! Readers stream with bounded memory and report positions: every error
+//! names the input and how far reading got.
+
+pub mod decompress;
+pub mod lines;
+
+pub use decompress::{Compression, Input};
+pub use lines::{Chunk, ChunkReader};
