@@ -1,8 +1,52 @@
-//! optout
-pub mod error;
-pub mod signals;
-pub use error::{Error, ErrorKind, Result};
+//! optout keeps opted-out and pirated web content out of AI training data.
+//!
+//! A run reads a corpus of URLs and decides, for every row, whether it may
+//! enter training data, naming a stable reason for every exclusion:
+//!
+//! ```text
+//!  corpus ──► corpus::ChunkReader ──► engine (rayon) ──► kept rows
+//!                                       │   ▲          └─► removed rows + reason
+//!  robots.txt files ──► policy::PolicySet ─► Snapshot (compiled per agent set)
+//!  blocklists ──────► blocklist::Blocklists ┘
+//! ```
+//!
+//! * [`signals`]: the signal parsers (robots.txt per RFC 9309) and the
+//!   stable [`signals::ReasonCode`]s. No I/O.
+//! * [`agents`]: the versioned registry of AI crawler tokens and purposes.
+//! * [`origin`]: URL parsing into host and robots.txt path, fast and equal
+//!   to the `url` crate.
+//! * [`blocklist`]: domain lists, matched on label boundaries.
+//! * [`policy`]: per-host policies and the compiled [`policy::Snapshot`].
+//! * [`corpus`]: inputs (plain, gzip, zstd, stdin) cut into line chunks.
+//! * [`engine`]: the per-row decision and the ordered parallel run.
+//! * [`cli`]: the command line.
+//!
+//! # Example
+//!
+//! ```
+//! use optout::agents::AgentSet;
+//! use optout::signals::robots::{normalize, RobotsTxt};
+//!
+//! let robots = RobotsTxt::parse(b"User-agent: GPTBot\nDisallow: /private/\n");
+//! let agents = AgentSet::from_names(&["GPTBot", "CCBot"])?;
+//! let compiled = robots.compile(agents.keys());
+//! let mut scratch = Vec::new();
+//! let path = normalize::normalize(b"/private/a", normalize::Side::Url, &mut scratch);
+//! let gptbot = compiled.verdict(0, path);
+//! assert!(!gptbot.allowed);
+//! assert_eq!(robots.rules[gptbot.rule.unwrap()].line, 2);
+//! assert!(compiled.verdict(1, path).allowed);
+//! # Ok::<(), optout::Error>(())
+//! ```
+
 pub mod agents;
 pub mod blocklist;
+pub mod cli;
 pub mod corpus;
+pub mod engine;
+pub mod error;
 pub mod origin;
+pub mod policy;
+pub mod signals;
+
+pub use error::{Error, ErrorKind, Result};

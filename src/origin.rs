@@ -191,6 +191,37 @@ impl UrlParser {
     }
 }
 
+/// Normalises a host name as written by a person (a blocklist entry, a
+/// policy file name): IPv4 and bracketed IPv6 addresses in canonical form,
+/// domains in lower-case punycode with no trailing dot. `None` when it is
+/// not a host name: a label that is empty, longer than 63 octets, or holds
+/// anything but letters, digits, `-` and `_`.
+#[must_use]
+pub fn normalize_host(raw: &str) -> Option<String> {
+    let host = raw.strip_suffix('.').unwrap_or(raw);
+    if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
+        return Some(ip.to_string());
+    }
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = bare.parse::<std::net::Ipv6Addr>() {
+        return Some(format!("[{ip}]"));
+    }
+    let ascii = idna::domain_to_ascii(host).ok()?;
+    let valid = !ascii.is_empty()
+        && ascii.len() <= 253
+        && ascii.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    valid.then_some(ascii)
+}
+
 enum RawPath<'a> {
     Borrowed(&'a [u8]),
     Owned,
@@ -349,6 +380,23 @@ mod tests {
     fn robots_normal_form_is_applied() {
         assert_eq!(parts("http://x.org/%7efoo/a*b").unwrap().3, "/~foo/a%2Ab");
         assert_eq!(parts("http://x.org/a b").unwrap().3, "/a%20b");
+    }
+
+    #[test]
+    fn host_normalisation() {
+        assert_eq!(
+            normalize_host("Example.COM.").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            normalize_host("bücher.de").as_deref(),
+            Some("xn--bcher-kva.de")
+        );
+        assert_eq!(normalize_host("[::1]").as_deref(), Some("[::1]"));
+        assert_eq!(normalize_host("::1").as_deref(), Some("[::1]"));
+        for bad in ["", "bad host!", "a..b", "x/y", "a.-b.c!"] {
+            assert_eq!(normalize_host(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -29,6 +29,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use sha2::{Digest, Sha256};
 
+use crate::origin::normalize_host;
+
 /// A line of a list that could not be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BadLine {
@@ -168,39 +170,17 @@ fn candidates(text: &str) -> Vec<Result<&str, String>> {
 
 /// Normalises one host entry: `Ok(None)` to ignore it, `Ok((host, exact))`.
 fn normalize_entry(raw: &str) -> Result<Option<(String, bool)>, String> {
-    let host = raw
-        .trim_start_matches("*.")
-        .trim_start_matches('.')
-        .trim_end_matches('.');
+    let host = raw.trim_start_matches("*.").trim_start_matches('.');
     if host.contains('/')
-        || host.contains(':') && !host.starts_with('[') && host.parse::<Ipv6Addr>().is_err()
+        || (host.contains(':') && !host.contains('[') && host.parse::<Ipv6Addr>().is_err())
     {
         return Err(format!(
             "`{raw}` has a scheme, port or path: give a bare domain"
         ));
     }
-    if let Ok(ip) = host.parse::<Ipv4Addr>() {
-        return Ok(Some((ip.to_string(), true)));
-    }
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = bare.parse::<Ipv6Addr>() {
-        return Ok(Some((format!("[{ip}]"), true)));
-    }
-    let ascii =
-        idna::domain_to_ascii(host).map_err(|_| format!("`{raw}` is not a valid domain"))?;
-    let valid = !ascii.is_empty()
-        && ascii.len() <= 253
-        && ascii.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
-    if !valid {
-        return Err(format!("`{raw}` is not a valid domain"));
-    }
-    Ok(Some((ascii, false)))
+    let host = normalize_host(host).ok_or_else(|| format!("`{raw}` is not a valid domain"))?;
+    let exact = host.starts_with('[') || host.parse::<Ipv4Addr>().is_ok();
+    Ok(Some((host, exact)))
 }
 
 fn is_public_suffix(host: &str) -> bool {

@@ -1,0 +1,480 @@
+//! `optout filter`: judge every URL of a list, keep what may be used, remove
+//! the rest with a reason, and account for every row.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::agents::{AgentRule, AgentSet, Purpose, Registry};
+use crate::blocklist::{self, Blocklists};
+use crate::cli::output::{Destination, ExitStatus};
+use crate::cli::say;
+use crate::corpus::{ChunkReader, Input};
+use crate::engine::{self, ChunkResult, Engine, MissingPolicy, Outputs, RunOutcome, Sink};
+use crate::error::{Error, Result};
+use crate::policy::{Access, PolicySet};
+use crate::signals::ReasonCode;
+
+/// How many messages of one kind are printed before they are only counted.
+const SHOWN: usize = 10;
+
+#[derive(Debug, Args)]
+pub(crate) struct FilterArgs {
+    /// The URL list: one URL per line, plain, `.gz` or `.zst`; `-` for
+    /// standard input.
+    input: PathBuf,
+
+    /// Directory of robots.txt files, one per host, named `<host>.txt`
+    /// (lower-case, punycode); a file applies to every scheme and port of
+    /// its host.
+    #[arg(long, value_name = "DIR")]
+    robots_dir: Option<PathBuf>,
+
+    /// A list of domains to exclude, as NAME=PATH (plain domains, hosts
+    /// file or adblock `||domain^` lines). Repeatable.
+    #[arg(long, value_name = "NAME=PATH")]
+    blocklist: Vec<String>,
+
+    /// Agents to enforce, by name, comma-separated (e.g. GPTBot,CCBot).
+    /// Added to the agents of --purpose when both are given.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    agents: Vec<String>,
+
+    /// Enforce every registry agent of this purpose: train, search,
+    /// user-fetch or control-only. Default: train, unless --agents is given.
+    #[arg(long, value_name = "PURPOSE")]
+    purpose: Option<String>,
+
+    /// Remove a URL when `any` selected agent is disallowed, or only when
+    /// `all` are.
+    #[arg(long, default_value = "any", value_name = "any|all")]
+    agent_rule: String,
+
+    /// What to do with URLs whose host has no robots.txt: `allow` keeps
+    /// them, `deny` removes them (reason no-policy), `error` removes them
+    /// and fails the run (exit 2).
+    #[arg(long, default_value = "error", value_name = "allow|deny|error")]
+    missing_policy: String,
+
+    /// Write kept URLs here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    kept: Option<PathBuf>,
+
+    /// Write removed rows here as JSON Lines, one object per row with its
+    /// reason and evidence.
+    #[arg(long, value_name = "FILE")]
+    removed: Option<PathBuf>,
+
+    /// Write the run's counts and configuration here as JSON.
+    #[arg(long, value_name = "FILE")]
+    stats: Option<PathBuf>,
+
+    /// Write the hosts that have no robots.txt policy here, one per line.
+    #[arg(long, value_name = "FILE")]
+    missing_hosts: Option<PathBuf>,
+
+    /// Worker threads; 1 runs sequentially. Default: all cores.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+
+    /// Print nothing on standard error but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+struct Setup {
+    engine: Engine,
+    blocklist_paths: Vec<String>,
+    missing: MissingPolicy,
+    agent_rule: AgentRule,
+}
+
+pub(crate) fn run(args: FilterArgs) -> ExitStatus {
+    let (setup, input) = match setup(&args).and_then(|s| Ok((s, Input::open(&args.input)?))) {
+        Ok(ready) => ready,
+        Err(err) => {
+            say!("error: {err}");
+            return ExitStatus::UserError;
+        }
+    };
+    match filter(&args, &setup, input) {
+        Ok(status) => status,
+        Err(err) if err.is_broken_pipe() => ExitStatus::Success,
+        Err(err) => {
+            say!("error: {err}");
+            ExitStatus::Failure
+        }
+    }
+}
+
+fn parse_blocklist_arg(arg: &str) -> Result<(&str, &Path)> {
+    let (name, path) = arg
+        .split_once('=')
+        .ok_or_else(|| Error::config(format!("--blocklist `{arg}`: expected NAME=PATH")))?;
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !valid || path.is_empty() {
+        return Err(Error::config(format!(
+            "--blocklist `{arg}`: NAME must be letters, digits, `-`, `_` or `.`, and PATH not empty"
+        )));
+    }
+    Ok((name, Path::new(path)))
+}
+
+fn setup(args: &FilterArgs) -> Result<Setup> {
+    let registry = Registry::builtin();
+    let agent_rule: AgentRule = args.agent_rule.parse()?;
+    let missing = match args.missing_policy.as_str() {
+        "allow" => MissingPolicy::Allow,
+        "deny" => MissingPolicy::Deny,
+        "error" => MissingPolicy::Error,
+        other => {
+            return Err(Error::config(format!(
+                "--missing-policy `{other}`: expected allow, deny or error"
+            )));
+        }
+    };
+    if args.threads == Some(0) {
+        return Err(Error::config("--threads must be at least 1"));
+    }
+    let agents = match (&args.purpose, args.agents.is_empty()) {
+        (None, false) => AgentSet::from_names(&args.agents)?,
+        (purpose, _) => {
+            let purpose: Purpose = purpose.as_deref().unwrap_or("train").parse()?;
+            let set = AgentSet::for_purpose(registry, purpose)?;
+            if args.agents.is_empty() {
+                set
+            } else {
+                set.union(&AgentSet::from_names(&args.agents)?)
+            }
+        }
+    };
+    if !args.quiet {
+        let unknown: Vec<&str> = agents
+            .names()
+            .iter()
+            .filter(|n| registry.get(n).is_none())
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            say!(
+                "note: not in the agent registry (matched by name only): {}",
+                unknown.join(", ")
+            );
+        }
+    }
+
+    let mut lists = Vec::new();
+    let mut blocklist_paths = Vec::new();
+    let mut names = BTreeSet::new();
+    for arg in &args.blocklist {
+        let (name, path) = parse_blocklist_arg(arg)?;
+        if !names.insert(name) {
+            return Err(Error::config(format!(
+                "--blocklist name `{name}` is given twice"
+            )));
+        }
+        let list = blocklist::load(name, path)?;
+        if !args.quiet {
+            for bad in list.bad_lines.iter().take(SHOWN) {
+                say!(
+                    "warning: `{}` line {}: {} (line skipped)",
+                    path.display(),
+                    bad.line,
+                    bad.message
+                );
+            }
+            if list.bad_lines.len() > SHOWN {
+                say!(
+                    "warning: `{}`: {} more bad lines skipped",
+                    path.display(),
+                    list.bad_lines.len() - SHOWN
+                );
+            }
+            for narrowed in list.narrowed.iter().take(SHOWN) {
+                say!(
+                    "warning: `{}` line {}: {}",
+                    path.display(),
+                    narrowed.line,
+                    narrowed.message
+                );
+            }
+        }
+        blocklist_paths.push(path.display().to_string());
+        lists.push(list);
+    }
+
+    let policies = match &args.robots_dir {
+        Some(dir) => {
+            let (set, problems) = PolicySet::load_dir(dir)?;
+            if !args.quiet {
+                for problem in problems.iter().take(SHOWN) {
+                    say!("warning: `{}`: {}", problem.path.display(), problem.message);
+                }
+                if problems.len() > SHOWN {
+                    say!(
+                        "warning: `{}`: {} more files skipped",
+                        dir.display(),
+                        problems.len() - SHOWN
+                    );
+                }
+                let html = set
+                    .policies()
+                    .iter()
+                    .filter(|p| matches!(&p.access, Access::Rules(r) if r.notes.html))
+                    .count();
+                if html > 0 {
+                    say!(
+                        "note: {html} robots.txt files look like HTML pages; their rule lines, if any, are used"
+                    );
+                }
+            }
+            set
+        }
+        None => PolicySet::new(),
+    };
+    let snapshot = policies.compile(&agents);
+    Ok(Setup {
+        engine: Engine::new(
+            snapshot,
+            Blocklists::new(lists),
+            agents,
+            agent_rule,
+            missing,
+        ),
+        blocklist_paths,
+        missing,
+        agent_rule,
+    })
+}
+
+struct FilterSink {
+    kept: Option<Destination>,
+    removed: Option<Destination>,
+}
+
+impl Sink for FilterSink {
+    fn chunk(&mut self, result: &ChunkResult) -> Result<()> {
+        if let Some(kept) = &mut self.kept {
+            kept.write_all(&result.kept)?;
+        }
+        if let Some(removed) = &mut self.removed {
+            removed.write_all(&result.removed)?;
+        }
+        Ok(())
+    }
+}
+
+fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> {
+    let reader = ChunkReader::new(input);
+    let mut sink = FilterSink {
+        kept: Some(match &args.kept {
+            Some(path) => Destination::create(path)?,
+            None => Destination::stdout(),
+        }),
+        removed: args
+            .removed
+            .as_deref()
+            .map(Destination::create)
+            .transpose()?,
+    };
+    let outputs = Outputs {
+        kept: true,
+        removed: sink.removed.is_some(),
+    };
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let outcome = engine::run(&setup.engine, reader, threads, outputs, &mut sink)?;
+    if let Some(kept) = sink.kept.take() {
+        kept.finish()?;
+    }
+    if let Some(removed) = sink.removed.take() {
+        removed.finish()?;
+    }
+
+    let stats = &outcome.stats;
+    if let Some(path) = &args.missing_hosts {
+        let hosts: BTreeSet<&String> = stats.hosts_without_policy.iter().collect();
+        let mut out = Destination::create(path)?;
+        for host in hosts {
+            out.write_all(host.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        out.finish()?;
+    }
+    if let Some(path) = &args.stats {
+        let document = StatsDocument::new(args, setup, &outcome);
+        let mut out = Destination::create(path)?;
+        let json = serde_json::to_vec_pretty(&document).expect("stats serialise");
+        out.write_all(&json)?;
+        out.write_all(b"\n")?;
+        out.finish()?;
+    }
+    if !args.quiet {
+        summary(args, &outcome);
+    }
+
+    let mut status = ExitStatus::Success;
+    if let Some(err) = &outcome.read_error {
+        say!("error: {err}");
+        say!(
+            "hint: the rows before the failure were judged and written; the rest of the input was not read"
+        );
+        status = ExitStatus::Failure;
+    }
+    if setup.missing == MissingPolicy::Error && !stats.hosts_without_policy.is_empty() {
+        let mut sample: Vec<&String> = stats.hosts_without_policy.iter().collect();
+        sample.sort();
+        sample.truncate(5);
+        say!(
+            "error: {} hosts have no robots.txt policy ({} rows removed as no-policy), e.g. {}",
+            stats.hosts_without_policy.len(),
+            stats.removed[ReasonCode::NoPolicy.index()],
+            sample
+                .iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        say!(
+            "hint: add their robots.txt to --robots-dir, list them with --missing-hosts FILE, or pass --missing-policy allow|deny"
+        );
+        status = ExitStatus::Failure;
+    }
+    if !stats.check() {
+        say!(
+            "error: internal: counts do not add up: {} rows read, {} kept, {} removed, {} skipped",
+            stats.rows,
+            stats.kept,
+            stats.removed_total(),
+            stats.skipped_total()
+        );
+        status = ExitStatus::Failure;
+    }
+    Ok(status)
+}
+
+fn summary(args: &FilterArgs, outcome: &RunOutcome) {
+    let stats = &outcome.stats;
+    for problem in &outcome.problems {
+        say!(
+            "warning: `{}` line {}: {} (row removed as invalid-url)",
+            args.input.display(),
+            problem.line,
+            problem.message
+        );
+    }
+    let invalid = stats.removed[ReasonCode::InvalidUrl.index()];
+    if invalid > outcome.problems.len() as u64 {
+        say!(
+            "warning: `{}`: {} more invalid rows",
+            args.input.display(),
+            invalid - outcome.problems.len() as u64
+        );
+    }
+    say!(
+        "optout: {} rows: {} kept, {} removed, {} skipped",
+        stats.rows,
+        stats.kept,
+        stats.removed_total(),
+        stats.skipped_total()
+    );
+    let reasons: Vec<String> = ReasonCode::ALL
+        .iter()
+        .filter(|c| stats.removed[c.index()] > 0)
+        .map(|c| format!("{c} {}", stats.removed[c.index()]))
+        .collect();
+    if !reasons.is_empty() {
+        say!("  removed: {}", reasons.join(", "));
+    }
+    if stats.kept_without_policy > 0 {
+        say!(
+            "  kept without a policy (--missing-policy allow): {}",
+            stats.kept_without_policy
+        );
+    }
+}
+
+#[derive(Serialize)]
+struct StatsDocument<'a> {
+    tool: &'static str,
+    version: &'static str,
+    input: String,
+    registry_version: &'a str,
+    agents: &'a [String],
+    agent_rule: AgentRule,
+    missing_policy: MissingPolicy,
+    policies: PolicySummary,
+    blocklists: Vec<BlocklistSummary<'a>>,
+    #[serde(flatten)]
+    counts: engine::stats::Report<'a>,
+    read_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PolicySummary {
+    hosts: usize,
+    unreachable: usize,
+    html: usize,
+    truncated: usize,
+}
+
+#[derive(Serialize)]
+struct BlocklistSummary<'a> {
+    name: &'a str,
+    path: &'a str,
+    sha256: &'a str,
+    entries: usize,
+    bad_lines: usize,
+}
+
+impl<'a> StatsDocument<'a> {
+    fn new(args: &FilterArgs, setup: &'a Setup, outcome: &'a RunOutcome) -> Self {
+        let engine = &setup.engine;
+        let policies = engine.snapshot().policies().policies();
+        let notes = |f: fn(&crate::signals::robots::ParseNotes) -> bool| {
+            policies
+                .iter()
+                .filter(|p| matches!(&p.access, Access::Rules(r) if f(&r.notes)))
+                .count()
+        };
+        StatsDocument {
+            tool: "optout",
+            version: env!("CARGO_PKG_VERSION"),
+            input: args.input.display().to_string(),
+            registry_version: &Registry::builtin().version,
+            agents: engine.agents().names(),
+            agent_rule: setup.agent_rule,
+            missing_policy: setup.missing,
+            policies: PolicySummary {
+                hosts: policies.len(),
+                unreachable: policies
+                    .iter()
+                    .filter(|p| matches!(p.access, Access::Unreachable { .. }))
+                    .count(),
+                html: notes(|n| n.html),
+                truncated: notes(|n| n.truncated),
+            },
+            blocklists: engine
+                .blocklists()
+                .lists()
+                .iter()
+                .zip(&setup.blocklist_paths)
+                .map(|(list, path)| BlocklistSummary {
+                    name: &list.name,
+                    path,
+                    sha256: &list.sha256,
+                    entries: list.entries.len(),
+                    bad_lines: list.bad_lines.len(),
+                })
+                .collect(),
+            counts: outcome.stats.report(engine.agents().names(), 20),
+            read_error: outcome.read_error.as_ref().map(ToString::to_string),
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The command line: argument definitions (clap derive), one module per
+//! command, and the mapping of outcomes to exit codes. Library code does the
+//! work; this layer resolves options, prints, and writes files.
+//!
+//! Exit codes (documented in the README):
+//!
+//! | code | `filter`, `agents` | `check` |
+//! |---|---|---|
+//! | 0 | success | every URL allowed for every agent |
+//! | 1 | user error: bad option, unusable input, list or directory | some URL disallowed |
+//! | 2 | failure: the run could not finish cleanly (corrupt input, write error, hosts without policy under `--missing-policy error`) | error |
+
+mod agents;
+mod check;
+mod filter;
+mod output;
+
+use std::io::Write;
+
+use clap::{Parser, Subcommand};
+
+pub use output::ExitStatus;
+
+/// Keep opted-out and pirated web content out of AI training data.
+#[derive(Debug, Parser)]
+#[command(name = "optout", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Filter a URL list: keep what may enter AI training data, remove the
+    /// rest with a reason.
+    Filter(filter::FilterArgs),
+    /// Check URLs against one robots.txt file, by hand.
+    Check(check::CheckArgs),
+    /// List the agent registry.
+    Agents(agents::AgentsArgs),
+}
+
+/// Parses the process arguments and runs the command.
+#[must_use]
+pub fn main() -> ExitStatus {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return match err.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitStatus::Success
+                }
+                // `check` reserves 1 for "disallowed".
+                _ if std::env::args().nth(1).as_deref() == Some("check") => ExitStatus::Failure,
+                _ => ExitStatus::UserError,
+            };
+        }
+    };
+    match cli.command {
+        Command::Filter(args) => filter::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Agents(args) => agents::run(&args),
+    }
+}
+
+/// Writes a message to standard error. Messages never go to standard
+/// output, which carries data only.
+pub(crate) fn message(text: std::fmt::Arguments<'_>) {
+    let stderr = std::io::stderr();
+    let mut stderr = stderr.lock();
+    let _ = stderr.write_fmt(text);
+    let _ = stderr.write_all(b"\n");
+}
+
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::cli::message(format_args!($($arg)*)) };
+}
+pub(crate) use say;

@@ -1,0 +1,66 @@
+//! Exit statuses and output files shared by the commands.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// How a command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Exit 0.
+    Success,
+    /// Exit 1: a user error (`filter`) or "disallowed" (`check`).
+    UserError,
+    /// Exit 2: the command failed.
+    Failure,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    #[must_use]
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::UserError => 1,
+            ExitStatus::Failure => 2,
+        }
+    }
+}
+
+/// A data destination: a file, or standard output for `-` or none.
+pub(crate) struct Destination {
+    pub(crate) path: PathBuf,
+    writer: BufWriter<Box<dyn Write>>,
+}
+
+impl Destination {
+    pub(crate) fn stdout() -> Destination {
+        Destination {
+            path: PathBuf::from("-"),
+            writer: BufWriter::with_capacity(1 << 20, Box::new(io::stdout())),
+        }
+    }
+
+    pub(crate) fn create(path: &Path) -> Result<Destination> {
+        if path == Path::new("-") {
+            return Ok(Destination::stdout());
+        }
+        let file = File::create(path).map_err(|e| Error::io(path, e))?;
+        Ok(Destination {
+            path: path.to_path_buf(),
+            writer: BufWriter::with_capacity(1 << 20, Box::new(file)),
+        })
+    }
+
+    pub(crate) fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        self.writer
+            .write_all(bytes)
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
+    pub(crate) fn finish(mut self) -> Result<()> {
+        self.writer.flush().map_err(|e| Error::io(&self.path, e))
+    }
+}

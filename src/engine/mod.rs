@@ -1,0 +1,464 @@
+//! The filter engine: decides every row of a corpus against a policy
+//! snapshot and blocklists, in parallel, in input order.
+//!
+//! * [`decide`]: the pure decision for one row;
+//! * [`stats`]: counts that merge with `+=`;
+//! * this module: [`Engine`], which holds everything a decision reads,
+//!   [`Engine::process_chunk`], which judges a chunk into buffers, and
+//!   [`run`], which drives chunks through a rayon pool and hands results,
+//!   in order, to a [`Sink`].
+//!
+//! `--threads 1` takes a sequential path without rayon. Both paths judge
+//! the same chunks with the same code and emit them in input order, so their
+//! outputs are byte-identical.
+
+pub mod decide;
+pub mod stats;
+
+use std::sync::mpsc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::agents::{AgentRule, AgentSet};
+use crate::blocklist::{Blocklists, registrable_domain};
+use crate::corpus::{Chunk, ChunkReader};
+use crate::error::{Error, Result};
+use crate::policy::Snapshot;
+
+pub use decide::{Decision, Evidence, Removal, Scratch};
+pub use stats::Stats;
+
+/// What to do with a URL whose host has no policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingPolicy {
+    /// Keep it (counted as kept without policy).
+    Allow,
+    /// Remove it with reason `no-policy`.
+    Deny,
+    /// Remove it with reason `no-policy`, and fail the run.
+    #[default]
+    Error,
+}
+
+/// Everything a decision reads. Immutable and shared by all threads.
+#[derive(Debug)]
+pub struct Engine {
+    snapshot: Snapshot,
+    blocklists: Blocklists,
+    agents: AgentSet,
+    agent_rule: AgentRule,
+    missing: MissingPolicy,
+}
+
+/// At most this many row problems are kept per run for messages; all are
+/// counted.
+pub const MAX_PROBLEMS: usize = 20;
+
+/// A row that could not be judged as a URL, for messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowProblem {
+    /// 1-based line number.
+    pub line: u64,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What judging one chunk produced.
+#[derive(Debug, Default)]
+pub struct ChunkResult {
+    /// Kept rows, byte for byte with their line ends.
+    pub kept: Vec<u8>,
+    /// Removed rows as JSON Lines, when asked for.
+    pub removed: Vec<u8>,
+    /// Counts.
+    pub stats: Stats,
+    /// The first [`MAX_PROBLEMS`] invalid rows.
+    pub problems: Vec<RowProblem>,
+}
+
+/// What a [`Sink`] should be given.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Outputs {
+    /// Fill [`ChunkResult::kept`].
+    pub kept: bool,
+    /// Fill [`ChunkResult::removed`].
+    pub removed: bool,
+}
+
+/// Receives chunk results in input order.
+pub trait Sink {
+    /// Takes one chunk's result.
+    ///
+    /// # Errors
+    ///
+    /// When writing fails; the run stops.
+    fn chunk(&mut self, result: &ChunkResult) -> Result<()>;
+}
+
+/// One removed row of the `--removed` JSON Lines file.
+#[derive(Serialize)]
+struct RemovedRecord<'a> {
+    row: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url_base64: Option<String>,
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    list: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_sha256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+impl Engine {
+    /// An engine over a compiled snapshot (see [`crate::policy::PolicySet::compile`],
+    /// with the same `agents`).
+    #[must_use]
+    pub fn new(
+        snapshot: Snapshot,
+        blocklists: Blocklists,
+        agents: AgentSet,
+        agent_rule: AgentRule,
+        missing: MissingPolicy,
+    ) -> Engine {
+        Engine {
+            snapshot,
+            blocklists,
+            agents,
+            agent_rule,
+            missing,
+        }
+    }
+
+    /// The selected agents.
+    #[must_use]
+    pub fn agents(&self) -> &AgentSet {
+        &self.agents
+    }
+
+    /// The policy snapshot.
+    #[must_use]
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The blocklists.
+    #[must_use]
+    pub fn blocklists(&self) -> &Blocklists {
+        &self.blocklists
+    }
+
+    /// What happens to hosts without a policy.
+    #[must_use]
+    pub fn missing_policy(&self) -> MissingPolicy {
+        self.missing
+    }
+
+    /// Judges every line of `chunk` into `out` (cleared first).
+    pub fn process_chunk(
+        &self,
+        chunk: &Chunk,
+        outputs: Outputs,
+        scratch: &mut Scratch,
+        out: &mut ChunkResult,
+    ) {
+        out.kept.clear();
+        out.removed.clear();
+        out.problems.clear();
+        out.stats = Stats::new(self.agents.len());
+        let mut data = &chunk.data[..];
+        let mut number = chunk.first_line;
+        while !data.is_empty() {
+            let end = memchr::memchr(b'\n', data).map_or(data.len(), |at| at + 1);
+            let (raw, rest) = data.split_at(end);
+            data = rest;
+            let line = raw.strip_suffix(b"\n").unwrap_or(raw);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            out.stats.rows += 1;
+            match self.decide(line, scratch) {
+                Decision::Keep { without_policy } => {
+                    out.stats.kept += 1;
+                    out.stats.kept_without_policy += u64::from(without_policy);
+                    if outputs.kept {
+                        out.kept.extend_from_slice(raw);
+                    }
+                }
+                Decision::Skip(reason) => out.stats.skipped[reason.index()] += 1,
+                Decision::Remove(removal) => {
+                    self.count_removal(&removal, number, &mut out.stats, &mut out.problems);
+                    if outputs.removed {
+                        self.write_removed(line, number, &removal, &mut out.removed);
+                    }
+                }
+            }
+            number += 1;
+        }
+    }
+
+    fn count_removal(
+        &self,
+        removal: &Removal<'_>,
+        number: u64,
+        stats: &mut Stats,
+        problems: &mut Vec<RowProblem>,
+    ) {
+        stats.removed[removal.reason.index()] += 1;
+        if let Some(host) = removal.host {
+            let domain = registrable_domain(host);
+            match stats.removed_domains.get_mut(domain) {
+                Some(n) => *n += 1,
+                None => {
+                    stats.removed_domains.insert(domain.to_owned(), 1);
+                }
+            }
+        }
+        match &removal.evidence {
+            Evidence::NoPolicy => {
+                let host = removal.host.unwrap_or_default();
+                if !stats.hosts_without_policy.contains(host) {
+                    stats.hosts_without_policy.insert(host.to_owned());
+                }
+            }
+            Evidence::Disallow {
+                policy, verdicts, ..
+            } => {
+                let compiled = policy.compiled.expect("disallow implies rules");
+                for (agent, count) in stats.agent_disallowed.iter_mut().enumerate() {
+                    *count += u64::from(!verdicts[compiled.rule_set_of(agent)].allowed);
+                }
+            }
+            Evidence::NotUtf8 | Evidence::InvalidUrl(_) if problems.len() < MAX_PROBLEMS => {
+                problems.push(RowProblem {
+                    line: number,
+                    message: match &removal.evidence {
+                        Evidence::InvalidUrl(err) => err.to_string(),
+                        _ => "not UTF-8".to_owned(),
+                    },
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn write_removed(&self, line: &[u8], number: u64, removal: &Removal<'_>, out: &mut Vec<u8>) {
+        let text = std::str::from_utf8(line).ok();
+        let mut record = RemovedRecord {
+            row: number,
+            url: text.map(str::trim),
+            url_base64: if text.is_none() {
+                use base64::Engine as _;
+                Some(base64::engine::general_purpose::STANDARD.encode(line))
+            } else {
+                None
+            },
+            reason: removal.reason.as_str(),
+            host: removal.host,
+            domain: removal.host.map(registrable_domain),
+            agent: None,
+            group: None,
+            line: None,
+            rule: None,
+            list: None,
+            entry: None,
+            policy: None,
+            policy_sha256: None,
+            detail: None,
+        };
+        match &removal.evidence {
+            Evidence::NotUtf8 => record.detail = Some("not UTF-8".into()),
+            Evidence::InvalidUrl(err) => record.detail = Some(err.to_string()),
+            Evidence::Blocklist(hit) => {
+                record.list = Some(&hit.list.name);
+                record.entry = Some(&hit.entry.host);
+                record.line = Some(hit.entry.line);
+            }
+            Evidence::NoPolicy => {
+                record.detail = Some(format!(
+                    "no robots.txt policy for host (--missing-policy {})",
+                    match self.missing {
+                        MissingPolicy::Allow => "allow",
+                        MissingPolicy::Deny => "deny",
+                        MissingPolicy::Error => "error",
+                    }
+                ));
+            }
+            Evidence::Unreachable(policy) => {
+                record.policy = Some(&policy.source);
+                if let crate::policy::Access::Unreachable { detail } = &policy.access {
+                    record.detail = Some(detail.clone());
+                }
+            }
+            Evidence::Disallow {
+                policy,
+                agent,
+                rule,
+                ..
+            } => {
+                let robots = policy.robots().expect("disallow implies rules");
+                let rule = &robots.rules[*rule];
+                record.agent = Some(&self.agents.names()[*agent]);
+                record.group = Some(robots.groups[rule.group].line());
+                record.line = Some(u64::from(rule.line));
+                record.rule = Some(rule.text());
+                record.policy = Some(&policy.policy.source);
+                record.policy_sha256 = Some(&policy.policy.sha256);
+            }
+        }
+        serde_json::to_writer(&mut *out, &record).expect("writing JSON to a Vec cannot fail");
+        out.push(b'\n');
+    }
+}
+
+/// What a run produced besides the sink's output.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// Counts over every row read.
+    pub stats: Stats,
+    /// The first invalid rows, for messages.
+    pub problems: Vec<RowProblem>,
+    /// A read error that ended the input early; rows before it were judged.
+    pub read_error: Option<Error>,
+}
+
+/// Judges every row `reader` yields with `threads` threads (1: sequential,
+/// no rayon), handing results to `sink` in input order.
+///
+/// # Errors
+///
+/// When the sink fails or the thread pool cannot be built. A read error is
+/// not an error of the run: rows before it are judged and it is returned in
+/// [`RunOutcome::read_error`].
+pub fn run(
+    engine: &Engine,
+    reader: ChunkReader,
+    threads: usize,
+    outputs: Outputs,
+    sink: &mut dyn Sink,
+) -> Result<RunOutcome> {
+    let mut outcome = RunOutcome {
+        stats: Stats::new(engine.agents.len()),
+        problems: Vec::new(),
+        read_error: None,
+    };
+    let mut absorb = |result: &mut ChunkResult, outcome: &mut RunOutcome| -> Result<()> {
+        sink.chunk(result)?;
+        outcome.stats += std::mem::take(&mut result.stats);
+        let room = MAX_PROBLEMS.saturating_sub(outcome.problems.len());
+        outcome
+            .problems
+            .extend(result.problems.drain(..).take(room));
+        Ok(())
+    };
+
+    if threads <= 1 {
+        let mut reader = reader;
+        let mut scratch = Scratch::default();
+        let mut chunk = Chunk::default();
+        let mut result = ChunkResult::default();
+        loop {
+            match reader.next_chunk(&mut chunk) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(err) => {
+                    engine.process_chunk(&chunk, outputs, &mut scratch, &mut result);
+                    absorb(&mut result, &mut outcome)?;
+                    outcome.read_error = Some(err);
+                    break;
+                }
+            }
+            engine.process_chunk(&chunk, outputs, &mut scratch, &mut result);
+            absorb(&mut result, &mut outcome)?;
+        }
+        return Ok(outcome);
+    }
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("optout-engine-{i}"))
+        .build()
+        .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))?;
+    let batch = threads * 4;
+    let (sender, receiver) = mpsc::sync_channel::<(Chunk, Option<Error>)>(batch * 2);
+    // Reading (and decompressing) runs on its own thread so that it overlaps
+    // judging; the channel bound keeps memory at a few batches of chunks.
+    std::thread::scope(|scope| -> Result<RunOutcome> {
+        scope.spawn(move || {
+            let mut reader = reader;
+            loop {
+                let mut chunk = Chunk::default();
+                match reader.next_chunk(&mut chunk) {
+                    Ok(true) => {
+                        if sender.send((chunk, None)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(false) => return,
+                    Err(err) => {
+                        let _ = sender.send((chunk, Some(err)));
+                        return;
+                    }
+                }
+            }
+        });
+        let mut pending: Vec<(Chunk, Option<Error>)> = Vec::with_capacity(batch);
+        let mut results: Vec<ChunkResult> = Vec::new();
+        loop {
+            pending.clear();
+            while pending.len() < batch {
+                match receiver.recv() {
+                    Ok(item) => {
+                        let failed = item.1.is_some();
+                        pending.push(item);
+                        if failed {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+            if pending.is_empty() {
+                break;
+            }
+            pool.install(|| {
+                pending
+                    .par_iter()
+                    .map_init(Scratch::default, |scratch, (chunk, _)| {
+                        let mut result = ChunkResult::default();
+                        engine.process_chunk(chunk, outputs, scratch, &mut result);
+                        result
+                    })
+                    .collect_into_vec(&mut results);
+            });
+            for result in &mut results {
+                absorb(result, &mut outcome)?;
+            }
+            if let Some(err) = pending.iter_mut().find_map(|(_, e)| e.take()) {
+                outcome.read_error = Some(err);
+                break;
+            }
+        }
+        // Dropping the receiver stops the reader thread at its next send.
+        drop(receiver);
+        Ok(outcome)
+    })
+}

@@ -1,0 +1,185 @@
+//! Counts of a run. Every row read is kept, removed (with a reason) or
+//! skipped, and [`Stats::check`] proves the counts add up. Stats of chunks
+//! are merged with `+=` in input order, so parallel and sequential runs give
+//! identical figures.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::AddAssign;
+
+use serde::Serialize;
+
+use crate::signals::{ReasonCode, SkipReason};
+
+/// Counts for a run or a part of one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Rows read (lines of the input).
+    pub rows: u64,
+    /// Rows kept.
+    pub kept: u64,
+    /// Kept rows whose host had no policy (`--missing-policy allow`).
+    pub kept_without_policy: u64,
+    /// Removed rows by [`ReasonCode::index`].
+    pub removed: [u64; ReasonCode::ALL.len()],
+    /// Skipped rows by [`SkipReason::index`].
+    pub skipped: [u64; SkipReason::ALL.len()],
+    /// Per selected agent: removed rows on which robots.txt disallowed it.
+    pub agent_disallowed: Vec<u64>,
+    /// Removed rows per registrable domain.
+    pub removed_domains: HashMap<String, u64>,
+    /// Distinct hosts with no policy.
+    pub hosts_without_policy: HashSet<String>,
+}
+
+impl Stats {
+    /// Empty stats for a run with `agents` selected agents.
+    #[must_use]
+    pub fn new(agents: usize) -> Stats {
+        Stats {
+            agent_disallowed: vec![0; agents],
+            ..Stats::default()
+        }
+    }
+
+    /// Rows removed, whatever the reason.
+    #[must_use]
+    pub fn removed_total(&self) -> u64 {
+        self.removed.iter().sum()
+    }
+
+    /// Rows skipped, whatever the reason.
+    #[must_use]
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.iter().sum()
+    }
+
+    /// Whether every row read is accounted for.
+    #[must_use]
+    pub fn check(&self) -> bool {
+        self.rows == self.kept + self.removed_total() + self.skipped_total()
+    }
+
+    /// The stats as the JSON document of `--stats`.
+    #[must_use]
+    pub fn report<'a>(&'a self, agents: &'a [String], top: usize) -> Report<'a> {
+        let mut domains: Vec<(&str, u64)> = self
+            .removed_domains
+            .iter()
+            .map(|(d, n)| (d.as_str(), *n))
+            .collect();
+        domains.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        domains.truncate(top);
+        Report {
+            rows: self.rows,
+            kept: self.kept,
+            removed: self.removed_total(),
+            skipped: self.skipped_total(),
+            counts_add_up: self.check(),
+            kept_without_policy: self.kept_without_policy,
+            removed_by_reason: ReasonCode::ALL
+                .iter()
+                .map(|c| (c.as_str(), self.removed[c.index()]))
+                .collect(),
+            skipped_by_reason: SkipReason::ALL
+                .iter()
+                .map(|c| (c.as_str(), self.skipped[c.index()]))
+                .collect(),
+            removed_with_agent_disallowed: agents
+                .iter()
+                .zip(&self.agent_disallowed)
+                .map(|(a, n)| (a.as_str(), *n))
+                .collect(),
+            hosts_without_policy: self.hosts_without_policy.len(),
+            top_removed_domains: domains
+                .into_iter()
+                .map(|(domain, rows)| DomainCount { domain, rows })
+                .collect(),
+        }
+    }
+}
+
+impl AddAssign<Stats> for Stats {
+    fn add_assign(&mut self, other: Stats) {
+        self.rows += other.rows;
+        self.kept += other.kept;
+        self.kept_without_policy += other.kept_without_policy;
+        for (a, b) in self.removed.iter_mut().zip(other.removed) {
+            *a += b;
+        }
+        for (a, b) in self.skipped.iter_mut().zip(other.skipped) {
+            *a += b;
+        }
+        if self.agent_disallowed.len() < other.agent_disallowed.len() {
+            self.agent_disallowed
+                .resize(other.agent_disallowed.len(), 0);
+        }
+        for (a, b) in self.agent_disallowed.iter_mut().zip(other.agent_disallowed) {
+            *a += b;
+        }
+        for (domain, n) in other.removed_domains {
+            *self.removed_domains.entry(domain).or_default() += n;
+        }
+        self.hosts_without_policy.extend(other.hosts_without_policy);
+    }
+}
+
+/// The `--stats` JSON document.
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    /// Rows read.
+    pub rows: u64,
+    /// Rows kept.
+    pub kept: u64,
+    /// Rows removed.
+    pub removed: u64,
+    /// Rows skipped.
+    pub skipped: u64,
+    /// `rows == kept + removed + skipped`.
+    pub counts_add_up: bool,
+    /// Kept rows whose host had no policy.
+    pub kept_without_policy: u64,
+    /// Removed rows per reason code, every code listed.
+    pub removed_by_reason: BTreeMap<&'a str, u64>,
+    /// Skipped rows per reason, every reason listed.
+    pub skipped_by_reason: BTreeMap<&'a str, u64>,
+    /// Per agent: removed rows on which robots.txt disallowed it.
+    pub removed_with_agent_disallowed: BTreeMap<&'a str, u64>,
+    /// Distinct hosts with no policy.
+    pub hosts_without_policy: usize,
+    /// Registrable domains with the most removed rows.
+    pub top_removed_domains: Vec<DomainCount<'a>>,
+}
+
+/// Removed rows of one registrable domain.
+#[derive(Debug, Serialize)]
+pub struct DomainCount<'a> {
+    /// The registrable domain.
+    pub domain: &'a str,
+    /// Removed rows.
+    pub rows: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_adds_everything() {
+        let mut a = Stats::new(2);
+        a.rows = 3;
+        a.kept = 1;
+        a.removed[ReasonCode::Blocklist.index()] = 1;
+        a.skipped[SkipReason::EmptyLine.index()] = 1;
+        a.agent_disallowed[1] = 4;
+        a.removed_domains.insert("x.com".into(), 1);
+        let mut b = a.clone();
+        b.hosts_without_policy.insert("h".into());
+        a += b;
+        assert_eq!(a.rows, 6);
+        assert_eq!(a.agent_disallowed, [0, 8]);
+        assert_eq!(a.removed_domains["x.com"], 2);
+        assert!(a.check());
+        a.kept += 1;
+        assert!(!a.check());
+    }
+}

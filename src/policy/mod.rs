@@ -1,0 +1,305 @@
+//! Per-origin policies: what is known about each host's robots.txt, where it
+//! came from, and its rules compiled for the agents of a run.
+//!
+//! A [`PolicySet`] maps hosts to [`OriginPolicy`] records. It is filled from
+//! a directory of robots.txt files here; the fetcher and its cache fill it
+//! the same way. [`PolicySet::compile`] turns it into a [`Snapshot`], the
+//! immutable, shareable object the engine reads.
+//!
+//! Access outcomes are data, never `Option`: a policy either carries parsed
+//! rules or says why there are none (unreadable → complete disallow, RFC
+//! 9309 §2.3.1.4). A host with no record at all is "missing", which the
+//! engine handles by `--missing-policy`.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::agents::AgentSet;
+use crate::blocklist::hex;
+use crate::error::{Error, Result};
+use crate::signals::robots::{CompiledRobots, RobotsTxt};
+
+/// What is known about a host's robots.txt.
+#[derive(Clone, Debug)]
+pub enum Access {
+    /// A robots.txt was read; its rules apply.
+    Rules(Box<RobotsTxt>),
+    /// The robots.txt could not be obtained or read: complete disallow.
+    Unreachable {
+        /// What went wrong.
+        detail: String,
+    },
+}
+
+/// One host's policy and its provenance.
+#[derive(Clone, Debug)]
+pub struct OriginPolicy {
+    /// Lower-case punycode host. The policy applies to every scheme and
+    /// port of the host.
+    pub host: String,
+    /// Where the policy came from (a file path).
+    pub source: String,
+    /// SHA-256 of the robots.txt body, hex; empty when there is none.
+    pub sha256: String,
+    /// The outcome.
+    pub access: Access,
+}
+
+/// A problem found while loading policies. Loading goes on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadProblem {
+    /// The file concerned.
+    pub path: PathBuf,
+    /// What is wrong, and what was done about it.
+    pub message: String,
+}
+
+/// Policies by host.
+#[derive(Clone, Debug, Default)]
+pub struct PolicySet {
+    policies: Vec<OriginPolicy>,
+    index: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
+}
+
+impl PolicySet {
+    /// An empty set.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces the policy of `policy.host`.
+    pub fn insert(&mut self, policy: OriginPolicy) {
+        if let Some(&at) = self.index.get(policy.host.as_str()) {
+            self.policies[at as usize] = policy;
+        } else {
+            let at = u32::try_from(self.policies.len()).expect("fewer than 4 billion hosts");
+            self.index.insert(policy.host.as_str().into(), at);
+            self.policies.push(policy);
+        }
+    }
+
+    /// Adds the robots.txt `body` served for `host`.
+    pub fn insert_body(&mut self, host: &str, source: &str, body: &[u8]) {
+        self.insert(OriginPolicy {
+            host: host.to_owned(),
+            source: source.to_owned(),
+            sha256: hex(&Sha256::digest(body)),
+            access: Access::Rules(Box::new(RobotsTxt::parse(body))),
+        });
+    }
+
+    /// The policy of `host`.
+    #[must_use]
+    pub fn get(&self, host: &str) -> Option<&OriginPolicy> {
+        self.index.get(host).map(|&at| &self.policies[at as usize])
+    }
+
+    /// The policies, in insertion order.
+    #[must_use]
+    pub fn policies(&self) -> &[OriginPolicy] {
+        &self.policies
+    }
+
+    /// The number of hosts.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.policies.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty()
+    }
+
+    /// Loads every `<host>.txt` file of `dir`: one robots.txt per host,
+    /// named in lower-case punycode. Files that are not such (other names,
+    /// sub-directories, duplicate hosts) are reported and skipped; a file
+    /// that cannot be read becomes an unreachable policy, never "allowed".
+    ///
+    /// # Errors
+    ///
+    /// When `dir` itself cannot be listed.
+    pub fn load_dir(dir: &Path) -> Result<(PolicySet, Vec<LoadProblem>)> {
+        let mut set = PolicySet::new();
+        let mut problems = Vec::new();
+        let mut entries: Vec<_> = fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .collect::<std::io::Result<_>>()
+            .map_err(|e| Error::io(dir, e))?;
+        // Directory order is arbitrary; sorted order makes runs repeatable.
+        entries.sort_by_key(fs::DirEntry::file_name);
+        for entry in entries {
+            let path = entry.path();
+            let mut problem = |message: String| {
+                problems.push(LoadProblem {
+                    path: path.clone(),
+                    message,
+                });
+            };
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                problem("file name is not UTF-8: skipped".into());
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            let Some(stem) = name.strip_suffix(".txt") else {
+                problem("not a `<host>.txt` file: skipped".into());
+                continue;
+            };
+            if !path.is_file() {
+                problem("not a regular file: skipped".into());
+                continue;
+            }
+            let host = match crate::origin::normalize_host(stem) {
+                Some(host) => host,
+                None => {
+                    problem(format!("`{stem}` is not a host name: skipped"));
+                    continue;
+                }
+            };
+            if set.get(&host).is_some() {
+                problem(format!("a second file for host `{host}`: skipped"));
+                continue;
+            }
+            let source = path.display().to_string();
+            match fs::read(&path) {
+                Ok(body) => set.insert_body(&host, &source, &body),
+                Err(e) => {
+                    problem(format!(
+                        "cannot be read ({e}): host `{host}` is treated as unreachable (complete disallow)"
+                    ));
+                    set.insert(OriginPolicy {
+                        host,
+                        source,
+                        sha256: String::new(),
+                        access: Access::Unreachable {
+                            detail: format!("reading the policy file failed: {e}"),
+                        },
+                    });
+                }
+            }
+        }
+        Ok((set, problems))
+    }
+
+    /// Compiles every policy for `agents`.
+    #[must_use]
+    pub fn compile(self, agents: &AgentSet) -> Snapshot {
+        let compiled = self
+            .policies
+            .iter()
+            .map(|p| match &p.access {
+                Access::Rules(robots) => Some(robots.compile(agents.keys())),
+                Access::Unreachable { .. } => None,
+            })
+            .collect();
+        Snapshot {
+            set: self,
+            compiled,
+        }
+    }
+}
+
+/// Policies compiled for one agent set: what the engine reads. Immutable
+/// and `Sync`, shared by all worker threads.
+#[derive(Debug)]
+pub struct Snapshot {
+    set: PolicySet,
+    /// Per policy: the compiled rules, `None` when unreachable.
+    compiled: Vec<Option<CompiledRobots>>,
+}
+
+/// A host's policy as the engine sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct PolicyRef<'a> {
+    /// The policy record.
+    pub policy: &'a OriginPolicy,
+    /// Its compiled rules; `None` when unreachable.
+    pub compiled: Option<&'a CompiledRobots>,
+}
+
+impl PolicyRef<'_> {
+    /// The parsed robots.txt, when there is one.
+    #[must_use]
+    pub fn robots(&self) -> Option<&RobotsTxt> {
+        match &self.policy.access {
+            Access::Rules(robots) => Some(robots),
+            Access::Unreachable { .. } => None,
+        }
+    }
+}
+
+impl Snapshot {
+    /// The policy of `host`.
+    #[must_use]
+    pub fn get(&self, host: &str) -> Option<PolicyRef<'_>> {
+        let &at = self.set.index.get(host)?;
+        Some(PolicyRef {
+            policy: &self.set.policies[at as usize],
+            compiled: self.compiled[at as usize].as_ref(),
+        })
+    }
+
+    /// The underlying policies.
+    #[must_use]
+    pub fn policies(&self) -> &PolicySet {
+        &self.set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_dir_reports_junk_and_keeps_going() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        fs::write(
+            p.join("example.com.txt"),
+            "User-agent: *\nDisallow: /private\n",
+        )
+        .unwrap();
+        fs::write(p.join("Example.ORG.txt"), "User-agent: *\nDisallow: /\n").unwrap();
+        fs::write(p.join("README.md"), "notes").unwrap();
+        fs::write(p.join("bad host!.txt"), "x").unwrap();
+        fs::create_dir(p.join("sub.txt")).unwrap();
+        fs::write(p.join(".hidden"), "x").unwrap();
+        let (set, problems) = PolicySet::load_dir(p).unwrap();
+        assert_eq!(set.len(), 2);
+        assert!(set.get("example.com").is_some());
+        assert!(set.get("example.org").is_some(), "names are normalised");
+        let mut named: Vec<_> = problems
+            .iter()
+            .map(|pr| pr.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        named.sort();
+        assert_eq!(named, ["README.md", "bad host!.txt", "sub.txt"]);
+        assert!(PolicySet::load_dir(&p.join("missing")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unreadable_file_is_unreachable_not_allowed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("locked.com.txt");
+        fs::write(&file, "User-agent: *\nAllow: /\n").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o000)).unwrap();
+        if fs::read(&file).is_ok() {
+            return; // running as root: permissions do not bite
+        }
+        let (set, problems) = PolicySet::load_dir(dir.path()).unwrap();
+        assert!(matches!(
+            set.get("locked.com").unwrap().access,
+            Access::Unreachable { .. }
+        ));
+        assert_eq!(problems.len(), 1);
+    }
+}
