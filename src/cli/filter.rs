@@ -79,6 +79,10 @@ pub(crate) struct FilterArgs {
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
 
+    /// Bytes per work unit (for tests of chunk boundaries).
+    #[arg(long, hide = true, default_value_t = ChunkReader::DEFAULT_CHUNK)]
+    chunk_bytes: usize,
+
     /// Print nothing on standard error but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -270,7 +274,7 @@ impl Sink for FilterSink {
 }
 
 fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> {
-    let reader = ChunkReader::new(input);
+    let reader = ChunkReader::with_chunk_size(input, args.chunk_bytes);
     let mut sink = FilterSink {
         kept: Some(match &args.kept {
             Some(path) => Destination::create(path)?,

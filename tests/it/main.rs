@@ -1,1 +1,8 @@
+//! optout's integration tests: one binary, one module per area.
 
+mod cli_check;
+mod cli_filter;
+mod conformance;
+mod equivalence;
+mod oracle;
+mod util;

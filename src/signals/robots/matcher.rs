@@ -91,35 +91,39 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     }
 }
 
+/// Google's `RobotsMatchStrategy::Matches` (robots.cc), the position-set
+/// scan, written out plainly. Not used for decisions: it is the reference the
+/// fast matcher is tested against, here and in the oracle test.
+#[doc(hidden)]
+#[must_use]
+pub fn position_set_matches(path: &[u8], pattern: &[u8]) -> bool {
+    let mut positions = vec![0usize];
+    for (i, &p) in pattern.iter().enumerate() {
+        if p == b'$' && i + 1 == pattern.len() {
+            return positions.last() == Some(&path.len());
+        }
+        if p == b'*' {
+            let from = positions[0];
+            positions = (from..=path.len()).collect();
+        } else {
+            positions.retain(|&at| at < path.len() && path[at] == p);
+            for at in &mut positions {
+                *at += 1;
+            }
+            if positions.is_empty() {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Google's `RobotsMatchStrategy::Matches`, the position-set scan,
-    /// written out plainly: the reference the fast matcher must agree with.
-    fn reference(path: &[u8], pattern: &[u8]) -> bool {
-        let mut positions = vec![0usize];
-        for (i, &p) in pattern.iter().enumerate() {
-            if p == b'$' && i + 1 == pattern.len() {
-                return positions.last() == Some(&path.len());
-            }
-            if p == b'*' {
-                let from = positions[0];
-                positions = (from..=path.len()).collect();
-            } else {
-                positions = positions
-                    .into_iter()
-                    .filter(|&at| at < path.len() && path[at] == p)
-                    .map(|at| at + 1)
-                    .collect();
-                if positions.is_empty() {
-                    return false;
-                }
-            }
-        }
-        true
-    }
+    use super::position_set_matches as reference;
 
     #[test]
     fn rfc_and_google_examples() {

@@ -9,10 +9,11 @@
 //! encoded, with upper-case hex. A `%` not followed by two hex digits is
 //! itself encoded as `%25`, which keeps the form idempotent.
 //!
-//! The two sides differ in one point: in a pattern, `*` and `$` are
+//! The two sides differ in one point: in a pattern, `*` and a final `$` are
 //! wildcards and stay raw; in a URL they are ordinary characters and are
 //! encoded as `%2A` and `%24`, which is how RFC 9309 §2.2.3 lets a pattern
-//! match them literally.
+//! match them literally. A `$` inside a pattern is a literal (as in Google's
+//! parser) and is encoded as `%24` too, so it matches a `$` in a URL.
 //!
 //! CONFLICT: Google's parser upper-cases escapes and encodes non-ASCII octets
 //! in patterns only, and never decodes; its test suite expects `/%62%61%7A`
@@ -69,12 +70,21 @@ fn hex_value(b: u8) -> Option<u8> {
 /// is the fast path of the hot loop: most URL paths need no copy.
 #[must_use]
 pub fn is_plain(input: &[u8], side: Side) -> bool {
-    let wildcard_ok = side == Side::Pattern;
-    input.iter().all(|&b| match CLASS[b as usize] {
-        0 => true,
-        3 => wildcard_ok,
-        _ => false,
-    })
+    let last = input.len().wrapping_sub(1);
+    input
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| match CLASS[b as usize] {
+            0 => true,
+            3 => raw_wildcard(b, i == last, side),
+            _ => false,
+        })
+}
+
+/// Whether a wildcard octet stays raw: `*` anywhere in a pattern, `$` only
+/// as a pattern's last octet.
+fn raw_wildcard(b: u8, last: bool, side: Side) -> bool {
+    side == Side::Pattern && (b == b'*' || last)
 }
 
 /// Appends the normal form of `input` to `out`.
@@ -85,7 +95,7 @@ pub fn normalize_into(input: &[u8], side: Side, out: &mut Vec<u8>) {
         let b = input[i];
         match CLASS[b as usize] {
             0 => out.push(b),
-            3 if side == Side::Pattern => out.push(b),
+            3 if raw_wildcard(b, i + 1 == input.len(), side) => out.push(b),
             2 => {
                 let escape = input
                     .get(i + 1)
@@ -158,6 +168,8 @@ mod tests {
         assert_eq!(norm("/a*b$", Side::Pattern), "/a*b$");
         assert_eq!(norm("/a*b$", Side::Url), "/a%2Ab%24");
         assert_eq!(norm("/a%2A", Side::Pattern), "/a%2A");
+        assert_eq!(norm("/a$b$", Side::Pattern), "/a%24b$");
+        assert_eq!(norm("$$", Side::Pattern), "%24$");
     }
 
     #[test]
