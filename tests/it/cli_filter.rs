@@ -1,1 +1,529 @@
-//! placeholder
+//! `optout filter` end to end: every option, bad input, exit codes, and the
+//! rule that every row read is kept, removed or skipped.
+
+use serde_json::Value;
+
+use crate::util::{TestDir, arg, fixture, optout};
+
+const ROBOTS: &str = "User-agent: GPTBot\nDisallow: /private/\n\nUser-agent: CCBot\nDisallow: /\n\nUser-agent: *\nDisallow: /admin\n";
+
+/// A small world: two hosts with policies, a blocklist, a URL list.
+fn world(dir: &TestDir) -> (String, String) {
+    dir.write("robots/example.com.txt", ROBOTS);
+    dir.write("robots/open.org.txt", "User-agent: *\nAllow: /\n");
+    let list = dir.write(
+        "piracy.txt",
+        "# piracy\nlibgen.is\n0.0.0.0 1337x.to\n||annas.example^\n",
+    );
+    (arg(&dir.path("robots")), format!("piracy={}", arg(&list)))
+}
+
+fn stats(dir: &TestDir) -> Value {
+    serde_json::from_str(&dir.read("stats.json")).unwrap()
+}
+
+fn removed(dir: &TestDir) -> Vec<Value> {
+    dir.read("removed.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn bundled_fixtures_run_end_to_end() {
+    let dir = TestDir::new();
+    let run = optout(
+        &[
+            "filter",
+            &arg(&fixture("urls/sample.txt.gz")),
+            "--robots-dir",
+            &arg(&fixture("robots/real")),
+            "--blocklist",
+            &format!("piracy={}", arg(&fixture("blocklists/piracy.txt"))),
+            "--removed",
+            &arg(&dir.path("removed.jsonl")),
+            "--stats",
+            &arg(&dir.path("stats.json")),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let stats = stats(&dir);
+    assert_eq!(stats["counts_add_up"], true);
+    let rows = stats["rows"].as_u64().unwrap();
+    let (kept, gone, skipped) = (
+        stats["kept"].as_u64().unwrap(),
+        stats["removed"].as_u64().unwrap(),
+        stats["skipped"].as_u64().unwrap(),
+    );
+    assert_eq!(rows, kept + gone + skipped);
+    let lines = std::fs::read(fixture("urls/sample.txt"))
+        .unwrap()
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    assert_eq!(rows, lines as u64);
+    assert_eq!(run.stdout_text().lines().count() as u64, kept);
+    assert_eq!(removed(&dir).len() as u64, gone);
+    for reason in ["blocklist", "robots-disallow", "invalid-url"] {
+        assert!(
+            stats["removed_by_reason"][reason].as_u64().unwrap() > 0,
+            "{reason}"
+        );
+    }
+    assert!(stats["agents"].as_array().unwrap().len() >= 15);
+    assert!(run.stderr.contains("rows:"), "{run:?}");
+}
+
+#[test]
+fn reasons_evidence_and_order() {
+    let dir = TestDir::new();
+    let (robots, list) = world(&dir);
+    let input = dir.write(
+        "urls.txt",
+        "https://example.com/private/a\nhttps://example.com/public\nhttps://www.libgen.is/book\nhttp://open.org/x\nnot a url\n\nhttps://example.com/admin/x\n# comment\nhttps://EXAMPLE.com:443/private/b\n",
+    );
+    let run = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--blocklist",
+            &list,
+            "--agents",
+            "GPTBot,OtherBot",
+            "--removed",
+            &arg(&dir.path("removed.jsonl")),
+            "--stats",
+            &arg(&dir.path("stats.json")),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout_text(),
+        "https://example.com/public\nhttp://open.org/x\n"
+    );
+    let removed = removed(&dir);
+    let rows: Vec<u64> = removed.iter().map(|r| r["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, [1, 3, 5, 7, 9]);
+    assert_eq!(removed[0]["reason"], "robots-disallow");
+    assert_eq!(removed[0]["agent"], "GPTBot");
+    assert_eq!(removed[0]["group"], 1);
+    assert_eq!(removed[0]["line"], 2);
+    assert_eq!(removed[0]["rule"], "Disallow: /private/");
+    assert_eq!(removed[0]["policy_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(removed[1]["reason"], "blocklist");
+    assert_eq!(removed[1]["list"], "piracy");
+    assert_eq!(removed[1]["entry"], "libgen.is");
+    assert_eq!(removed[1]["line"], 2);
+    assert_eq!(removed[1]["domain"], "libgen.is");
+    assert_eq!(removed[2]["reason"], "invalid-url");
+    // GPTBot's own group shadows `*`; OtherBot falls back to it.
+    assert_eq!(removed[3]["rule"], "Disallow: /admin");
+    assert_eq!(removed[3]["agent"], "OtherBot");
+    assert_eq!(removed[3]["group"], 7);
+    let stats = stats(&dir);
+    assert_eq!(stats["skipped_by_reason"]["empty-line"], 1);
+    assert_eq!(stats["skipped_by_reason"]["comment"], 1);
+    assert_eq!(stats["removed_with_agent_disallowed"]["GPTBot"], 2);
+    assert_eq!(stats["removed_with_agent_disallowed"]["OtherBot"], 1);
+    assert!(run.stderr.contains("line 5: not a URL"), "{run:?}");
+}
+
+#[test]
+fn agent_rule_any_and_all() {
+    let dir = TestDir::new();
+    let (robots, _) = world(&dir);
+    let input = dir.write(
+        "urls.txt",
+        "https://example.com/private/a\nhttps://example.com/x\n",
+    );
+    let any = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--agents",
+            "GPTBot,CCBot",
+        ],
+        None,
+    );
+    assert_eq!(any.code, 0, "{any:?}");
+    assert_eq!(any.stdout_text(), "");
+    let all = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--agents",
+            "GPTBot,CCBot",
+            "--agent-rule",
+            "all",
+        ],
+        None,
+    );
+    assert_eq!(all.stdout_text(), "https://example.com/x\n", "{all:?}");
+    let bad = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--agent-rule",
+            "some",
+        ],
+        None,
+    );
+    assert_eq!(bad.code, 1, "{bad:?}");
+}
+
+#[test]
+fn purpose_selects_registry_agents() {
+    let dir = TestDir::new();
+    dir.write(
+        "robots/s.org.txt",
+        "User-agent: OAI-SearchBot\nDisallow: /\n",
+    );
+    let input = dir.write("urls.txt", "https://s.org/a\n");
+    let robots = arg(&dir.path("robots"));
+    let train = optout(&["filter", &arg(&input), "--robots-dir", &robots], None);
+    assert_eq!(
+        train.stdout_text(),
+        "https://s.org/a\n",
+        "OAI-SearchBot is not a training agent: {train:?}"
+    );
+    let search = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--purpose",
+            "search",
+        ],
+        None,
+    );
+    assert_eq!(search.stdout_text(), "", "{search:?}");
+    let bad = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--purpose",
+            "fun",
+        ],
+        None,
+    );
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("unknown purpose `fun`"), "{bad:?}");
+    let unknown = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--agents",
+            "MyCrawler",
+        ],
+        None,
+    );
+    assert!(
+        unknown.stderr.contains("not in the agent registry"),
+        "{unknown:?}"
+    );
+}
+
+#[test]
+fn missing_policy_modes() {
+    let dir = TestDir::new();
+    let (robots, _) = world(&dir);
+    let input = dir.write(
+        "urls.txt",
+        "https://nowhere.net/a\nhttps://open.org/b\nhttps://sub.nowhere.net/c\n",
+    );
+    let error = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--missing-hosts",
+            &arg(&dir.path("missing.txt")),
+            "--stats",
+            &arg(&dir.path("stats.json")),
+        ],
+        None,
+    );
+    assert_eq!(error.code, 2, "{error:?}");
+    assert!(
+        error.stderr.contains("2 hosts have no robots.txt policy"),
+        "{error:?}"
+    );
+    assert_eq!(error.stdout_text(), "https://open.org/b\n");
+    assert_eq!(dir.read("missing.txt"), "nowhere.net\nsub.nowhere.net\n");
+    assert_eq!(stats(&dir)["removed_by_reason"]["no-policy"], 2);
+    let deny = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--missing-policy",
+            "deny",
+        ],
+        None,
+    );
+    assert_eq!(deny.code, 0, "{deny:?}");
+    assert_eq!(deny.stdout_text(), "https://open.org/b\n");
+    let allow = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--missing-policy",
+            "allow",
+        ],
+        None,
+    );
+    assert_eq!(allow.code, 0);
+    assert_eq!(allow.stdout_text().lines().count(), 3);
+    assert!(allow.stderr.contains("kept without a policy"), "{allow:?}");
+}
+
+#[test]
+fn stdin_kept_file_and_compressed_inputs_agree() {
+    let dir = TestDir::new();
+    let (robots, list) = world(&dir);
+    let text = "https://example.com/private/a\nhttps://example.com/public\nhttps://libgen.is/x\n";
+    let plain = dir.write("urls.txt", text);
+    let gz = {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(text.as_bytes()).unwrap();
+        dir.write("urls.txt.gz", enc.finish().unwrap())
+    };
+    let zst = dir.write("urls.zst", zstd::encode_all(text.as_bytes(), 3).unwrap());
+    let base = [
+        "--robots-dir",
+        &robots,
+        "--blocklist",
+        &list,
+        "--agents",
+        "GPTBot",
+    ];
+    let want = optout(&[&["filter", &arg(&plain)][..], &base].concat(), None);
+    assert_eq!(
+        want.stdout_text(),
+        "https://example.com/public\n",
+        "{want:?}"
+    );
+    for input in [&gz, &zst] {
+        let got = optout(&[&["filter", &arg(input)][..], &base].concat(), None);
+        assert_eq!(got.stdout, want.stdout, "{}", input.display());
+    }
+    let piped = optout(
+        &[&["filter", "-"][..], &base].concat(),
+        Some(text.as_bytes()),
+    );
+    assert_eq!(piped.stdout, want.stdout);
+    let to_file = optout(
+        &[
+            &[
+                "filter",
+                &arg(&plain),
+                "--kept",
+                &arg(&dir.path("kept.txt")),
+            ][..],
+            &base,
+        ]
+        .concat(),
+        None,
+    );
+    assert!(to_file.stdout.is_empty());
+    assert_eq!(dir.read("kept.txt").as_bytes(), &want.stdout[..]);
+}
+
+#[test]
+fn truncated_gzip_judges_what_was_read_and_fails() {
+    let dir = TestDir::new();
+    let (robots, _) = world(&dir);
+    let mut text = String::new();
+    for i in 0..20_000 {
+        text.push_str(&format!("https://open.org/page/{i}\n"));
+    }
+    let bytes = {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap()
+    };
+    let cut = dir.write("urls.txt.gz", &bytes[..bytes.len() / 2]);
+    for threads in ["1", "2"] {
+        let run = optout(
+            &[
+                "filter",
+                &arg(&cut),
+                "--robots-dir",
+                &robots,
+                "--threads",
+                threads,
+                "--stats",
+                &arg(&dir.path("stats.json")),
+                "--chunk-bytes",
+                "4096",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains("urls.txt.gz"), "{run:?}");
+        assert!(run.stderr.contains("gzip"), "{run:?}");
+        let stats = stats(&dir);
+        assert_eq!(stats["counts_add_up"], true);
+        let rows = stats["rows"].as_u64().unwrap();
+        assert!(rows > 1000 && rows < 20_000, "{rows}");
+        assert_eq!(run.stdout_text().lines().count() as u64, rows);
+        assert!(stats["read_error"].as_str().unwrap().contains("truncated"));
+    }
+}
+
+#[test]
+fn non_utf8_row_is_removed_losslessly() {
+    let dir = TestDir::new();
+    let (robots, _) = world(&dir);
+    let input = dir.write(
+        "urls.txt",
+        b"https://open.org/caf\xe9\nhttps://open.org/ok\n",
+    );
+    let run = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--removed",
+            &arg(&dir.path("removed.jsonl")),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout_text(), "https://open.org/ok\n");
+    let removed = removed(&dir);
+    assert_eq!(removed[0]["url_base64"], "aHR0cHM6Ly9vcGVuLm9yZy9jYWbp");
+    assert!(removed[0].get("url").is_none());
+    assert!(run.stderr.contains("line 1: not UTF-8"), "{run:?}");
+}
+
+#[test]
+fn junk_in_robots_dir_and_bad_blocklist_lines_are_reported() {
+    let dir = TestDir::new();
+    let (robots, _) = world(&dir);
+    dir.write("robots/notes.md", "hello");
+    dir.write("robots/bad host.txt", "x");
+    let list = dir.write(
+        "list.txt",
+        "good.com\nthis is not a domain\nhttp://x.com/p\n",
+    );
+    let input = dir.write("urls.txt", "https://good.com/a\nhttps://open.org/b\n");
+    let run = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--blocklist",
+            &format!("mine={}", arg(&list)),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("notes.md"), "{run:?}");
+    assert!(run.stderr.contains("bad host.txt"), "{run:?}");
+    assert!(run.stderr.contains("list.txt` line 2"), "{run:?}");
+    assert!(run.stderr.contains("list.txt` line 3"), "{run:?}");
+    assert_eq!(run.stdout_text(), "https://open.org/b\n");
+}
+
+#[test]
+fn user_errors_exit_1() {
+    let dir = TestDir::new();
+    let (robots, _) = world(&dir);
+    let input = dir.write("urls.txt", "https://open.org/b\n");
+    let cases: Vec<Vec<String>> = vec![
+        vec![
+            "filter".into(),
+            arg(&dir.path("missing.txt")),
+            "--robots-dir".into(),
+            robots.clone(),
+        ],
+        vec![
+            "filter".into(),
+            arg(&input),
+            "--robots-dir".into(),
+            arg(&dir.path("nope")),
+        ],
+        vec![
+            "filter".into(),
+            arg(&input),
+            "--blocklist".into(),
+            "noequals".into(),
+        ],
+        vec![
+            "filter".into(),
+            arg(&input),
+            "--blocklist".into(),
+            format!("x={}", arg(&dir.path("none.txt"))),
+        ],
+        vec![
+            "filter".into(),
+            arg(&input),
+            "--missing-policy".into(),
+            "maybe".into(),
+        ],
+        vec!["filter".into(), arg(&input), "--threads".into(), "0".into()],
+        vec!["filter".into(), arg(&input), "--agents".into(), " ".into()],
+        vec!["filter".into(), "--no-such-flag".into()],
+    ];
+    for args in cases {
+        let run = optout(&args, None);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(run.stdout.is_empty());
+        assert!(run.stderr.contains("error"), "{args:?}: {run:?}");
+    }
+    let missing = optout(
+        &[
+            "filter",
+            &arg(&dir.path("missing.txt")),
+            "--robots-dir",
+            &robots,
+        ],
+        None,
+    );
+    assert!(
+        missing.stderr.contains("missing.txt"),
+        "errors name the file: {missing:?}"
+    );
+}
+
+#[test]
+fn agents_command_lists_the_registry() {
+    let all = optout(&["agents"], None);
+    assert_eq!(all.code, 0);
+    assert!(all.stdout_text().lines().count() > 150);
+    let train = optout(&["agents", "--purpose", "train", "--json"], None);
+    let doc: Value = serde_json::from_slice(&train.stdout).unwrap();
+    let names: Vec<&str> = doc["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"GPTBot") && names.contains(&"Google-Extended"));
+    assert!(!names.contains(&"ChatGPT-User"));
+    assert!(doc["version"].is_string());
+}
