@@ -62,6 +62,8 @@ pub struct UrlParts<'a> {
 /// Why a row is not a URL optout can judge.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InvalidUrl {
+    /// The row is not valid UTF-8.
+    NotUtf8,
     /// The `url` crate rejected it.
     Syntax(url::ParseError),
     /// A scheme other than `http` or `https`.
@@ -73,6 +75,7 @@ pub enum InvalidUrl {
 impl fmt::Display for InvalidUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            InvalidUrl::NotUtf8 => f.write_str("not UTF-8"),
             InvalidUrl::Syntax(err) => write!(f, "not a URL: {err}"),
             InvalidUrl::UnsupportedScheme(s) => {
                 write!(f, "unsupported scheme `{s}` (only http and https)")
@@ -93,21 +96,6 @@ pub struct UrlParser {
     path: Vec<u8>,
 }
 
-/// Per octet of a path or query: may the fast path pass it through as is?
-/// Unreserved and reserved characters and `%` are fine; anything the WHATWG
-/// parser would encode, drop or reinterpret (controls, space, `"`, `'`, `<`,
-/// `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`, `[`, `]`, non-ASCII) is not.
-const PLAIN: [bool; 256] = {
-    let mut table = [false; 256];
-    let ok = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&()*+,;=:@/?%";
-    let mut i = 0;
-    while i < ok.len() {
-        table[ok[i] as usize] = true;
-        i += 1;
-    }
-    table
-};
-
 impl UrlParser {
     /// A parser with empty buffers.
     #[must_use]
@@ -122,24 +110,45 @@ impl UrlParser {
     /// [`InvalidUrl`] when `input` is not an absolute `http` or `https` URL
     /// with a host.
     pub fn parse<'a>(&'a mut self, input: &'a str) -> Result<UrlParts<'a>, InvalidUrl> {
-        let (scheme, raw_path, port) = match fast_split(input) {
-            Some(fast) => {
+        self.parse_bytes(input.as_bytes())
+    }
+
+    /// Parses `input` as bytes: the hot path, which checks UTF-8 only when
+    /// the URL is not in common (ASCII) form.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidUrl`] when `input` is not UTF-8, or not an absolute `http`
+    /// or `https` URL with a host.
+    pub fn parse_bytes<'a>(&'a mut self, input: &'a [u8]) -> Result<UrlParts<'a>, InvalidUrl> {
+        if let Some(fast) = fast_split(input) {
+            // `fast_split` accepted only ASCII octets in host and path.
+            let ascii = |b: &'a [u8]| std::str::from_utf8(b).map_err(|_| InvalidUrl::NotUtf8);
+            let host: &str = if fast.host_lowercase {
+                ascii(fast.host)?
+            } else {
                 self.host.clear();
-                let host = fast.host.strip_suffix('.').unwrap_or(fast.host);
-                self.host.push_str(host);
+                self.host.push_str(ascii(fast.host)?);
                 self.host.make_ascii_lowercase();
-                (fast.scheme, RawPath::Borrowed(fast.path), fast.port)
-            }
-            None => {
-                let (scheme, port) = self.parse_slow(input)?;
-                (scheme, RawPath::Owned, port)
-            }
-        };
-        let raw: &[u8] = match raw_path {
-            RawPath::Borrowed(path) => path,
-            RawPath::Owned => &self.raw_path,
-        };
-        let path = normalize::normalize(raw, Side::Url, &mut self.path);
+                &self.host
+            };
+            let path = if fast.path_normal {
+                fast.path
+            } else {
+                self.path.clear();
+                normalize::normalize_into(fast.path, Side::Url, &mut self.path);
+                &self.path
+            };
+            return Ok(UrlParts {
+                scheme: fast.scheme,
+                host,
+                port: fast.port,
+                path,
+            });
+        }
+        let input = std::str::from_utf8(input).map_err(|_| InvalidUrl::NotUtf8)?;
+        let (scheme, port) = self.parse_slow(input)?;
+        let path = normalize::normalize(&self.raw_path, Side::Url, &mut self.path);
         Ok(UrlParts {
             scheme,
             host: &self.host,
@@ -222,107 +231,157 @@ pub fn normalize_host(raw: &str) -> Option<String> {
     valid.then_some(ascii)
 }
 
-enum RawPath<'a> {
-    Borrowed(&'a [u8]),
-    Owned,
-}
-
 struct FastSplit<'a> {
     scheme: Scheme,
-    host: &'a str,
+    /// Without a trailing dot.
+    host: &'a [u8],
+    /// The host has no upper-case letter: it can be borrowed as is.
+    host_lowercase: bool,
     port: Option<u16>,
     path: &'a [u8],
+    /// The path is already in robots.txt normal form (no `%`, `*`, `$`).
+    path_normal: bool,
 }
 
+/// Per octet of a path or query, for the fast path: 0 = the WHATWG parser
+/// would encode, drop or reinterpret it (controls, space, `"`, `'`, `<`,
+/// `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`, `[`, `]`, non-ASCII); 1 = kept as
+/// is and already normal; 2 = kept as is, but robots.txt normalisation
+/// rewrites it (`%`, `*`, `$`).
+const PATH_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let ok = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!&()+,;=:@/?";
+    let mut i = 0;
+    while i < ok.len() {
+        table[ok[i] as usize] = 1;
+        i += 1;
+    }
+    table[b'%' as usize] = 2;
+    table[b'*' as usize] = 2;
+    table[b'$' as usize] = 2;
+    table
+};
+
 /// Splits a URL whose form the WHATWG parser would leave unchanged, apart
-/// from lower-casing scheme and host; `None` sends it to the slow path.
-fn fast_split(input: &str) -> Option<FastSplit<'_>> {
-    let bytes = input.as_bytes();
-    let colon = memchr::memchr(b':', bytes)?;
-    let scheme = &bytes[..colon];
-    let scheme = if scheme.eq_ignore_ascii_case(b"https") {
-        Scheme::Https
-    } else if scheme.eq_ignore_ascii_case(b"http") {
-        Scheme::Http
+/// from lower-casing scheme and host; `None` sends it to the slow path. One
+/// pass over each part.
+fn fast_split(bytes: &[u8]) -> Option<FastSplit<'_>> {
+    let (scheme, skip) = if bytes.len() > 8 && bytes[..8].eq_ignore_ascii_case(b"https://") {
+        (Scheme::Https, 8)
+    } else if bytes.len() > 7 && bytes[..7].eq_ignore_ascii_case(b"http://") {
+        (Scheme::Http, 7)
     } else {
         return None;
     };
-    let rest = bytes[colon + 1..].strip_prefix(b"//")?;
-    let authority_end = rest
-        .iter()
-        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
-        .unwrap_or(rest.len());
-    let (authority, after) = rest.split_at(authority_end);
+    let rest = &bytes[skip..];
 
-    let (host, port) = match memchr::memrchr(b':', authority) {
-        Some(at) => (&authority[..at], Some(&authority[at + 1..])),
-        None => (authority, None),
-    };
-    if !plain_host(host) {
+    // Host: letters, digits, `-`, `.`; no empty label, no `xn--` label (the
+    // `url` crate validates punycode), and a last label that does not start
+    // with a digit (it could make the host an IPv4 address in any spelling).
+    let mut end = 0;
+    let mut label_start = 0;
+    let mut lowercase = true;
+    while end < rest.len() {
+        match rest[end] {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' => {}
+            b'A'..=b'Z' => lowercase = false,
+            b'.' => {
+                if end == label_start || starts_punycode(&rest[label_start..end]) {
+                    return None;
+                }
+                label_start = end + 1;
+            }
+            b':' | b'/' | b'?' | b'#' => break,
+            _ => return None,
+        }
+        end += 1;
+    }
+    let mut host = &rest[..end];
+    if end == label_start {
+        // Empty last label: only a single trailing dot is allowed.
+        host = host.strip_suffix(b".")?;
+        if host.is_empty() {
+            return None;
+        }
+    } else if starts_punycode(&rest[label_start..end]) {
         return None;
     }
-    let port = match port {
-        None | Some(b"") => None,
-        Some(digits) if digits.len() <= 5 && digits.iter().all(u8::is_ascii_digit) => {
-            let n: u32 = digits.iter().fold(0, |n, &d| n * 10 + u32::from(d - b'0'));
-            let n = u16::try_from(n).ok()?;
-            (n != scheme.default_port()).then_some(n)
-        }
-        Some(_) => return None,
-    };
-
-    let end = memchr::memchr(b'#', after).unwrap_or(after.len());
-    let path = &after[..end];
-    // An empty path, or a bare query, needs a `/` inserted: slow path.
-    if path.first() != Some(&b'/') || !plain_path(path) {
+    let last = host.rsplit(|&b| b == b'.').next().unwrap_or_default();
+    if last.first().is_none_or(u8::is_ascii_digit) {
         return None;
+    }
+    let mut rest = &rest[end..];
+
+    let mut port = None;
+    if let Some(after) = rest.strip_prefix(b":") {
+        let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits > 5
+            || after
+                .get(digits)
+                .is_some_and(|&b| !matches!(b, b'/' | b'?' | b'#'))
+        {
+            return None;
+        }
+        if digits > 0 {
+            let n = after[..digits]
+                .iter()
+                .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
+            let n = u16::try_from(n).ok()?;
+            port = (n != scheme.default_port()).then_some(n);
+        }
+        rest = &after[digits..];
+    }
+
+    // Path and query, up to the fragment. The fragment is dropped, but must
+    // be ASCII, so that a row is accepted exactly when the slow path's UTF-8
+    // check would accept it.
+    if rest.first() != Some(&b'/') {
+        return None;
+    }
+    let end = memchr::memchr(b'#', rest).unwrap_or(rest.len());
+    if !rest[end..].is_ascii() {
+        return None;
+    }
+    let path = &rest[..end];
+    let mut normal = true;
+    let mut in_query = false;
+    let mut previous = 0u8;
+    for (at, &b) in path.iter().enumerate() {
+        match PATH_CLASS[b as usize] {
+            0 => return None,
+            2 => {
+                normal = false;
+                // `%2e` is a dot to the WHATWG parser: maybe a dot segment.
+                if b == b'%'
+                    && !in_query
+                    && path.get(at + 1) == Some(&b'2')
+                    && path.get(at + 2).is_some_and(|&e| e | 0x20 == b'e')
+                {
+                    return None;
+                }
+            }
+            _ => {
+                if b == b'?' {
+                    in_query = true;
+                } else if b == b'.' && previous == b'/' && !in_query {
+                    return None;
+                }
+            }
+        }
+        previous = b;
     }
     Some(FastSplit {
         scheme,
-        // The host is ASCII: `plain_host` checked every byte.
-        host: std::str::from_utf8(host).ok()?,
+        host,
+        host_lowercase: lowercase,
         port,
         path,
+        path_normal: normal,
     })
 }
 
-/// A host the WHATWG parser would only lower-case: ASCII letters, digits,
-/// `-` and `.`, no empty label, no punycode label (which `url` validates),
-/// and a last label that does not start with a digit (which could make it
-/// an IPv4 address in one of its many spellings).
-fn plain_host(host: &[u8]) -> bool {
-    let host = host.strip_suffix(b".").unwrap_or(host);
-    if host.is_empty() {
-        return false;
-    }
-    let mut labels = 0;
-    for label in host.split(|&b| b == b'.') {
-        labels += 1;
-        if label.is_empty()
-            || !label
-                .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-            || (label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--"))
-        {
-            return false;
-        }
-    }
-    let last = host.rsplit(|&b| b == b'.').next().unwrap_or_default();
-    labels > 0 && !last[0].is_ascii_digit()
-}
-
-/// A path and query the WHATWG parser would leave as they are: only plain
-/// octets, and no dot segment (`/./`, `/../`, or their `%2e` spellings).
-fn plain_path(path: &[u8]) -> bool {
-    if !path.iter().all(|&b| PLAIN[b as usize]) {
-        return false;
-    }
-    let end = memchr::memchr(b'?', path).unwrap_or(path.len());
-    let path = &path[..end];
-    memchr::memmem::find(path, b"/.").is_none()
-        && !path
-            .windows(3)
-            .any(|w| w[0] == b'%' && w[1] == b'2' && (w[2] | 0x20) == b'e')
+fn starts_punycode(label: &[u8]) -> bool {
+    label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--")
 }
 
 #[cfg(test)]
@@ -425,7 +484,7 @@ mod tests {
             "https://a.b.example.co.uk/x?y=1",
             "http://EXAMPLE.com:8080/a%20b",
         ] {
-            assert!(fast_split(url).is_some(), "{url}");
+            assert!(fast_split(url.as_bytes()).is_some(), "{url}");
         }
         for url in [
             "http://ex.com",
@@ -434,8 +493,12 @@ mod tests {
             "http://xn--bcher-kva.de/",
             "http://u@ex.com/",
             "http://ex.com/a b",
+            "http://ex.com/%2e%2E/x",
+            "http://ex.com/#\u{e9}",
+            "http://a..b/",
+            "http://ex.com:8x/",
         ] {
-            assert!(fast_split(url).is_none(), "{url}");
+            assert!(fast_split(url.as_bytes()).is_none(), "{url}");
         }
     }
 

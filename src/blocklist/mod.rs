@@ -216,6 +216,13 @@ pub struct Hit<'a> {
     pub entry: &'a Entry,
 }
 
+/// A compact reference to a [`Hit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HitRef {
+    list: u32,
+    entry: u32,
+}
+
 /// Every list of a run, merged into one matcher. Read-only once built.
 #[derive(Clone, Debug, Default)]
 pub struct Blocklists {
@@ -255,6 +262,12 @@ impl Blocklists {
     /// itself, or the nearest parent domain on a label boundary.
     #[must_use]
     pub fn find(&self, host: &str) -> Option<Hit<'_>> {
+        self.find_ref(host).map(|r| self.hit(r))
+    }
+
+    /// [`Blocklists::find`], as a compact reference to keep in tables.
+    #[must_use]
+    pub fn find_ref(&self, host: &str) -> Option<HitRef> {
         if self.index.is_empty() {
             return None;
         }
@@ -262,17 +275,42 @@ impl Blocklists {
         let mut exact = true;
         loop {
             if let Some(&(l, e)) = self.index.get(suffix) {
-                let list = &self.lists[l as usize];
-                let entry = &list.entries[e as usize];
+                let entry = &self.lists[l as usize].entries[e as usize];
                 if exact || !entry.exact {
-                    return Some(Hit { list, entry });
+                    return Some(HitRef { list: l, entry: e });
                 }
             }
-            let dot = suffix.find('.')?;
+            let dot = memchr::memchr(b'.', suffix.as_bytes())?;
             suffix = &suffix[dot + 1..];
             exact = false;
         }
     }
+
+    /// The hit a [`HitRef`] from these lists stands for.
+    #[must_use]
+    pub fn hit(&self, r: HitRef) -> Hit<'_> {
+        let list = &self.lists[r.list as usize];
+        Hit {
+            list,
+            entry: &list.entries[r.entry as usize],
+        }
+    }
+}
+
+/// Reads and parses the list at `path` (plain, `.gz` or `.zst`).
+///
+/// # Errors
+///
+/// When the file cannot be read or decompressed.
+pub fn load(name: &str, path: &std::path::Path) -> crate::Result<Blocklist> {
+    use std::io::Read;
+    let mut input = crate::corpus::Input::open(path)?;
+    let mut bytes = Vec::new();
+    input
+        .reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| crate::Error::io(path, e))?;
+    Ok(Blocklist::parse(name, &path.display().to_string(), &bytes))
 }
 
 #[cfg(test)]
@@ -361,20 +399,4 @@ mod tests {
         assert_eq!(registrable_domain("a.b.example.co.uk"), "example.co.uk");
         assert_eq!(registrable_domain("127.0.0.1"), "127.0.0.1");
     }
-}
-
-/// Reads and parses the list at `path` (plain, `.gz` or `.zst`).
-///
-/// # Errors
-///
-/// When the file cannot be read or decompressed.
-pub fn load(name: &str, path: &std::path::Path) -> crate::Result<Blocklist> {
-    use std::io::Read;
-    let mut input = crate::corpus::Input::open(path)?;
-    let mut bytes = Vec::new();
-    input
-        .reader
-        .read_to_end(&mut bytes)
-        .map_err(|e| crate::Error::io(path, e))?;
-    Ok(Blocklist::parse(name, &path.display().to_string(), &bytes))
 }

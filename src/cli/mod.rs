@@ -33,7 +33,7 @@ pub struct Cli {
 enum Command {
     /// Filter a URL list: keep what may enter AI training data, remove the
     /// rest with a reason.
-    Filter(filter::FilterArgs),
+    Filter(Box<filter::FilterArgs>),
     /// Check URLs against one robots.txt file, by hand.
     Check(check::CheckArgs),
     /// List the agent registry.
@@ -58,7 +58,7 @@ pub fn main() -> ExitStatus {
         }
     };
     match cli.command {
-        Command::Filter(args) => filter::run(args),
+        Command::Filter(args) => filter::run(*args),
         Command::Check(args) => check::run(args),
         Command::Agents(args) => agents::run(&args),
     }

@@ -11,7 +11,7 @@ use crate::blocklist::Hit;
 use crate::engine::{Engine, MissingPolicy};
 use crate::origin::{InvalidUrl, UrlParser};
 use crate::policy::{OriginPolicy, PolicyRef};
-use crate::signals::robots::{Selection, Verdict};
+use crate::signals::robots::ContentVerdict;
 use crate::signals::{ReasonCode, SkipReason};
 
 /// What happened to a row.
@@ -35,6 +35,8 @@ pub struct Removal<'a> {
     pub reason: ReasonCode,
     /// The URL's host, when it has one.
     pub host: Option<&'a str>,
+    /// The host's registrable domain, when known without a lookup.
+    pub domain: Option<&'a str>,
     /// The details behind the reason.
     pub evidence: Evidence<'a>,
 }
@@ -42,8 +44,6 @@ pub struct Removal<'a> {
 /// The evidence behind a removal.
 #[derive(Debug)]
 pub enum Evidence<'a> {
-    /// The row is not valid UTF-8.
-    NotUtf8,
     /// The row is not a URL optout can judge.
     InvalidUrl(InvalidUrl),
     /// The host is on a blocklist.
@@ -56,12 +56,12 @@ pub enum Evidence<'a> {
     Disallow {
         /// The host's policy.
         policy: PolicyRef<'a>,
-        /// The first selected agent that is disallowed.
+        /// The selected agent the removal names.
         agent: usize,
         /// The deciding rule, an index into the policy's rules.
         rule: usize,
-        /// The verdict of each of the policy's rule sets on this URL.
-        verdicts: &'a [Verdict],
+        /// The verdict of each of the policy's rule contents on this URL.
+        verdicts: &'a [ContentVerdict],
     },
 }
 
@@ -70,8 +70,8 @@ pub enum Evidence<'a> {
 pub struct Scratch {
     /// URL parsing buffers.
     pub parser: UrlParser,
-    /// Verdicts per rule set of the current policy.
-    pub verdicts: Vec<Verdict>,
+    /// Verdicts per rule content of the current policy.
+    pub verdicts: Vec<ContentVerdict>,
 }
 
 fn trim(line: &[u8]) -> &[u8] {
@@ -96,41 +96,63 @@ impl Engine {
         if text[0] == b'#' {
             return Decision::Skip(SkipReason::Comment);
         }
-        let Ok(text) = std::str::from_utf8(text) else {
-            return remove(ReasonCode::InvalidUrl, None, Evidence::NotUtf8);
-        };
-        let url = match scratch.parser.parse(text) {
+        let url = match scratch.parser.parse_bytes(text) {
             Ok(url) => url,
-            Err(err) => return remove(ReasonCode::InvalidUrl, None, Evidence::InvalidUrl(err)),
+            Err(err) => {
+                return remove(
+                    ReasonCode::InvalidUrl,
+                    None,
+                    None,
+                    Evidence::InvalidUrl(err),
+                );
+            }
         };
         let host = url.host;
-        if let Some(hit) = self.blocklists.find(host) {
-            return remove(ReasonCode::Blocklist, Some(host), Evidence::Blocklist(hit));
-        }
         let Some(policy) = self.snapshot.get(host) else {
+            // No policy: the blocklist still comes first.
+            if let Some(hit) = self.blocklists.find(host) {
+                return remove(
+                    ReasonCode::Blocklist,
+                    Some(host),
+                    None,
+                    Evidence::Blocklist(hit),
+                );
+            }
             return match self.missing {
                 MissingPolicy::Allow => Decision::Keep {
                     without_policy: true,
                 },
                 MissingPolicy::Deny | MissingPolicy::Error => {
-                    remove(ReasonCode::NoPolicy, Some(host), Evidence::NoPolicy)
+                    remove(ReasonCode::NoPolicy, Some(host), None, Evidence::NoPolicy)
                 }
             };
         };
+        // What does not depend on the path was worked out once per host.
+        let known = &self.hosts[policy.index];
+        let domain = Some(&*known.domain);
+        if let Some(hit) = known.blocked {
+            return remove(
+                ReasonCode::Blocklist,
+                Some(host),
+                domain,
+                Evidence::Blocklist(self.blocklists.hit(hit)),
+            );
+        }
         let Some(compiled) = policy.compiled else {
             return remove(
                 ReasonCode::RobotsUnreachable,
                 Some(host),
+                domain,
                 Evidence::Unreachable(policy.policy),
             );
         };
 
-        let verdicts: &'a mut Vec<Verdict> = &mut scratch.verdicts;
+        let verdicts: &'a mut Vec<ContentVerdict> = &mut scratch.verdicts;
         verdicts.clear();
         let mut any_disallowed = false;
         let mut all_disallowed = true;
-        for set in 0..compiled.rule_sets() {
-            let verdict = compiled.verdict_of_set(set, url.path);
+        for content in 0..compiled.contents() {
+            let verdict = compiled.match_content(content, url.path);
             any_disallowed |= !verdict.allowed;
             all_disallowed &= !verdict.allowed;
             verdicts.push(verdict);
@@ -144,22 +166,28 @@ impl Engine {
                 without_policy: false,
             };
         }
-        let verdicts: &'a [Verdict] = verdicts;
+        let verdicts: &'a [ContentVerdict] = verdicts;
         // Name an agent whose own group disallowed the URL when there is
         // one: that is the opt-out a rightsholder wrote. Otherwise the first
         // agent that fell back to the `*` groups.
-        let disallowed = |a: &usize| !verdicts[compiled.rule_set_of(*a)].allowed;
-        let agent = (0..self.agents.len())
-            .filter(disallowed)
-            .find(|&a| matches!(compiled.selection(a), Selection::Named(_)))
-            .or_else(|| (0..self.agents.len()).find(disallowed))
-            .expect("a disallowed rule set belongs to some agent");
-        let rule = verdicts[compiled.rule_set_of(agent)]
+        let disallowing = || (0..verdicts.len()).filter(|&c| !verdicts[c].allowed);
+        let agent = disallowing()
+            .filter_map(|c| compiled.first_named_agent(c))
+            .min()
+            .or_else(|| {
+                disallowing()
+                    .filter_map(|c| compiled.agents_of(c).first().map(|&a| usize::from(a)))
+                    .min()
+            })
+            .expect("a disallowed content belongs to some agent");
+        let rule = compiled
+            .resolve(agent, verdicts[compiled.content_of(agent)])
             .rule
             .expect("a disallow always names its rule");
         remove(
             ReasonCode::RobotsDisallow,
             Some(host),
+            domain,
             Evidence::Disallow {
                 policy,
                 agent,
@@ -170,10 +198,16 @@ impl Engine {
     }
 }
 
-fn remove<'a>(reason: ReasonCode, host: Option<&'a str>, evidence: Evidence<'a>) -> Decision<'a> {
+fn remove<'a>(
+    reason: ReasonCode,
+    host: Option<&'a str>,
+    domain: Option<&'a str>,
+    evidence: Evidence<'a>,
+) -> Decision<'a> {
     Decision::Remove(Removal {
         reason,
         host,
+        domain,
         evidence,
     })
 }

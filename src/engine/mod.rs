@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::agents::{AgentRule, AgentSet};
-use crate::blocklist::{Blocklists, registrable_domain};
+use crate::blocklist::{Blocklists, HitRef, registrable_domain};
 use crate::corpus::{Chunk, ChunkReader};
 use crate::error::{Error, Result};
 use crate::policy::Snapshot;
@@ -46,10 +46,21 @@ pub enum MissingPolicy {
 #[derive(Debug)]
 pub struct Engine {
     snapshot: Snapshot,
+    /// Per policy of the snapshot: what does not depend on the path.
+    hosts: Box<[KnownHost]>,
     blocklists: Blocklists,
     agents: AgentSet,
     agent_rule: AgentRule,
     missing: MissingPolicy,
+}
+
+/// Facts about a host with a policy, worked out once per run.
+#[derive(Debug)]
+struct KnownHost {
+    /// The blocklist entry that covers the host.
+    blocked: Option<HitRef>,
+    /// The host's registrable domain, for reports.
+    domain: Box<str>,
 }
 
 /// At most this many row problems are kept per run for messages; all are
@@ -141,8 +152,18 @@ impl Engine {
         agent_rule: AgentRule,
         missing: MissingPolicy,
     ) -> Engine {
+        let hosts = snapshot
+            .policies()
+            .policies()
+            .iter()
+            .map(|p| KnownHost {
+                blocked: blocklists.find_ref(&p.host),
+                domain: registrable_domain(&p.host).into(),
+            })
+            .collect();
         Engine {
             snapshot,
+            hosts,
             blocklists,
             agents,
             agent_rule,
@@ -224,7 +245,7 @@ impl Engine {
     ) {
         stats.removed[removal.reason.index()] += 1;
         if let Some(host) = removal.host {
-            let domain = registrable_domain(host);
+            let domain = removal.domain.unwrap_or_else(|| registrable_domain(host));
             match stats.removed_domains.get_mut(domain) {
                 Some(n) => *n += 1,
                 None => {
@@ -243,17 +264,18 @@ impl Engine {
                 policy, verdicts, ..
             } => {
                 let compiled = policy.compiled.expect("disallow implies rules");
-                for (agent, count) in stats.agent_disallowed.iter_mut().enumerate() {
-                    *count += u64::from(!verdicts[compiled.rule_set_of(agent)].allowed);
+                for (content, verdict) in verdicts.iter().enumerate() {
+                    if !verdict.allowed {
+                        for &agent in compiled.agents_of(content) {
+                            stats.agent_disallowed[usize::from(agent)] += 1;
+                        }
+                    }
                 }
             }
-            Evidence::NotUtf8 | Evidence::InvalidUrl(_) if problems.len() < MAX_PROBLEMS => {
+            Evidence::InvalidUrl(err) if problems.len() < MAX_PROBLEMS => {
                 problems.push(RowProblem {
                     line: number,
-                    message: match &removal.evidence {
-                        Evidence::InvalidUrl(err) => err.to_string(),
-                        _ => "not UTF-8".to_owned(),
-                    },
+                    message: err.to_string(),
                 });
             }
             _ => {}
@@ -273,7 +295,9 @@ impl Engine {
             },
             reason: removal.reason.as_str(),
             host: removal.host,
-            domain: removal.host.map(registrable_domain),
+            domain: removal
+                .domain
+                .or_else(|| removal.host.map(registrable_domain)),
             agent: None,
             group: None,
             line: None,
@@ -285,7 +309,6 @@ impl Engine {
             detail: None,
         };
         match &removal.evidence {
-            Evidence::NotUtf8 => record.detail = Some("not UTF-8".into()),
             Evidence::InvalidUrl(err) => record.detail = Some(err.to_string()),
             Evidence::Blocklist(hit) => {
                 record.list = Some(&hit.list.name);

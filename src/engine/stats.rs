@@ -26,9 +26,9 @@ pub struct Stats {
     /// Per selected agent: removed rows on which robots.txt disallowed it.
     pub agent_disallowed: Vec<u64>,
     /// Removed rows per registrable domain.
-    pub removed_domains: HashMap<String, u64>,
+    pub removed_domains: HashMap<String, u64, foldhash::fast::RandomState>,
     /// Distinct hosts with no policy.
-    pub hosts_without_policy: HashSet<String>,
+    pub hosts_without_policy: HashSet<String, foldhash::fast::RandomState>,
 }
 
 impl Stats {

@@ -218,6 +218,8 @@ pub struct Snapshot {
 /// A host's policy as the engine sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct PolicyRef<'a> {
+    /// The policy's position in the set.
+    pub index: usize,
     /// The policy record.
     pub policy: &'a OriginPolicy,
     /// Its compiled rules; `None` when unreachable.
@@ -241,6 +243,7 @@ impl Snapshot {
     pub fn get(&self, host: &str) -> Option<PolicyRef<'_>> {
         let &at = self.set.index.get(host)?;
         Some(PolicyRef {
+            index: at as usize,
             policy: &self.set.policies[at as usize],
             compiled: self.compiled[at as usize].as_ref(),
         })

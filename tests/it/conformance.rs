@@ -82,6 +82,7 @@ fn oracle_allows(robots: &str, agent: &str, url: &str) -> bool {
 }
 
 #[test]
+#[expect(clippy::print_stderr, reason = "the summary line is the test's report")]
 fn conformance_table() {
     let cases = load();
     assert!(cases.len() >= 40, "only {} cases", cases.len());

@@ -4,32 +4,32 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// The repository root.
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A path under `fixtures/`.
-pub fn fixture(path: &str) -> PathBuf {
+pub(crate) fn fixture(path: &str) -> PathBuf {
     root().join("fixtures").join(path)
 }
 
 /// A fresh temporary directory per test.
-pub struct TestDir {
+pub(crate) struct TestDir {
     dir: tempfile::TempDir,
 }
 
 impl TestDir {
-    pub fn new() -> TestDir {
+    pub(crate) fn new() -> TestDir {
         TestDir {
             dir: tempfile::tempdir().expect("temp dir"),
         }
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
         let path = self.path(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).unwrap();
@@ -38,20 +38,20 @@ impl TestDir {
         path
     }
 
-    pub fn read(&self, name: &str) -> String {
+    pub(crate) fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 }
 
 /// What a run of the binary produced.
-pub struct Run {
-    pub code: i32,
-    pub stdout: Vec<u8>,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: Vec<u8>,
+    pub(crate) stderr: String,
 }
 
 impl Run {
-    pub fn stdout_text(&self) -> String {
+    pub(crate) fn stdout_text(&self) -> String {
         String::from_utf8(self.stdout.clone()).unwrap()
     }
 }
@@ -69,7 +69,7 @@ impl std::fmt::Debug for Run {
 }
 
 /// Runs `optout` with `args`, feeding `stdin`.
-pub fn optout<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: Option<&[u8]>) -> Run {
+pub(crate) fn optout<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: Option<&[u8]>) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_optout"));
     command
         .args(args)
@@ -102,6 +102,6 @@ pub fn optout<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: Option<&[u8]>) -> Ru
 }
 
 /// `p` as an argument.
-pub fn arg(p: &Path) -> String {
+pub(crate) fn arg(p: &Path) -> String {
     p.display().to_string()
 }

@@ -39,11 +39,18 @@ impl<'a> Pattern<'a> {
     /// Whether the pattern matches `path`.
     #[must_use]
     pub fn matches(&self, path: &[u8]) -> bool {
-        match (self.wildcard, self.anchored) {
-            (false, false) => path.starts_with(self.body),
-            (false, true) => path == self.body,
-            (true, _) => glob(self.body, path, self.anchored),
-        }
+        matches(self.body, self.anchored, self.wildcard, path)
+    }
+}
+
+/// Matching with the pattern's parts precomputed: `body` without the end
+/// anchor, whether there was one, and whether `body` has a `*`.
+#[inline]
+pub(crate) fn matches(body: &[u8], anchored: bool, wildcard: bool, path: &[u8]) -> bool {
+    match (wildcard, anchored) {
+        (false, false) => path.starts_with(body),
+        (false, true) => path == body,
+        (true, _) => glob(body, path, anchored),
     }
 }
 

@@ -46,13 +46,14 @@
 //! a digit: `User-agent: AI2Bot` names `AI2Bot`, not `AI`. For product
 //! tokens and values that are not cut at a digit the two rules agree.
 
+pub mod compiled;
 pub mod matcher;
 pub mod normalize;
 pub mod parse;
 
 use std::ops::Range;
 
-use matcher::Pattern;
+pub use compiled::{CompiledRobots, ContentVerdict, Verdict};
 use normalize::Side;
 use parse::{Key, Line};
 
@@ -271,63 +272,11 @@ impl RobotsTxt {
     }
 
     /// Compiles the rules that apply to each of `agent_keys` (see
-    /// [`agent_key`]). Agents that select the same groups share one rule set.
+    /// [`agent_key`]).
     #[must_use]
     pub fn compile(&self, agent_keys: &[String]) -> CompiledRobots {
-        let mut selections: Vec<Selection> = Vec::new();
-        let mut by_agent = Vec::with_capacity(agent_keys.len());
-        for key in agent_keys {
-            let selection = self.select(key);
-            let index = match selections.iter().position(|s| *s == selection) {
-                Some(index) => index,
-                None => {
-                    selections.push(selection);
-                    selections.len() - 1
-                }
-            };
-            by_agent.push(u16::try_from(index).unwrap_or(u16::MAX));
-        }
-
-        let mut arena = Vec::new();
-        let mut sets = Vec::with_capacity(selections.len());
-        for selection in &selections {
-            let groups = match selection {
-                Selection::Named(g) | Selection::Global(g) => g.as_slice(),
-                Selection::None => &[],
-            };
-            let mut rules: Vec<CompiledRule> = groups
-                .iter()
-                .flat_map(|&g| self.groups[g].rules.clone())
-                .filter(|&r| !self.rules[r].pattern.is_empty())
-                .map(|r| {
-                    let pattern = &self.rules[r].pattern;
-                    let start = arena.len();
-                    arena.extend_from_slice(pattern);
-                    CompiledRule {
-                        pattern: to_u32(start)..to_u32(arena.len()),
-                        allow: self.rules[r].allow,
-                        rule: to_u32(r),
-                    }
-                })
-                .collect();
-            // Longest first, Allow before Disallow on a tie, then file order:
-            // the first rule that matches is the one RFC 9309 picks.
-            rules.sort_by_key(|r| (std::cmp::Reverse(r.pattern.len()), !r.allow, r.rule));
-            sets.push(RuleSet {
-                rules: rules.into_boxed_slice(),
-                selection: selection.clone(),
-            });
-        }
-        CompiledRobots {
-            arena: arena.into_boxed_slice(),
-            sets: sets.into_boxed_slice(),
-            by_agent: by_agent.into_boxed_slice(),
-        }
+        CompiledRobots::new(self, agent_keys)
     }
-}
-
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).expect("robots.txt bodies are capped far below 4 GiB")
 }
 
 /// Cuts a body at [`PARSE_LIMIT`], dropping a trailing partial line.
@@ -428,91 +377,6 @@ impl Builder {
                 },
             }),
         }
-    }
-}
-
-/// The rules of a [`RobotsTxt`] that apply to a fixed list of agents,
-/// prepared for fast matching. Cheap to share across threads.
-#[derive(Clone, Debug)]
-pub struct CompiledRobots {
-    arena: Box<[u8]>,
-    sets: Box<[RuleSet]>,
-    by_agent: Box<[u16]>,
-}
-
-#[derive(Clone, Debug)]
-struct RuleSet {
-    /// Sorted so that the first match decides.
-    rules: Box<[CompiledRule]>,
-    selection: Selection,
-}
-
-#[derive(Clone, Debug)]
-struct CompiledRule {
-    pattern: Range<u32>,
-    allow: bool,
-    /// Index into [`RobotsTxt::rules`].
-    rule: u32,
-}
-
-/// The verdict for one agent on one path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Verdict {
-    /// Whether the agent may fetch the path.
-    pub allowed: bool,
-    /// The deciding rule, an index into [`RobotsTxt::rules`]; `None` when
-    /// no rule matched (or the path is `/robots.txt`).
-    pub rule: Option<usize>,
-}
-
-impl CompiledRobots {
-    /// The number of distinct rule sets the agents fall into.
-    #[must_use]
-    pub fn rule_sets(&self) -> usize {
-        self.sets.len()
-    }
-
-    /// The rule set of agent `agent` (its position in the compiled list).
-    #[must_use]
-    pub fn rule_set_of(&self, agent: usize) -> usize {
-        usize::from(self.by_agent[agent])
-    }
-
-    /// Which groups apply to agent `agent`.
-    #[must_use]
-    pub fn selection(&self, agent: usize) -> &Selection {
-        &self.sets[self.rule_set_of(agent)].selection
-    }
-
-    /// The verdict of rule set `set` on a normalised path (see
-    /// [`normalize`], [`Side::Url`]). Does not allocate.
-    #[must_use]
-    pub fn verdict_of_set(&self, set: usize, path: &[u8]) -> Verdict {
-        if path == b"/robots.txt" {
-            return Verdict {
-                allowed: true,
-                rule: None,
-            };
-        }
-        for rule in &self.sets[set].rules {
-            let pattern = &self.arena[rule.pattern.start as usize..rule.pattern.end as usize];
-            if Pattern::new(pattern).matches(path) {
-                return Verdict {
-                    allowed: rule.allow,
-                    rule: Some(rule.rule as usize),
-                };
-            }
-        }
-        Verdict {
-            allowed: true,
-            rule: None,
-        }
-    }
-
-    /// The verdict for agent `agent` on a normalised path.
-    #[must_use]
-    pub fn verdict(&self, agent: usize, path: &[u8]) -> Verdict {
-        self.verdict_of_set(self.rule_set_of(agent), path)
     }
 }
 
@@ -649,12 +513,7 @@ mod tests {
         body.extend_from_slice(b"Allow: /public/only-this\n");
         let robots = RobotsTxt::parse(&body);
         assert!(robots.notes.truncated);
-        assert!(
-            robots
-                .rules
-                .iter()
-                .all(|r| r.raw != "/pub" && r.allow == false)
-        );
+        assert!(robots.rules.iter().all(|r| r.raw != "/pub" && !r.allow));
         let last = robots.rules.last().unwrap();
         assert_eq!(last.raw, "/filler");
     }
@@ -666,7 +525,8 @@ mod tests {
         let keys: Vec<String> = ["gptbot", "ccbot", "claudebot"].map(String::from).into();
         let compiled = robots.compile(&keys);
         assert_eq!(compiled.rule_sets(), 2);
-        assert_eq!(compiled.rule_set_of(1), compiled.rule_set_of(2));
+        assert_eq!(compiled.contents(), 2);
+        assert_eq!(compiled.content_of(1), compiled.content_of(2));
         assert_eq!(compiled.selection(0), &Selection::Named(vec![1]));
         let verdict = compiled.verdict(1, b"/a/b");
         assert_eq!(robots.rules[verdict.rule.unwrap()].line, 2);
