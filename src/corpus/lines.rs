@@ -57,7 +57,7 @@ impl std::fmt::Debug for ChunkReader {
 impl ChunkReader {
     /// Default chunk size: large enough to amortise scheduling, small
     /// enough that a few chunks per thread stay in cache-friendly memory.
-    pub const DEFAULT_CHUNK: usize = 1 << 20;
+    pub const DEFAULT_CHUNK: usize = 8 << 20;
 
     /// A reader of `input` with the default chunk size.
     #[must_use]

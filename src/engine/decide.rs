@@ -2,16 +2,24 @@
 //! snapshot, the blocklists and the selected agents. No I/O; after warm-up,
 //! no allocation for rows whose URL is in common form.
 //!
-//! Precedence follows [`ReasonCode`]: a row that is not a URL is removed as
+//! A decision has two halves, kept apart so that the chunk processor can do
+//! the first once per host and the second once per row:
+//!
+//! * [`Engine::judge_host`]: everything that depends on the host only (the
+//!   blocklists, whether a policy exists, whether it was reachable);
+//! * [`Engine::judge_path`]: robots.txt rules for the selected agents.
+//!
+//! [`Engine::decide`] puts both together for a single row. Precedence
+//! follows [`ReasonCode`]: a row that is not a URL is removed as
 //! `invalid-url`; a blocklisted host is removed whatever its robots.txt
 //! says; then robots.txt access is checked for the selected agents.
 
 use crate::agents::AgentRule;
-use crate::blocklist::Hit;
+use crate::blocklist::{Hit, HitRef};
 use crate::engine::{Engine, MissingPolicy};
 use crate::origin::{InvalidUrl, UrlParser};
 use crate::policy::{OriginPolicy, PolicyRef};
-use crate::signals::robots::ContentVerdict;
+use crate::signals::robots::{CompiledRobots, ContentVerdict};
 use crate::signals::{ReasonCode, SkipReason};
 
 /// What happened to a row.
@@ -60,8 +68,6 @@ pub enum Evidence<'a> {
         agent: usize,
         /// The deciding rule, an index into the policy's rules.
         rule: usize,
-        /// The verdict of each of the policy's rule contents on this URL.
-        verdicts: &'a [ContentVerdict],
     },
 }
 
@@ -72,9 +78,35 @@ pub struct Scratch {
     pub parser: UrlParser,
     /// Verdicts per rule content of the current policy.
     pub verdicts: Vec<ContentVerdict>,
+    /// Per-chunk row table of the chunk processor.
+    pub(crate) rows: Vec<super::chunk::Row>,
+    /// Rows to judge, by host hash.
+    pub(crate) order: Vec<(u64, u32)>,
+    /// Hosts and paths that are not slices of the chunk.
+    pub(crate) side: Vec<u8>,
+    /// Disallowed rows per (policy, rule content), expanded to agents once
+    /// per chunk.
+    pub(crate) content_hits:
+        std::collections::HashMap<(u32, u32), u64, foldhash::fast::RandomState>,
+    /// Removed rows per policy, turned into domain counts once per chunk.
+    pub(crate) policy_removed: std::collections::HashMap<u32, u64, foldhash::fast::RandomState>,
 }
 
-fn trim(line: &[u8]) -> &[u8] {
+/// What a host alone decides.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum HostVerdict<'a> {
+    /// On a blocklist; `policy` when the host also has one.
+    Blocked(HitRef, Option<PolicyRef<'a>>),
+    /// No policy, not blocked.
+    Missing,
+    /// The policy says robots.txt was unreachable.
+    Unreachable(PolicyRef<'a>),
+    /// robots.txt rules decide, path by path.
+    Rules(PolicyRef<'a>, &'a CompiledRobots),
+}
+
+/// Trims ASCII white space.
+pub(crate) fn trim(line: &[u8]) -> &[u8] {
     let start = line
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -86,73 +118,47 @@ fn trim(line: &[u8]) -> &[u8] {
     &line[start..end]
 }
 
+/// A row that holds no URL: blank, or a comment.
+pub(crate) fn skip_reason(text: &[u8]) -> Option<SkipReason> {
+    match text.first() {
+        None => Some(SkipReason::EmptyLine),
+        Some(b'#') => Some(SkipReason::Comment),
+        Some(_) => None,
+    }
+}
+
 impl Engine {
-    /// Decides one row (a line without its line end).
-    pub fn decide<'a>(&'a self, line: &'a [u8], scratch: &'a mut Scratch) -> Decision<'a> {
-        let text = trim(line);
-        if text.is_empty() {
-            return Decision::Skip(SkipReason::EmptyLine);
-        }
-        if text[0] == b'#' {
-            return Decision::Skip(SkipReason::Comment);
-        }
-        let url = match scratch.parser.parse_bytes(text) {
-            Ok(url) => url,
-            Err(err) => {
-                return remove(
-                    ReasonCode::InvalidUrl,
-                    None,
-                    None,
-                    Evidence::InvalidUrl(err),
-                );
-            }
-        };
-        let host = url.host;
+    /// Everything that depends on the host only.
+    pub(crate) fn judge_host(&self, host: &str) -> HostVerdict<'_> {
         let Some(policy) = self.snapshot.get(host) else {
-            // No policy: the blocklist still comes first.
-            if let Some(hit) = self.blocklists.find(host) {
-                return remove(
-                    ReasonCode::Blocklist,
-                    Some(host),
-                    None,
-                    Evidence::Blocklist(hit),
-                );
-            }
-            return match self.missing {
-                MissingPolicy::Allow => Decision::Keep {
-                    without_policy: true,
-                },
-                MissingPolicy::Deny | MissingPolicy::Error => {
-                    remove(ReasonCode::NoPolicy, Some(host), None, Evidence::NoPolicy)
-                }
+            return match self.blocklists.find_ref(host) {
+                Some(hit) => HostVerdict::Blocked(hit, None),
+                None => HostVerdict::Missing,
             };
         };
-        // What does not depend on the path was worked out once per host.
-        let known = &self.hosts[policy.index];
-        let domain = Some(&*known.domain);
-        if let Some(hit) = known.blocked {
-            return remove(
-                ReasonCode::Blocklist,
-                Some(host),
-                domain,
-                Evidence::Blocklist(self.blocklists.hit(hit)),
-            );
+        if let Some(hit) = self.hosts[policy.index].blocked {
+            return HostVerdict::Blocked(hit, Some(policy));
         }
-        let Some(compiled) = policy.compiled else {
-            return remove(
-                ReasonCode::RobotsUnreachable,
-                Some(host),
-                domain,
-                Evidence::Unreachable(policy.policy),
-            );
-        };
+        match policy.compiled {
+            Some(compiled) => HostVerdict::Rules(policy, compiled),
+            None => HostVerdict::Unreachable(policy),
+        }
+    }
 
-        let verdicts: &'a mut Vec<ContentVerdict> = &mut scratch.verdicts;
+    /// robots.txt for a path: `None` to keep the row, or the agent the
+    /// removal names and the deciding rule. Leaves the verdict of every
+    /// rule content in `verdicts`.
+    pub(crate) fn judge_path(
+        &self,
+        compiled: &CompiledRobots,
+        path: &[u8],
+        verdicts: &mut Vec<ContentVerdict>,
+    ) -> Option<(usize, usize)> {
         verdicts.clear();
         let mut any_disallowed = false;
         let mut all_disallowed = true;
         for content in 0..compiled.contents() {
-            let verdict = compiled.match_content(content, url.path);
+            let verdict = compiled.match_content(content, path);
             any_disallowed |= !verdict.allowed;
             all_disallowed &= !verdict.allowed;
             verdicts.push(verdict);
@@ -162,11 +168,8 @@ impl Engine {
             AgentRule::All => all_disallowed,
         };
         if !excluded {
-            return Decision::Keep {
-                without_policy: false,
-            };
+            return None;
         }
-        let verdicts: &'a [ContentVerdict] = verdicts;
         // Name an agent whose own group disallowed the URL when there is
         // one: that is the opt-out a rightsholder wrote. Otherwise the first
         // agent that fell back to the `*` groups.
@@ -184,30 +187,98 @@ impl Engine {
             .resolve(agent, verdicts[compiled.content_of(agent)])
             .rule
             .expect("a disallow always names its rule");
-        remove(
-            ReasonCode::RobotsDisallow,
-            Some(host),
-            domain,
-            Evidence::Disallow {
+        Some((agent, rule))
+    }
+
+    /// The removal a host verdict makes on its own, if any.
+    pub(crate) fn host_removal<'a>(
+        &'a self,
+        host: &'a str,
+        verdict: HostVerdict<'a>,
+    ) -> Option<Removal<'a>> {
+        let domain = |policy: Option<PolicyRef<'_>>| policy.map(|p| &*self.hosts[p.index].domain);
+        let (reason, evidence, policy) = match verdict {
+            HostVerdict::Blocked(hit, policy) => (
+                ReasonCode::Blocklist,
+                Evidence::Blocklist(self.blocklists.hit(hit)),
+                policy,
+            ),
+            HostVerdict::Missing => match self.missing {
+                MissingPolicy::Allow => return None,
+                MissingPolicy::Deny | MissingPolicy::Error => {
+                    (ReasonCode::NoPolicy, Evidence::NoPolicy, None)
+                }
+            },
+            HostVerdict::Unreachable(policy) => (
+                ReasonCode::RobotsUnreachable,
+                Evidence::Unreachable(policy.policy),
+                Some(policy),
+            ),
+            HostVerdict::Rules(..) => return None,
+        };
+        Some(Removal {
+            reason,
+            host: Some(host),
+            domain: domain(policy),
+            evidence,
+        })
+    }
+
+    /// The removal for a disallowed path.
+    pub(crate) fn disallow_removal<'a>(
+        &'a self,
+        host: &'a str,
+        policy: PolicyRef<'a>,
+        agent: usize,
+        rule: usize,
+    ) -> Removal<'a> {
+        Removal {
+            reason: ReasonCode::RobotsDisallow,
+            host: Some(host),
+            domain: Some(&self.hosts[policy.index].domain),
+            evidence: Evidence::Disallow {
                 policy,
                 agent,
                 rule,
-                verdicts,
             },
-        )
+        }
     }
-}
 
-fn remove<'a>(
-    reason: ReasonCode,
-    host: Option<&'a str>,
-    domain: Option<&'a str>,
-    evidence: Evidence<'a>,
-) -> Decision<'a> {
-    Decision::Remove(Removal {
-        reason,
-        host,
-        domain,
-        evidence,
-    })
+    /// Decides one row (a line without its line end). The chunk processor
+    /// reaches the same decisions host by host; a test holds them equal.
+    pub fn decide<'a>(&'a self, line: &'a [u8], scratch: &'a mut Scratch) -> Decision<'a> {
+        let text = trim(line);
+        if let Some(reason) = skip_reason(text) {
+            return Decision::Skip(reason);
+        }
+        let url = match scratch.parser.parse_bytes(text) {
+            Ok(url) => url,
+            Err(err) => {
+                return Decision::Remove(Removal {
+                    reason: ReasonCode::InvalidUrl,
+                    host: None,
+                    domain: None,
+                    evidence: Evidence::InvalidUrl(err),
+                });
+            }
+        };
+        let host = url.host;
+        let verdict = self.judge_host(host);
+        if let Some(removal) = self.host_removal(host, verdict) {
+            return Decision::Remove(removal);
+        }
+        let HostVerdict::Rules(policy, compiled) = verdict else {
+            return Decision::Keep {
+                without_policy: true,
+            };
+        };
+        match self.judge_path(compiled, url.path, &mut scratch.verdicts) {
+            None => Decision::Keep {
+                without_policy: false,
+            },
+            Some((agent, rule)) => {
+                Decision::Remove(self.disallow_removal(host, policy, agent, rule))
+            }
+        }
+    }
 }

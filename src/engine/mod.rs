@@ -3,8 +3,9 @@
 //!
 //! * [`decide`]: the pure decision for one row;
 //! * [`stats`]: counts that merge with `+=`;
-//! * this module: [`Engine`], which holds everything a decision reads,
-//!   [`Engine::process_chunk`], which judges a chunk into buffers, and
+//! * `chunk`: [`Engine::process_chunk`], which judges a chunk host by host
+//!   and writes its results in input order;
+//! * this module: [`Engine`], which holds everything a decision reads, and
 //!   [`run`], which drives chunks through a rayon pool and hands results,
 //!   in order, to a [`Sink`].
 //!
@@ -12,6 +13,7 @@
 //! the same chunks with the same code and emit them in input order, so their
 //! outputs are byte-identical.
 
+mod chunk;
 pub mod decide;
 pub mod stats;
 
@@ -195,56 +197,18 @@ impl Engine {
         self.missing
     }
 
-    /// Judges every line of `chunk` into `out` (cleared first).
-    pub fn process_chunk(
-        &self,
-        chunk: &Chunk,
-        outputs: Outputs,
-        scratch: &mut Scratch,
-        out: &mut ChunkResult,
-    ) {
-        out.kept.clear();
-        out.removed.clear();
-        out.problems.clear();
-        out.stats = Stats::new(self.agents.len());
-        let mut data = &chunk.data[..];
-        let mut number = chunk.first_line;
-        while !data.is_empty() {
-            let end = memchr::memchr(b'\n', data).map_or(data.len(), |at| at + 1);
-            let (raw, rest) = data.split_at(end);
-            data = rest;
-            let line = raw.strip_suffix(b"\n").unwrap_or(raw);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            out.stats.rows += 1;
-            match self.decide(line, scratch) {
-                Decision::Keep { without_policy } => {
-                    out.stats.kept += 1;
-                    out.stats.kept_without_policy += u64::from(without_policy);
-                    if outputs.kept {
-                        out.kept.extend_from_slice(raw);
-                    }
-                }
-                Decision::Skip(reason) => out.stats.skipped[reason.index()] += 1,
-                Decision::Remove(removal) => {
-                    self.count_removal(&removal, number, &mut out.stats, &mut out.problems);
-                    if outputs.removed {
-                        self.write_removed(line, number, &removal, &mut out.removed);
-                    }
-                }
-            }
-            number += 1;
-        }
-    }
-
+    /// Counts a removal; the domain too when `count_domain` (the chunk
+    /// processor counts rows of hosts with a policy by policy instead).
     fn count_removal(
         &self,
         removal: &Removal<'_>,
         number: u64,
+        count_domain: bool,
         stats: &mut Stats,
         problems: &mut Vec<RowProblem>,
     ) {
         stats.removed[removal.reason.index()] += 1;
-        if let Some(host) = removal.host {
+        if let Some(host) = removal.host.filter(|_| count_domain) {
             let domain = removal.domain.unwrap_or_else(|| registrable_domain(host));
             match stats.removed_domains.get_mut(domain) {
                 Some(n) => *n += 1,
@@ -258,18 +222,6 @@ impl Engine {
                 let host = removal.host.unwrap_or_default();
                 if !stats.hosts_without_policy.contains(host) {
                     stats.hosts_without_policy.insert(host.to_owned());
-                }
-            }
-            Evidence::Disallow {
-                policy, verdicts, ..
-            } => {
-                let compiled = policy.compiled.expect("disallow implies rules");
-                for (content, verdict) in verdicts.iter().enumerate() {
-                    if !verdict.allowed {
-                        for &agent in compiled.agents_of(content) {
-                            stats.agent_disallowed[usize::from(agent)] += 1;
-                        }
-                    }
                 }
             }
             Evidence::InvalidUrl(err) if problems.len() < MAX_PROBLEMS => {

@@ -249,6 +249,16 @@ impl Snapshot {
         })
     }
 
+    /// The policy at `index` (see [`PolicyRef::index`]).
+    #[must_use]
+    pub fn get_index(&self, index: usize) -> PolicyRef<'_> {
+        PolicyRef {
+            index,
+            policy: &self.set.policies[index],
+            compiled: self.compiled[index].as_ref(),
+        }
+    }
+
     /// The underlying policies.
     #[must_use]
     pub fn policies(&self) -> &PolicySet {

@@ -134,3 +134,101 @@ fn compressed_inputs_decide_the_same() {
         assert!(got.0 == want.0 && got.1 == want.1, "{tag} differs");
     }
 }
+
+/// The grouped chunk processor and the single-row `decide` reach the same
+/// decision, reason, agent and rule for every row.
+#[test]
+fn chunk_processor_agrees_with_single_row_decisions() {
+    use optout::agents::{AgentRule, AgentSet, Purpose, Registry};
+    use optout::blocklist::{self, Blocklists};
+    use optout::corpus::{Chunk, ChunkReader, Compression, Input};
+    use optout::engine::{
+        ChunkResult, Decision, Engine, Evidence, MissingPolicy, Outputs, Scratch,
+    };
+    use optout::policy::PolicySet;
+
+    let agents = AgentSet::for_purpose(Registry::builtin(), Purpose::Train).unwrap();
+    let (set, _) = PolicySet::load_dir(&fixture("robots/real")).unwrap();
+    let lists = Blocklists::new(vec![
+        blocklist::load("piracy", &fixture("blocklists/piracy.txt")).unwrap(),
+    ]);
+    for missing in [MissingPolicy::Allow, MissingPolicy::Deny] {
+        let (set, _) = (set.clone(), ());
+        let engine = Engine::new(
+            set.compile(&agents),
+            lists.clone(),
+            agents.clone(),
+            AgentRule::Any,
+            missing,
+        );
+        let data = corpus();
+        let mut reader = ChunkReader::with_chunk_size(
+            Input {
+                path: "corpus".into(),
+                compression: Compression::None,
+                reader: Box::new(std::io::Cursor::new(data)),
+            },
+            50_000,
+        );
+        let (mut chunk, mut result, mut scratch, mut single) = (
+            Chunk::default(),
+            ChunkResult::default(),
+            Scratch::default(),
+            Scratch::default(),
+        );
+        let mut rows = 0;
+        while reader.next_chunk(&mut chunk).unwrap() {
+            engine.process_chunk(
+                &chunk,
+                Outputs {
+                    kept: true,
+                    removed: true,
+                },
+                &mut scratch,
+                &mut result,
+            );
+            let mut kept = Vec::new();
+            let mut removed = result
+                .removed
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty());
+            for (number, line) in chunk.lines() {
+                rows += 1;
+                match engine.decide(line, &mut single) {
+                    Decision::Keep { .. } => {
+                        kept.extend_from_slice(line);
+                        kept.push(b'\n');
+                    }
+                    Decision::Skip(_) => {}
+                    Decision::Remove(removal) => {
+                        let record: serde_json::Value =
+                            serde_json::from_slice(removed.next().expect("a removed record"))
+                                .unwrap();
+                        assert_eq!(record["row"], number);
+                        assert_eq!(record["reason"], removal.reason.as_str(), "row {number}");
+                        if let Evidence::Disallow {
+                            agent,
+                            rule,
+                            policy,
+                        } = removal.evidence
+                        {
+                            assert_eq!(
+                                record["agent"],
+                                agents.names()[agent].as_str(),
+                                "row {number}"
+                            );
+                            assert_eq!(
+                                record["line"],
+                                policy.robots().unwrap().rules[rule].line,
+                                "row {number}"
+                            );
+                        }
+                    }
+                }
+            }
+            assert!(removed.next().is_none());
+            assert_eq!(result.kept, kept);
+        }
+        assert_eq!(rows, 40_000);
+    }
+}
