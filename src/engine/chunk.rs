@@ -5,18 +5,20 @@
 //! fetching them costs more than matching. So a chunk is judged in three
 //! passes:
 //!
-//! 1. split rows, skip blank and comment rows, parse URLs, and note each
-//!    row's host and path (as spans of the chunk, or of a side buffer when
-//!    parsing had to rewrite them);
-//! 2. sort the parsed rows by a hash of their host, and judge them group by
-//!    group: the host is looked up once, and its rules stay in cache while
-//!    its rows are matched;
+//! 1. split rows, skip blank and comment rows, parse URLs, give each
+//!    distinct host of the chunk a dense id (its bytes copied once into a
+//!    small arena while they are hot), and note each row's path (a span of
+//!    the chunk, or of a side buffer when parsing rewrote it);
+//! 2. sort the parsed rows by (host id, row), and judge them host by host:
+//!    the host is looked up once, and its rules stay in cache while its rows
+//!    are matched; the sorted entries carry what pass 2 reads, so it reads
+//!    them in order;
 //! 3. walk the rows in input order to count them and write kept rows and
 //!    removed records.
 //!
 //! Every row gets exactly one final state; pass 3 counts each once. The
-//! sort uses a fixed-seed hash, but the order in which rows are judged has
-//! no effect on any output: outputs are written in pass 3, in input order.
+//! order in which rows are judged has no effect on any output: outputs are
+//! written in pass 3, in input order.
 
 use std::hash::BuildHasher;
 
@@ -57,9 +59,71 @@ pub(crate) struct Row {
     raw_len: u32,
     /// Length without the line end.
     line_len: u32,
-    host: Span,
-    path: Span,
+    /// The host's id in the chunk's host table.
+    host: u32,
     state: State,
+}
+
+/// A parsed row waiting for pass 2: `key` is (host id << 32 | row).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pending {
+    key: u64,
+    path: Span,
+}
+
+/// The distinct hosts of a chunk.
+#[derive(Debug, Default)]
+pub(crate) struct HostTable {
+    /// Host bytes, back to back.
+    arena: Vec<u8>,
+    /// Per id: the host's range in `arena`.
+    spans: Vec<(u32, u32)>,
+    /// Hash → id of the first host with that hash.
+    by_hash: std::collections::HashMap<u64, u32, foldhash::fast::FixedState>,
+    /// Hosts whose hash collided with another host's: looked up by bytes.
+    collided: std::collections::HashMap<Vec<u8>, u32, foldhash::fast::FixedState>,
+}
+
+impl HostTable {
+    fn clear(&mut self) {
+        self.arena.clear();
+        self.spans.clear();
+        self.by_hash.clear();
+        self.collided.clear();
+    }
+
+    fn get(&self, id: u32) -> &[u8] {
+        let (start, end) = self.spans[id as usize];
+        &self.arena[start as usize..end as usize]
+    }
+
+    /// The id of `host`, added if new. Ids are exact: a hash collision is
+    /// detected by comparing bytes, and resolved through `collided`.
+    fn intern(&mut self, host: &[u8]) -> u32 {
+        let hash = self.by_hash.hasher().hash_one(host);
+        if let Some(&id) = self.by_hash.get(&hash) {
+            if self.get(id) == host {
+                return id;
+            }
+            if let Some(&id) = self.collided.get(host) {
+                return id;
+            }
+            let id = self.push(host);
+            self.collided.insert(host.to_vec(), id);
+            return id;
+        }
+        let id = self.push(host);
+        self.by_hash.insert(hash, id);
+        id
+    }
+
+    fn push(&mut self, host: &[u8]) -> u32 {
+        let id = u32::try_from(self.spans.len()).expect("fewer hosts than rows");
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(host);
+        self.spans.push((start, self.arena.len() as u32));
+        id
+    }
 }
 
 fn span_of(part: &[u8], data: &[u8], side: &mut Vec<u8>) -> Span {
@@ -88,9 +152,9 @@ fn bytes<'a>(span: Span, data: &'a [u8], side: &'a [u8]) -> &'a [u8] {
     &source[span.start as usize..(span.start + span.len) as usize]
 }
 
-fn host_str<'a>(span: Span, data: &'a [u8], side: &'a [u8]) -> &'a str {
+fn host_str(hosts: &HostTable, id: u32) -> &str {
     // Hosts come out of the URL parser as ASCII.
-    std::str::from_utf8(bytes(span, data, side)).expect("parsed hosts are ASCII")
+    std::str::from_utf8(hosts.get(id)).expect("parsed hosts are ASCII")
 }
 
 impl Engine {
@@ -113,15 +177,16 @@ impl Engine {
             rows,
             order,
             side,
+            hosts,
             content_hits,
             policy_removed,
         } = scratch;
         rows.clear();
         order.clear();
         side.clear();
+        hosts.clear();
         content_hits.clear();
         policy_removed.clear();
-        let hasher = foldhash::fast::FixedState::with_seed(0x9309);
 
         // Pass 1: split and parse.
         let mut offset = 0;
@@ -135,8 +200,7 @@ impl Engine {
                 raw_start: offset as u32,
                 raw_len: raw.len() as u32,
                 line_len: line.len() as u32,
-                host: Span::default(),
-                path: Span::default(),
+                host: 0,
                 state: State::Parsed,
             };
             offset = end;
@@ -146,9 +210,12 @@ impl Engine {
             } else {
                 match parser.parse_bytes(text) {
                     Ok(url) => {
-                        row.host = span_of(url.host.as_bytes(), data, side);
-                        row.path = span_of(url.path, data, side);
-                        order.push((hasher.hash_one(url.host), rows.len() as u32));
+                        row.host = hosts.intern(url.host.as_bytes());
+                        let path = span_of(url.path, data, side);
+                        order.push(Pending {
+                            key: u64::from(row.host) << 32 | rows.len() as u64,
+                            path,
+                        });
                     }
                     Err(err) => row.state = State::Invalid(err),
                 }
@@ -157,20 +224,19 @@ impl Engine {
         }
 
         // Pass 2: judge host by host.
-        order.sort_unstable();
-        let mut current: Option<(&[u8], HostVerdict<'_>)> = None;
-        for &(_, index) in order.iter() {
-            let row = &mut rows[index as usize];
-            let host = bytes(row.host, data, side);
+        order.sort_unstable_by_key(|p| p.key);
+        let mut current: Option<(u32, HostVerdict<'_>)> = None;
+        for pending in order.iter() {
+            let (host, index) = ((pending.key >> 32) as u32, pending.key as u32);
             let verdict = match current {
-                Some((h, verdict)) if h == host => verdict,
+                Some((id, verdict)) if id == host => verdict,
                 _ => {
-                    let verdict = self.judge_host(host_str(row.host, data, side));
+                    let verdict = self.judge_host(host_str(hosts, host));
                     current = Some((host, verdict));
                     verdict
                 }
             };
-            row.state = match verdict {
+            let state = match verdict {
                 HostVerdict::Blocked(hit, policy) => {
                     State::Blocked(hit, policy.map(|p| p.index as u32))
                 }
@@ -182,7 +248,7 @@ impl Engine {
                 },
                 HostVerdict::Unreachable(policy) => State::Unreachable(policy.index as u32),
                 HostVerdict::Rules(policy, compiled) => {
-                    match self.judge_path(compiled, bytes(row.path, data, side), verdicts) {
+                    match self.judge_path(compiled, bytes(pending.path, data, side), verdicts) {
                         None => State::Keep {
                             without_policy: false,
                         },
@@ -203,6 +269,7 @@ impl Engine {
                     }
                 }
             };
+            rows[index as usize].state = state;
         }
 
         // Pass 3: count and write, in input order.
@@ -212,7 +279,7 @@ impl Engine {
             let raw = &data[row.raw_start as usize..(row.raw_start + row.raw_len) as usize];
             let line = &raw[..row.line_len as usize];
             out.stats.rows += 1;
-            let host = || host_str(row.host, data, side);
+            let host = || host_str(hosts, row.host);
             let removal = match &row.state {
                 State::Skip(reason) => {
                     out.stats.skipped[reason.index()] += 1;
@@ -300,5 +367,33 @@ impl Engine {
             }
         }
         debug_assert!(out.problems.len() <= MAX_PROBLEMS);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn host_ids_are_exact_even_on_hash_collisions() {
+        let mut table = HostTable::default();
+        let a = table.intern(b"a.example");
+        assert_eq!(table.intern(b"a.example"), a);
+        let b = table.intern(b"b.example");
+        assert_ne!(a, b);
+        assert_eq!(table.get(b), b"b.example");
+        // Plant a collision: `c.example`'s hash now points at `a.example`.
+        let hash = table.by_hash.hasher().hash_one(&b"c.example"[..]);
+        table.by_hash.insert(hash, a);
+        let c = table.intern(b"c.example");
+        assert!(c != a && c != b);
+        assert_eq!(table.get(c), b"c.example");
+        assert_eq!(
+            table.intern(b"c.example"),
+            c,
+            "found again through the collision table"
+        );
+        assert_eq!(table.intern(b"a.example"), a);
     }
 }

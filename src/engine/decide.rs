@@ -80,8 +80,10 @@ pub struct Scratch {
     pub verdicts: Vec<ContentVerdict>,
     /// Per-chunk row table of the chunk processor.
     pub(crate) rows: Vec<super::chunk::Row>,
-    /// Rows to judge, by host hash.
-    pub(crate) order: Vec<(u64, u32)>,
+    /// Rows to judge, by host.
+    pub(crate) order: Vec<super::chunk::Pending>,
+    /// The chunk's distinct hosts.
+    pub(crate) hosts: super::chunk::HostTable,
     /// Hosts and paths that are not slices of the chunk.
     pub(crate) side: Vec<u8>,
     /// Disallowed rows per (policy, rule content), expanded to agents once
