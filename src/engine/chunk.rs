@@ -27,7 +27,6 @@ use crate::corpus::Chunk;
 use crate::engine::decide::{Evidence, HostVerdict, Removal, Scratch, skip_reason, trim};
 use crate::engine::stats::Stats;
 use crate::engine::{ChunkResult, Engine, MAX_PROBLEMS, MissingPolicy, Outputs};
-use crate::origin::InvalidUrl;
 use crate::signals::{ReasonCode, SkipReason};
 
 /// Where a host or path lies: in the chunk, or in the side buffer.
@@ -38,17 +37,25 @@ pub(crate) struct Span {
     side: bool,
 }
 
-/// A row's state through the passes.
-#[derive(Debug)]
+/// A row's state through the passes. `Copy`, so that pass 2's scattered
+/// writes are plain stores (no drop of the old value to read first).
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum State {
     Skip(SkipReason),
-    Invalid(InvalidUrl),
+    /// Index into the chunk's list of invalid rows.
+    Invalid(u32),
     Parsed,
-    Keep { without_policy: bool },
+    Keep {
+        without_policy: bool,
+    },
     Blocked(HitRef, Option<u32>),
     NoPolicy,
     Unreachable(u32),
-    Disallow { policy: u32, agent: u32, rule: u32 },
+    Disallow {
+        policy: u32,
+        agent: u32,
+        rule: u32,
+    },
 }
 
 /// One row of a chunk.
@@ -178,9 +185,11 @@ impl Engine {
             order,
             side,
             hosts,
+            invalid,
             content_hits,
             policy_removed,
         } = scratch;
+        invalid.clear();
         rows.clear();
         order.clear();
         side.clear();
@@ -217,7 +226,10 @@ impl Engine {
                             path,
                         });
                     }
-                    Err(err) => row.state = State::Invalid(err),
+                    Err(err) => {
+                        row.state = State::Invalid(invalid.len() as u32);
+                        invalid.push(err);
+                    }
                 }
             }
             rows.push(row);
@@ -294,11 +306,11 @@ impl Engine {
                     continue;
                 }
                 State::Parsed => unreachable!("pass 2 judges every parsed row"),
-                State::Invalid(err) => Removal {
+                State::Invalid(at) => Removal {
                     reason: ReasonCode::InvalidUrl,
                     host: None,
                     domain: None,
-                    evidence: Evidence::InvalidUrl(err.clone()),
+                    evidence: Evidence::InvalidUrl(invalid[*at as usize].clone()),
                 },
                 State::Blocked(hit, policy) => Removal {
                     reason: ReasonCode::Blocklist,

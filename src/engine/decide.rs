@@ -84,6 +84,8 @@ pub struct Scratch {
     pub(crate) order: Vec<super::chunk::Pending>,
     /// The chunk's distinct hosts.
     pub(crate) hosts: super::chunk::HostTable,
+    /// Why each invalid row of the chunk is invalid.
+    pub(crate) invalid: Vec<InvalidUrl>,
     /// Hosts and paths that are not slices of the chunk.
     pub(crate) side: Vec<u8>,
     /// Disallowed rows per (policy, rule content), expanded to agents once
