@@ -291,34 +291,37 @@ impl CompiledRobots {
             None => 0..0,
         };
         let path_head = head(path);
-        let mut bucket = self.positions[bucket.start as usize..bucket.end as usize]
-            .iter()
-            .copied()
-            .peekable();
-        let mut always = self.positions[content.always.start as usize..content.always.end as usize]
-            .iter()
-            .copied()
-            .peekable();
-        loop {
-            // Merge the two ascending position lists; the first match wins.
-            let position = match (bucket.peek(), always.peek()) {
-                (Some(&b), Some(&a)) if b < a => bucket.next(),
-                (Some(_), Some(_)) | (None, Some(_)) => always.next(),
-                (Some(_), None) => bucket.next(),
-                (None, None) => return ContentVerdict::ALLOWED,
+        let bucket = &self.positions[bucket.start as usize..bucket.end as usize];
+        let always = &self.positions[content.always.start as usize..content.always.end as usize];
+        let rules = &self.rules[content.rules.start as usize..content.rules.end as usize];
+        let test = |position: u32| {
+            let rule = &rules[position as usize];
+            (path_head & PREFIX_MASK[usize::from(rule.prefix_len)] == rule.prefix
+                && (rule.prefix_decides || self.matches(rule, path)))
+            .then_some(ContentVerdict {
+                allowed: rule.allow,
+                position: Some(position),
+            })
+        };
+        // Merge the two ascending position lists; the first match wins.
+        let (mut b, mut a) = (0, 0);
+        while b < bucket.len() && a < always.len() {
+            let position = if bucket[b] < always[a] {
+                b += 1;
+                bucket[b - 1]
+            } else {
+                a += 1;
+                always[a - 1]
             };
-            let position = position.expect("peeked");
-            let rule = &self.rules[(content.rules.start + position) as usize];
-            if path_head & PREFIX_MASK[usize::from(rule.prefix_len)] != rule.prefix {
-                continue;
-            }
-            if rule.prefix_decides || self.matches(rule, path) {
-                return ContentVerdict {
-                    allowed: rule.allow,
-                    position: Some(position),
-                };
+            if let Some(verdict) = test(position) {
+                return verdict;
             }
         }
+        bucket[b..]
+            .iter()
+            .chain(&always[a..])
+            .find_map(|&position| test(position))
+            .unwrap_or(ContentVerdict::ALLOWED)
     }
 
     fn matches(&self, rule: &CompiledRule, path: &[u8]) -> bool {
