@@ -133,6 +133,60 @@ impl HostTable {
     }
 }
 
+/// Running totals of pass 2 for the host being judged.
+#[derive(Default)]
+struct Group<'a> {
+    /// The host's policy, when it has one.
+    policy: Option<crate::policy::PolicyRef<'a>>,
+    /// Removed rows of the host.
+    removed: u64,
+    /// Disallowed rows per rule content of the policy.
+    hits: Vec<u64>,
+}
+
+impl<'a> Group<'a> {
+    fn start(&mut self, verdict: HostVerdict<'a>) {
+        self.removed = 0;
+        self.hits.clear();
+        self.policy = match verdict {
+            HostVerdict::Blocked(_, policy) => policy,
+            HostVerdict::Unreachable(policy) => Some(policy),
+            HostVerdict::Rules(policy, compiled) => {
+                self.hits.resize(compiled.contents(), 0);
+                Some(policy)
+            }
+            HostVerdict::Missing => None,
+        };
+    }
+}
+
+impl Engine {
+    /// Adds a finished host's totals to `stats`.
+    fn flush(&self, group: &mut Group<'_>, stats: &mut Stats) {
+        let Some(policy) = group.policy.take() else {
+            return;
+        };
+        if group.removed > 0 {
+            let domain = &self.hosts[policy.index].domain;
+            match stats.removed_domains.get_mut(&**domain) {
+                Some(count) => *count += group.removed,
+                None => {
+                    stats
+                        .removed_domains
+                        .insert(domain.to_string(), group.removed);
+                }
+            }
+        }
+        if let Some(compiled) = policy.compiled {
+            for (content, &hits) in group.hits.iter().enumerate().filter(|(_, h)| **h > 0) {
+                for &agent in compiled.agents_of(content) {
+                    stats.agent_disallowed[usize::from(agent)] += hits;
+                }
+            }
+        }
+    }
+}
+
 fn span_of(part: &[u8], data: &[u8], side: &mut Vec<u8>) -> Span {
     let base = data.as_ptr() as usize;
     let at = part.as_ptr() as usize;
@@ -186,16 +240,12 @@ impl Engine {
             side,
             hosts,
             invalid,
-            content_hits,
-            policy_removed,
         } = scratch;
         invalid.clear();
         rows.clear();
         order.clear();
         side.clear();
         hosts.clear();
-        content_hits.clear();
-        policy_removed.clear();
 
         // Pass 1: split and parse.
         let mut offset = 0;
@@ -235,16 +285,21 @@ impl Engine {
             rows.push(row);
         }
 
-        // Pass 2: judge host by host.
+        // Pass 2: judge host by host. Counts that belong to the host (removed
+        // rows per domain, disallowed rows per agent) are kept in running
+        // totals and added to the stats when the host changes.
         order.sort_unstable_by_key(|p| p.key);
         let mut current: Option<(u32, HostVerdict<'_>)> = None;
+        let mut group = Group::default();
         for pending in order.iter() {
             let (host, index) = ((pending.key >> 32) as u32, pending.key as u32);
             let verdict = match current {
                 Some((id, verdict)) if id == host => verdict,
                 _ => {
+                    self.flush(&mut group, &mut out.stats);
                     let verdict = self.judge_host(host_str(hosts, host));
                     current = Some((host, verdict));
+                    group.start(verdict);
                     verdict
                 }
             };
@@ -265,12 +320,8 @@ impl Engine {
                             without_policy: false,
                         },
                         Some((agent, rule)) => {
-                            for (content, verdict) in verdicts.iter().enumerate() {
-                                if !verdict.allowed {
-                                    *content_hits
-                                        .entry((policy.index as u32, content as u32))
-                                        .or_default() += 1;
-                                }
+                            for (hits, verdict) in group.hits.iter_mut().zip(verdicts.iter()) {
+                                *hits += u64::from(!verdict.allowed);
                             }
                             State::Disallow {
                                 policy: policy.index as u32,
@@ -281,8 +332,12 @@ impl Engine {
                     }
                 }
             };
+            if !matches!(state, State::Keep { .. }) {
+                group.removed += 1;
+            }
             rows[index as usize].state = state;
         }
+        self.flush(&mut group, &mut out.stats);
 
         // Pass 3: count and write, in input order.
         let policies = self.snapshot.policies();
@@ -339,43 +394,20 @@ impl Engine {
                     self.disallow_removal(host(), policy, *agent as usize, *rule as usize)
                 }
             };
-            let policy = match row.state {
-                State::Blocked(_, Some(p))
-                | State::Unreachable(p)
-                | State::Disallow { policy: p, .. } => Some(p),
-                _ => None,
-            };
-            if let Some(policy) = policy {
-                *policy_removed.entry(policy).or_default() += 1;
-            }
+            // Rows of hosts with a policy had their domain counted in pass 2.
+            let counted = matches!(
+                row.state,
+                State::Blocked(_, Some(_)) | State::Unreachable(_) | State::Disallow { .. }
+            );
             self.count_removal(
                 &removal,
                 number,
-                policy.is_none(),
+                !counted,
                 &mut out.stats,
                 &mut out.problems,
             );
             if outputs.removed {
                 self.write_removed(line, number, &removal, &mut out.removed);
-            }
-        }
-        for (&(policy, content), &n) in content_hits.iter() {
-            let compiled = self
-                .snapshot
-                .get_index(policy as usize)
-                .compiled
-                .expect("disallow implies rules");
-            for &agent in compiled.agents_of(content as usize) {
-                out.stats.agent_disallowed[usize::from(agent)] += n;
-            }
-        }
-        for (&policy, &n) in policy_removed.iter() {
-            let domain = &self.hosts[policy as usize].domain;
-            match out.stats.removed_domains.get_mut(&**domain) {
-                Some(count) => *count += n,
-                None => {
-                    out.stats.removed_domains.insert(domain.to_string(), n);
-                }
             }
         }
         debug_assert!(out.problems.len() <= MAX_PROBLEMS);

@@ -88,12 +88,6 @@ pub struct Scratch {
     pub(crate) invalid: Vec<InvalidUrl>,
     /// Hosts and paths that are not slices of the chunk.
     pub(crate) side: Vec<u8>,
-    /// Disallowed rows per (policy, rule content), expanded to agents once
-    /// per chunk.
-    pub(crate) content_hits:
-        std::collections::HashMap<(u32, u32), u64, foldhash::fast::RandomState>,
-    /// Removed rows per policy, turned into domain counts once per chunk.
-    pub(crate) policy_removed: std::collections::HashMap<u32, u64, foldhash::fast::RandomState>,
 }
 
 /// What a host alone decides.
