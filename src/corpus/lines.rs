@@ -4,7 +4,7 @@
 //! line end (or at the end of the input), so every line lies in exactly one
 //! chunk and chunks can be judged independently and written out in order.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::path::PathBuf;
 
 use crate::corpus::Input;
@@ -38,8 +38,6 @@ impl Chunk {
 pub struct ChunkReader {
     input: Input,
     chunk_size: usize,
-    /// Bytes read past the last line end of the previous chunk.
-    carry: Vec<u8>,
     next_line: u64,
     offset: u64,
     done: bool,
@@ -55,8 +53,10 @@ impl std::fmt::Debug for ChunkReader {
 }
 
 impl ChunkReader {
-    /// Default chunk size: large enough to amortise scheduling, small
-    /// enough that a few chunks per thread stay in cache-friendly memory.
+    /// Default chunk size. Large, because the engine judges a chunk host by
+    /// host: the more rows of a host a chunk holds, the fewer times its
+    /// policy is fetched from memory. Memory stays at a few chunks per
+    /// thread.
     pub const DEFAULT_CHUNK: usize = 8 << 20;
 
     /// A reader of `input` with the default chunk size.
@@ -71,7 +71,6 @@ impl ChunkReader {
         ChunkReader {
             input,
             chunk_size: chunk_size.max(1),
-            carry: Vec::new(),
             next_line: 1,
             offset: 0,
             done: false,
@@ -91,80 +90,43 @@ impl ChunkReader {
     }
 
     /// Fills `chunk` with the next lines; `false` at the end of the input.
-    /// Reuses the chunk's buffer.
+    /// Reuses the chunk's buffer. A chunk holds about `chunk_size` bytes and
+    /// is then completed to the end of its last line, however long.
     ///
     /// # Errors
     ///
     /// A read or decompression error, naming the input, the decompressed
-    /// byte offset and the last complete line. Lines before it were
-    /// returned in earlier chunks; a partial line is not.
+    /// byte offset and the last complete line. The chunk then holds the
+    /// complete lines read before the failure, to be judged; a partial line
+    /// is dropped.
     pub fn next_chunk(&mut self, chunk: &mut Chunk) -> Result<bool> {
         chunk.data.clear();
-        if self.done && self.carry.is_empty() {
+        if self.done {
             return Ok(false);
         }
-        chunk.data.append(&mut self.carry);
-        while !self.done && chunk.data.len() < self.chunk_size {
-            let start = chunk.data.len();
-            chunk.data.resize(start + self.chunk_size.max(64 * 1024), 0);
-            match self.input.reader.read(&mut chunk.data[start..]) {
-                Ok(0) => {
-                    chunk.data.truncate(start);
+        let want = self.chunk_size as u64;
+        // `read_to_end` and `read_until` append into spare capacity; they
+        // retry on `Interrupted` and keep what was read before an error.
+        let read = (&mut self.input.reader)
+            .take(want)
+            .read_to_end(&mut chunk.data)
+            .and_then(|n| {
+                if (n as u64) < want {
                     self.done = true;
+                } else if chunk.data.last() != Some(&b'\n') {
+                    self.input.reader.read_until(b'\n', &mut chunk.data)?;
                 }
-                Ok(n) => chunk.data.truncate(start + n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => chunk.data.truncate(start),
-                Err(e) => {
-                    chunk.data.truncate(start);
-                    self.done = true;
-                    return Err(self.read_error(chunk, e));
-                }
-            }
+                Ok(())
+            });
+        if let Err(err) = read {
+            self.done = true;
+            return Err(self.read_error(chunk, err));
         }
-        if !self.done {
-            // Keep the partial last line for the next chunk.
-            let cut = memchr::memrchr(b'\n', &chunk.data).map_or(0, |at| at + 1);
-            self.carry.extend_from_slice(&chunk.data[cut..]);
-            chunk.data.truncate(cut);
-            if cut == 0 {
-                // One line longer than a chunk: read on until it ends.
-                return self.next_chunk_long_line(chunk);
-            }
+        if chunk.data.is_empty() {
+            return Ok(false);
         }
         self.finish(chunk);
         Ok(true)
-    }
-
-    fn next_chunk_long_line(&mut self, chunk: &mut Chunk) -> Result<bool> {
-        std::mem::swap(&mut chunk.data, &mut self.carry);
-        loop {
-            let start = chunk.data.len();
-            chunk.data.resize(start + self.chunk_size.max(64 * 1024), 0);
-            match self.input.reader.read(&mut chunk.data[start..]) {
-                Ok(0) => {
-                    chunk.data.truncate(start);
-                    self.done = true;
-                    break;
-                }
-                Ok(n) => {
-                    chunk.data.truncate(start + n);
-                    if let Some(at) = memchr::memchr(b'\n', &chunk.data[start..]) {
-                        let cut = start + at + 1;
-                        self.carry.extend_from_slice(&chunk.data[cut..]);
-                        chunk.data.truncate(cut);
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => chunk.data.truncate(start),
-                Err(e) => {
-                    chunk.data.truncate(start);
-                    self.done = true;
-                    return Err(self.read_error(chunk, e));
-                }
-            }
-        }
-        self.finish(chunk);
-        Ok(!chunk.data.is_empty())
     }
 
     fn finish(&mut self, chunk: &mut Chunk) {
@@ -182,7 +144,6 @@ impl ChunkReader {
         let cut = memchr::memrchr(b'\n', &chunk.data).map_or(0, |at| at + 1);
         chunk.data.truncate(cut);
         self.finish(chunk);
-        self.carry.clear();
         let complete_lines = self.next_line - 1;
         match self.input.compression {
             super::Compression::None => Error::io(&self.input.path, source),
@@ -240,6 +201,11 @@ mod tests {
             assert_eq!(all_lines(data, size), want, "chunk size {size}");
         }
         assert!(all_lines(b"", 4).is_empty());
+        // A line longer than a chunk stays whole.
+        let long = [b"a\n".as_slice(), &[b'x'; 100], b"\nb\n"].concat();
+        let lines = all_lines(&long, 8);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1].1.len(), 100);
         assert_eq!(all_lines(b"\n", 4), vec![(1, b"".to_vec())]);
     }
 }

@@ -372,10 +372,11 @@ pub fn run(
         .thread_name(|i| format!("optout-engine-{i}"))
         .build()
         .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))?;
-    let batch = threads * 4;
-    let (sender, receiver) = mpsc::sync_channel::<(Chunk, Option<Error>)>(batch * 2);
-    // Reading (and decompressing) runs on its own thread so that it overlaps
-    // judging; the channel bound keeps memory at a few batches of chunks.
+    // One chunk per thread per batch; the reader (and decompressor) runs on
+    // its own thread and stays at most one batch ahead, so reading overlaps
+    // judging and memory stays at about three batches of chunks.
+    let batch = threads;
+    let (sender, receiver) = mpsc::sync_channel::<(Chunk, Option<Error>)>(batch);
     std::thread::scope(|scope| -> Result<RunOutcome> {
         scope.spawn(move || {
             let mut reader = reader;
