@@ -146,15 +146,7 @@ impl UrlParser {
                 path,
             });
         }
-        let input = std::str::from_utf8(input).map_err(|_| InvalidUrl::NotUtf8)?;
-        let (scheme, port) = self.parse_slow(input)?;
-        let path = normalize::normalize(&self.raw_path, Side::Url, &mut self.path);
-        Ok(UrlParts {
-            scheme,
-            host: &self.host,
-            port,
-            path,
-        })
+        self.parse_reference(std::str::from_utf8(input).map_err(|_| InvalidUrl::NotUtf8)?)
     }
 
     /// The `url` crate's reading of `input`, into the parser's buffers.
@@ -181,13 +173,13 @@ impl UrlParser {
         Ok((scheme, url.port()))
     }
 
-    /// Parses with the `url` crate only. For tests and benchmarks that
-    /// compare the two paths.
+    /// Parses with the `url` crate only: the slow path of
+    /// [`UrlParser::parse_bytes`], and the reference its fast path is tested
+    /// against.
     ///
     /// # Errors
     ///
     /// As [`UrlParser::parse`].
-    #[doc(hidden)]
     pub fn parse_reference<'a>(&'a mut self, input: &'a str) -> Result<UrlParts<'a>, InvalidUrl> {
         let (scheme, port) = self.parse_slow(input)?;
         let path = normalize::normalize(&self.raw_path, Side::Url, &mut self.path);

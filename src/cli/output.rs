@@ -36,10 +36,24 @@ pub(crate) struct Destination {
 }
 
 impl Destination {
+    /// Standard output: line-buffered on a terminal, so a person sees rows
+    /// as they come; block-buffered in a pipe, for throughput.
     pub(crate) fn stdout() -> Destination {
+        use std::io::IsTerminal;
+        let stdout = io::stdout();
+        let inner: Box<dyn Write> = if stdout.is_terminal() {
+            Box::new(io::LineWriter::new(stdout.lock()))
+        } else {
+            Box::new(stdout.lock())
+        };
+        let capacity = if io::stdout().is_terminal() {
+            0
+        } else {
+            1 << 20
+        };
         Destination {
             path: PathBuf::from("-"),
-            writer: BufWriter::with_capacity(1 << 20, Box::new(io::stdout())),
+            writer: BufWriter::with_capacity(capacity, inner),
         }
     }
 
