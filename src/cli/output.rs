@@ -41,15 +41,10 @@ impl Destination {
     pub(crate) fn stdout() -> Destination {
         use std::io::IsTerminal;
         let stdout = io::stdout();
-        let inner: Box<dyn Write> = if stdout.is_terminal() {
-            Box::new(io::LineWriter::new(stdout.lock()))
+        let (inner, capacity): (Box<dyn Write>, usize) = if stdout.is_terminal() {
+            (Box::new(io::LineWriter::new(stdout.lock())), 0)
         } else {
-            Box::new(stdout.lock())
-        };
-        let capacity = if io::stdout().is_terminal() {
-            0
-        } else {
-            1 << 20
+            (Box::new(stdout.lock()), 1 << 20)
         };
         Destination {
             path: PathBuf::from("-"),
