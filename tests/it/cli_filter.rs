@@ -527,3 +527,40 @@ fn agents_command_lists_the_registry() {
     assert!(!names.contains(&"ChatGPT-User"));
     assert!(doc["version"].is_string());
 }
+
+#[test]
+fn quiet_prints_nothing_on_a_clean_run() {
+    let dir = TestDir::new();
+    let (robots, list) = world(&dir);
+    let input = dir.write("urls.txt", "https://open.org/a\nhttps://libgen.is/b\n");
+    let run = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--blocklist",
+            &list,
+            "--quiet",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "");
+    assert_eq!(run.stdout_text(), "https://open.org/a\n");
+    let loud = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--blocklist",
+            &list,
+        ],
+        None,
+    );
+    assert!(
+        loud.stderr.contains("2 rows: 1 kept, 1 removed"),
+        "{loud:?}"
+    );
+}

@@ -1,8 +1,12 @@
 //! optout's integration tests: one binary, one module per area.
 
+mod alloc;
 mod cli_check;
 mod cli_filter;
 mod conformance;
 mod equivalence;
 mod oracle;
 mod util;
+
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
