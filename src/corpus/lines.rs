@@ -57,7 +57,7 @@ impl ChunkReader {
     /// host: the more rows of a host a chunk holds, the fewer times its
     /// policy is fetched from memory. Memory stays at a few chunks per
     /// thread.
-    pub const DEFAULT_CHUNK: usize = 8 << 20;
+    pub const DEFAULT_CHUNK: usize = 16 << 20;
 
     /// A reader of `input` with the default chunk size.
     #[must_use]

@@ -9,7 +9,8 @@
 //!    distinct host of the chunk a dense id (its bytes copied once into a
 //!    small arena while they are hot), and note each row's path (a span of
 //!    the chunk, or of a side buffer when parsing rewrote it);
-//! 2. sort the parsed rows by (host id, row), and judge them host by host:
+//! 2. sort the parsed rows by host id (a counting sort: ids are dense),
+//!    and judge them host by host:
 //!    the host is looked up once, and its rules stay in cache while its rows
 //!    are matched; the sorted entries carry what pass 2 reads, so it reads
 //!    them in order;
@@ -97,6 +98,10 @@ impl HostTable {
         self.spans.clear();
         self.by_hash.clear();
         self.collided.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
     }
 
     fn get(&self, id: u32) -> &[u8] {
@@ -187,6 +192,32 @@ impl Engine {
     }
 }
 
+/// Counting sort of `order` by host id into `sorted`: O(rows + hosts), and
+/// stable, so a host's rows stay in input order.
+fn sort_by_host(order: &[Pending], sorted: &mut Vec<Pending>, starts: &mut Vec<u32>, hosts: usize) {
+    starts.clear();
+    starts.resize(hosts + 1, 0);
+    for pending in order {
+        starts[(pending.key >> 32) as usize + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    sorted.clear();
+    sorted.resize(
+        order.len(),
+        Pending {
+            key: 0,
+            path: Span::default(),
+        },
+    );
+    for pending in order {
+        let slot = &mut starts[(pending.key >> 32) as usize];
+        sorted[*slot as usize] = *pending;
+        *slot += 1;
+    }
+}
+
 fn span_of(part: &[u8], data: &[u8], side: &mut Vec<u8>) -> Span {
     let base = data.as_ptr() as usize;
     let at = part.as_ptr() as usize;
@@ -238,6 +269,8 @@ impl Engine {
             rows,
             order,
             side,
+            sorted,
+            starts,
             hosts,
             invalid,
         } = scratch;
@@ -288,10 +321,10 @@ impl Engine {
         // Pass 2: judge host by host. Counts that belong to the host (removed
         // rows per domain, disallowed rows per agent) are kept in running
         // totals and added to the stats when the host changes.
-        order.sort_unstable_by_key(|p| p.key);
+        sort_by_host(order, sorted, starts, hosts.len());
         let mut current: Option<(u32, HostVerdict<'_>)> = None;
         let mut group = Group::default();
-        for pending in order.iter() {
+        for pending in sorted.iter() {
             let (host, index) = ((pending.key >> 32) as u32, pending.key as u32);
             let verdict = match current {
                 Some((id, verdict)) if id == host => verdict,

@@ -82,6 +82,10 @@ pub struct Scratch {
     pub(crate) rows: Vec<super::chunk::Row>,
     /// Rows to judge, by host.
     pub(crate) order: Vec<super::chunk::Pending>,
+    /// `order`, sorted by host.
+    pub(crate) sorted: Vec<super::chunk::Pending>,
+    /// Counting-sort offsets per host id.
+    pub(crate) starts: Vec<u32>,
     /// The chunk's distinct hosts.
     pub(crate) hosts: super::chunk::HostTable,
     /// Why each invalid row of the chunk is invalid.
