@@ -280,14 +280,19 @@ mod tests {
         )
         .unwrap();
         fs::write(p.join("Example.ORG.txt"), "User-agent: *\nDisallow: /\n").unwrap();
+        fs::write(p.join("bücher.de.txt"), "User-agent: *\nDisallow: /\n").unwrap();
         fs::write(p.join("README.md"), "notes").unwrap();
         fs::write(p.join("bad host!.txt"), "x").unwrap();
         fs::create_dir(p.join("sub.txt")).unwrap();
         fs::write(p.join(".hidden"), "x").unwrap();
         let (set, problems) = PolicySet::load_dir(p).unwrap();
-        assert_eq!(set.len(), 2);
+        assert_eq!(set.len(), 3);
         assert!(set.get("example.com").is_some());
         assert!(set.get("example.org").is_some(), "names are normalised");
+        assert!(
+            set.get("xn--bcher-kva.de").is_some(),
+            "IDN file names are compared in punycode"
+        );
         let mut named: Vec<_> = problems
             .iter()
             .map(|pr| pr.path.file_name().unwrap().to_string_lossy().into_owned())

@@ -504,6 +504,30 @@ mod tests {
     }
 
     #[test]
+    fn nul_bytes_are_ordinary_octets() {
+        // A NUL inside a value is kept and percent-encoded, so it matches
+        // only a URL with `%00` there; a NUL inside a key makes the line an
+        // unknown record. Neither ends a group or stops the parse.
+        let robots =
+            RobotsTxt::parse(b"User-agent: *\nDisallow: /a\0b\nDis\0allow: /x\nDisallow: /y\n");
+        assert_eq!(robots.rules.len(), 2);
+        assert_eq!(robots.rules[0].pattern, b"/a%00b");
+        assert_eq!(robots.others.len(), 1);
+        assert!(check(
+            "User-agent: *\nDisallow: /a\0b\nDis\0allow: /x\nDisallow: /y\n",
+            "a",
+            "/x"
+        ));
+        assert!(!check(
+            "User-agent: *\nDisallow: /a\0b\nDis\0allow: /x\nDisallow: /y\n",
+            "a",
+            "/y"
+        ));
+        assert!(!check("User-agent: *\nDisallow: /a\0b\n", "a", "/a%00b"));
+        assert!(check("User-agent: *\nDisallow: /a\0b\n", "a", "/ab"));
+    }
+
+    #[test]
     fn truncation_drops_partial_last_line() {
         let mut body = b"User-agent: *\n".to_vec();
         while body.len() < PARSE_LIMIT - 10 {
