@@ -564,3 +564,41 @@ fn quiet_prints_nothing_on_a_clean_run() {
         "{loud:?}"
     );
 }
+
+#[test]
+fn broken_pipe_exits_0() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = TestDir::new();
+    let (robots, _) = world(&dir);
+    let rows: String = (0..300_000)
+        .map(|i| format!("https://open.org/page/{i}\n"))
+        .collect();
+    let input = dir.write("urls.txt", rows);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_optout"))
+        .args([
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--threads",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "https://open.org/page/0\n");
+    // The reader is dropped: the pipe is closed with most rows unwritten.
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
