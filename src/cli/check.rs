@@ -123,7 +123,7 @@ pub(crate) fn run(args: CheckArgs) -> ExitStatus {
                 agent,
                 allowed: verdict.allowed,
                 line: rule.map(|r| r.line),
-                rule: rule.map(crate::signals::robots::Rule::text),
+                rule: rule.map(|r| robots.rule_text(r)),
                 group: rule.map(|r| robots.groups[r.group].line()),
                 reason,
             };

@@ -294,7 +294,7 @@ impl Engine {
                 record.agent = Some(&self.agents.names()[*agent]);
                 record.group = Some(robots.groups[rule.group].line());
                 record.line = Some(u64::from(rule.line));
-                record.rule = Some(rule.text());
+                record.rule = Some(robots.rule_text(rule));
                 record.policy = Some(&policy.policy.source);
                 record.policy_sha256 = Some(&policy.policy.sha256);
             }

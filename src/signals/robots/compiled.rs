@@ -181,20 +181,20 @@ impl CompiledRobots {
             // Priority order; equal rules keep the first in file order.
             list.sort_by(|&a, &b| {
                 let (ra, rb) = (&robots.rules[a], &robots.rules[b]);
-                rb.pattern
-                    .len()
-                    .cmp(&ra.pattern.len())
+                let (pa, pb) = (robots.pattern(ra), robots.pattern(rb));
+                pb.len()
+                    .cmp(&pa.len())
                     .then(rb.allow.cmp(&ra.allow))
-                    .then(ra.pattern.cmp(&rb.pattern))
+                    .then(pa.cmp(pb))
                     .then(a.cmp(&b))
             });
             list.dedup_by(|b, a| {
-                robots.rules[*a].pattern == robots.rules[*b].pattern
+                robots.pattern(&robots.rules[*a]) == robots.pattern(&robots.rules[*b])
                     && robots.rules[*a].allow == robots.rules[*b].allow
             });
             let key: Vec<(&[u8], bool)> = list
                 .iter()
-                .map(|&r| (robots.rules[r].pattern.as_slice(), robots.rules[r].allow))
+                .map(|&r| (robots.pattern(&robots.rules[r]), robots.rules[r].allow))
                 .collect();
             let content = match keys.iter().position(|k| *k == key) {
                 Some(c) => c,

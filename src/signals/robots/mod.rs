@@ -68,24 +68,26 @@ pub fn agent_key(name: &str) -> String {
     name.trim().to_ascii_lowercase()
 }
 
+/// Where a piece of text lies in [`RobotsTxt::text`].
+pub type TextRange = Range<u32>;
+
 /// What an agent line of a group says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentLine {
     /// 1-based line number.
     pub line: u32,
     /// The value as written.
-    pub value: String,
+    pub value: TextRange,
     /// Whether the value is the global `*`.
     pub global: bool,
-    /// The value cut at `/`, trimmed, lower-case (rule 1).
-    full: String,
-    /// The leading `[A-Za-z_-]` run, lower-case (rule 2).
-    token: String,
+    /// The value cut at `/`, trimmed (rule 1).
+    full: TextRange,
+    /// The leading `[A-Za-z_-]` run, empty when a digit follows it (rule 2).
+    token: TextRange,
 }
 
 impl AgentLine {
-    fn new(line: u32, value: &[u8]) -> Self {
-        let text = String::from_utf8_lossy(value).into_owned();
+    fn new(line: u32, value: &[u8], at: TextRange) -> Self {
         let global =
             value.first() == Some(&b'*') && value.get(1).is_none_or(|b| b.is_ascii_whitespace());
         let run = value
@@ -98,36 +100,34 @@ impl AgentLine {
         } else {
             run
         };
+        let before_slash = memchr::memchr(b'/', value).unwrap_or(value.len());
+        let full = parse::trim_range(value, 0..before_slash);
         AgentLine {
             line,
-            full: agent_key(&text),
-            token: text[..token_len].to_ascii_lowercase(),
-            value: text,
+            value: at.clone(),
             global,
+            full: at.start + full.start as u32..at.start + full.end as u32,
+            token: at.start..at.start + token_len as u32,
         }
-    }
-
-    /// Whether this line names the agent whose [`agent_key`] is `key`.
-    #[must_use]
-    pub fn names(&self, key: &str) -> bool {
-        !self.global && !key.is_empty() && (self.full == key || self.token == key)
     }
 }
 
 /// A group: its agent lines and its rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
-    /// The group's `User-agent` lines.
-    pub agents: Vec<AgentLine>,
+    /// Indexes into [`RobotsTxt::agents`].
+    pub agents: Range<usize>,
     /// Indexes into [`RobotsTxt::rules`].
     pub rules: Range<usize>,
+    /// The line of the group's first `User-agent`.
+    pub line: u32,
 }
 
 impl Group {
     /// The line of the group's first `User-agent`.
     #[must_use]
     pub fn line(&self) -> u32 {
-        self.agents.first().map_or(0, |a| a.line)
+        self.line
     }
 }
 
@@ -140,19 +140,11 @@ pub struct Rule {
     pub line: u32,
     /// Index of the group in [`RobotsTxt::groups`].
     pub group: usize,
-    /// The pattern as written (lossy UTF-8, for display).
-    pub raw: String,
-    /// The normalised pattern; its length is the rule's priority.
-    pub pattern: Vec<u8>,
-}
-
-impl Rule {
-    /// The rule as a robots.txt line, e.g. `Disallow: /private`.
-    #[must_use]
-    pub fn text(&self) -> String {
-        let key = if self.allow { "Allow" } else { "Disallow" };
-        format!("{key}: {}", self.raw)
-    }
+    /// The pattern as written.
+    pub raw: TextRange,
+    /// The normalised pattern, in [`RobotsTxt::patterns`]; its length is
+    /// the rule's priority.
+    pub pattern: Range<u32>,
 }
 
 /// A record that is neither a group line nor a rule (`Sitemap`,
@@ -162,9 +154,9 @@ pub struct OtherRecord {
     /// 1-based line number.
     pub line: u32,
     /// The key as written.
-    pub key: String,
+    pub key: TextRange,
     /// The value as written.
-    pub value: String,
+    pub value: TextRange,
     /// The group it appeared in, if any.
     pub group: Option<usize>,
 }
@@ -190,9 +182,18 @@ pub struct ParseNotes {
     pub rules_before_agent: u32,
 }
 
-/// A parsed robots.txt.
+/// A parsed robots.txt. Records point into [`RobotsTxt::text`], the parsed
+/// part of the body, kept once: a file costs a few allocations, not a few
+/// per line.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RobotsTxt {
+    /// The parsed text: the body after BOM, UTF-16 decoding and the parse
+    /// limit.
+    pub text: Box<[u8]>,
+    /// Normalised patterns, back to back.
+    pub patterns: Box<[u8]>,
+    /// Agent lines of all groups, in file order.
+    pub agents: Vec<AgentLine>,
     /// Groups in file order.
     pub groups: Vec<Group>,
     /// Rules in file order.
@@ -239,12 +240,18 @@ impl RobotsTxt {
         }
         notes.html = looks_like_html(body);
 
-        let mut builder = Builder::default();
+        let mut builder = Builder {
+            body,
+            ..Builder::default()
+        };
         let counts = parse::for_each_line(body, |line| builder.line(line));
         notes.lines = counts.lines;
         notes.unreadable_lines = counts.unreadable;
         notes.rules_before_agent = builder.rules_before_agent;
         RobotsTxt {
+            text: body.into(),
+            patterns: builder.patterns.into_boxed_slice(),
+            agents: builder.agents,
             groups: builder.groups,
             rules: builder.rules,
             others: builder.others,
@@ -252,17 +259,53 @@ impl RobotsTxt {
         }
     }
 
+    /// A piece of the parsed text, as UTF-8 (invalid bytes replaced, for
+    /// display only: matching works on the bytes).
+    #[must_use]
+    pub fn str(&self, range: &TextRange) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.text[range.start as usize..range.end as usize])
+    }
+
+    /// The normalised pattern of `rule`.
+    #[must_use]
+    pub fn pattern(&self, rule: &Rule) -> &[u8] {
+        &self.patterns[rule.pattern.start as usize..rule.pattern.end as usize]
+    }
+
+    /// A rule as a robots.txt line, e.g. `Disallow: /private`.
+    #[must_use]
+    pub fn rule_text(&self, rule: &Rule) -> String {
+        let key = if rule.allow { "Allow" } else { "Disallow" };
+        format!("{key}: {}", self.str(&rule.raw))
+    }
+
+    /// The agent lines of group `group`.
+    #[must_use]
+    pub fn agents_of(&self, group: usize) -> &[AgentLine] {
+        &self.agents[self.groups[group].agents.clone()]
+    }
+
+    /// Whether `line` names the agent whose [`agent_key`] is `key`.
+    #[must_use]
+    pub fn names(&self, line: &AgentLine, key: &str) -> bool {
+        let bytes = |r: &TextRange| &self.text[r.start as usize..r.end as usize];
+        !line.global
+            && !key.is_empty()
+            && (bytes(&line.full).eq_ignore_ascii_case(key.as_bytes())
+                || bytes(&line.token).eq_ignore_ascii_case(key.as_bytes()))
+    }
+
     /// The groups that apply to the agent with [`agent_key`] `key`.
     #[must_use]
     pub fn select(&self, key: &str) -> Selection {
         let named: Vec<usize> = (0..self.groups.len())
-            .filter(|&g| self.groups[g].agents.iter().any(|a| a.names(key)))
+            .filter(|&g| self.agents_of(g).iter().any(|a| self.names(a, key)))
             .collect();
         if !named.is_empty() {
             return Selection::Named(named);
         }
         let global: Vec<usize> = (0..self.groups.len())
-            .filter(|&g| self.groups[g].agents.iter().any(|a| a.global))
+            .filter(|&g| self.agents_of(g).iter().any(|a| a.global))
             .collect();
         if global.is_empty() {
             Selection::None
@@ -325,7 +368,10 @@ fn looks_like_html(body: &[u8]) -> bool {
 }
 
 #[derive(Default)]
-struct Builder {
+struct Builder<'a> {
+    body: &'a [u8],
+    patterns: Vec<u8>,
+    agents: Vec<AgentLine>,
     groups: Vec<Group>,
     rules: Vec<Rule>,
     others: Vec<OtherRecord>,
@@ -334,20 +380,30 @@ struct Builder {
     rules_before_agent: u32,
 }
 
-impl Builder {
+impl Builder<'_> {
+    /// Where `part`, a slice of the body, lies in it.
+    fn range(&self, part: &[u8]) -> TextRange {
+        let start = part.as_ptr() as usize - self.body.as_ptr() as usize;
+        let start = u32::try_from(start).expect("bodies are capped at the parse limit");
+        start..start + u32::try_from(part.len()).expect("bodies are capped at the parse limit")
+    }
+
     fn line(&mut self, line: Line<'_>) {
         match line.key {
             Key::UserAgent => {
                 if self.groups.is_empty() || self.rule_seen {
-                    let at = self.rules.len();
+                    let (agents, rules) = (self.agents.len(), self.rules.len());
                     self.groups.push(Group {
-                        agents: Vec::new(),
-                        rules: at..at,
+                        agents: agents..agents,
+                        rules: rules..rules,
+                        line: line.number,
                     });
                     self.rule_seen = false;
                 }
-                let group = self.groups.last_mut().expect("pushed above");
-                group.agents.push(AgentLine::new(line.number, line.value));
+                let at = self.range(line.value);
+                self.agents
+                    .push(AgentLine::new(line.number, line.value, at));
+                self.groups.last_mut().expect("pushed above").agents.end = self.agents.len();
             }
             Key::Allow | Key::Disallow => {
                 let Some(group_index) = self.groups.len().checked_sub(1) else {
@@ -355,27 +411,33 @@ impl Builder {
                     return;
                 };
                 self.rule_seen = true;
-                let mut pattern = Vec::new();
-                normalize::normalize_into(line.value, Side::Pattern, &mut pattern);
+                let start = self.patterns.len();
+                normalize::normalize_into(line.value, Side::Pattern, &mut self.patterns);
+                let pattern = u32::try_from(start).expect("capped")
+                    ..u32::try_from(self.patterns.len()).expect("capped");
+                let raw = self.range(line.value);
                 self.rules.push(Rule {
                     allow: line.key == Key::Allow,
                     line: line.number,
                     group: group_index,
-                    raw: String::from_utf8_lossy(line.value).into_owned(),
+                    raw,
                     pattern,
                 });
                 self.groups[group_index].rules.end = self.rules.len();
             }
-            Key::Sitemap | Key::Other => self.others.push(OtherRecord {
-                line: line.number,
-                key: String::from_utf8_lossy(line.raw_key).into_owned(),
-                value: String::from_utf8_lossy(line.value).into_owned(),
-                group: if line.key == Key::Sitemap {
-                    None
-                } else {
-                    self.groups.len().checked_sub(1)
-                },
-            }),
+            Key::Sitemap | Key::Other => {
+                let (key, value) = (self.range(line.raw_key), self.range(line.value));
+                self.others.push(OtherRecord {
+                    line: line.number,
+                    key,
+                    value,
+                    group: if line.key == Key::Sitemap {
+                        None
+                    } else {
+                        self.groups.len().checked_sub(1)
+                    },
+                });
+            }
         }
     }
 }
@@ -497,7 +559,7 @@ mod tests {
             .collect();
         let robots = RobotsTxt::parse(&utf16);
         assert!(robots.notes.utf16);
-        assert_eq!(robots.rules[0].raw, "/a");
+        assert_eq!(robots.str(&robots.rules[0].raw), "/a");
         let html = RobotsTxt::parse(b"<!DOCTYPE html>\n<html><body>Not found</body></html>");
         assert!(html.notes.html);
         assert!(html.groups.is_empty());
@@ -511,7 +573,7 @@ mod tests {
         let robots =
             RobotsTxt::parse(b"User-agent: *\nDisallow: /a\0b\nDis\0allow: /x\nDisallow: /y\n");
         assert_eq!(robots.rules.len(), 2);
-        assert_eq!(robots.rules[0].pattern, b"/a%00b");
+        assert_eq!(robots.pattern(&robots.rules[0]), b"/a%00b");
         assert_eq!(robots.others.len(), 1);
         assert!(check(
             "User-agent: *\nDisallow: /a\0b\nDis\0allow: /x\nDisallow: /y\n",
@@ -537,9 +599,14 @@ mod tests {
         body.extend_from_slice(b"Allow: /public/only-this\n");
         let robots = RobotsTxt::parse(&body);
         assert!(robots.notes.truncated);
-        assert!(robots.rules.iter().all(|r| r.raw != "/pub" && !r.allow));
+        assert!(
+            robots
+                .rules
+                .iter()
+                .all(|r| robots.str(&r.raw) != "/pub" && !r.allow)
+        );
         let last = robots.rules.last().unwrap();
-        assert_eq!(last.raw, "/filler");
+        assert_eq!(robots.str(&last.raw), "/filler");
     }
 
     #[test]

@@ -100,6 +100,13 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\x0B' | b'\x0C')
 }
 
+/// `range` of `s`, without surrounding white space.
+pub(crate) fn trim_range(s: &[u8], range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let part = trim(&s[range.clone()]);
+    let start = part.as_ptr() as usize - s.as_ptr() as usize;
+    start..start + part.len()
+}
+
 fn trim(mut s: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = s {
         if !is_space(*first) {
