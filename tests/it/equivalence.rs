@@ -118,6 +118,40 @@ fn sequential_and_parallel_are_byte_identical() {
     }
 }
 
+/// Stats do not depend on whether removed rows are written.
+#[test]
+fn stats_are_the_same_with_and_without_removed_output() {
+    let dir = TestDir::new();
+    let input = arg(&dir.write("urls.txt", corpus()));
+    let (kept, _, stats) = run(&dir, &input, "2", "65536", "with");
+    let without = optout(
+        &[
+            "filter",
+            &input,
+            "--robots-dir",
+            &arg(&fixture("robots/real")),
+            "--blocklist",
+            &format!("piracy={}", arg(&fixture("blocklists/piracy.txt"))),
+            "--missing-policy",
+            "deny",
+            "--threads",
+            "2",
+            "--chunk-bytes",
+            "65536",
+            "--stats",
+            &arg(&dir.path("stats-without.json")),
+            "--quiet",
+        ],
+        None,
+    );
+    assert_eq!(without.code, 0, "{without:?}");
+    assert!(without.stdout == kept);
+    assert_eq!(
+        std::fs::read_to_string(dir.path("stats-without.json")).unwrap(),
+        stats
+    );
+}
+
 #[test]
 fn compressed_inputs_decide_the_same() {
     use std::io::Write;
