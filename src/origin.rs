@@ -157,12 +157,15 @@ impl UrlParser {
             "https" => Scheme::Https,
             other => return Err(InvalidUrl::UnsupportedScheme(other.to_owned())),
         };
+        // `http://./` has the host `.`: nothing is left once the trailing
+        // dot goes, so it has no host.
         let host = url
             .host_str()
+            .map(|h| h.strip_suffix('.').unwrap_or(h))
             .filter(|h| !h.is_empty())
             .ok_or(InvalidUrl::NoHost)?;
         self.host.clear();
-        self.host.push_str(host.strip_suffix('.').unwrap_or(host));
+        self.host.push_str(host);
         self.raw_path.clear();
         self.raw_path.extend_from_slice(
             url[url::Position::BeforePath..url::Position::AfterQuery].as_bytes(),
@@ -467,6 +470,9 @@ mod tests {
         ));
         assert!(parts("http://exa mple.com/").is_err());
         assert!(parts("http://example.com:99999/").is_err());
+        // Found by tests/it/hostile.rs: `.` is no host once its dot goes.
+        assert!(matches!(parts("https://.\\"), Err(InvalidUrl::NoHost)));
+        assert!(matches!(parts("http://./x"), Err(InvalidUrl::NoHost)));
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod cli_check;
 mod cli_filter;
 mod conformance;
 mod equivalence;
+mod hostile;
 mod oracle;
 mod util;
 
