@@ -5,9 +5,9 @@
 //! A decision has two halves, kept apart so that the chunk processor can do
 //! the first once per host and the second once per row:
 //!
-//! * [`Engine::judge_host`]: everything that depends on the host only (the
+//! * `Engine::judge_host`: everything that depends on the host only (the
 //!   blocklists, whether a policy exists, whether it was reachable);
-//! * [`Engine::judge_path`]: robots.txt rules for the selected agents.
+//! * `Engine::judge_path`: robots.txt rules for the selected agents.
 //!
 //! [`Engine::decide`] puts both together for a single row. Precedence
 //! follows [`ReasonCode`]: a row that is not a URL is removed as
