@@ -70,6 +70,8 @@ pub enum InvalidUrl {
     UnsupportedScheme(String),
     /// The URL has no host.
     NoHost,
+    /// The host has an empty label (`a..b`, `..`): no DNS name has one.
+    EmptyLabel(String),
 }
 
 impl fmt::Display for InvalidUrl {
@@ -81,6 +83,7 @@ impl fmt::Display for InvalidUrl {
                 write!(f, "unsupported scheme `{s}` (only http and https)")
             }
             InvalidUrl::NoHost => f.write_str("URL has no host"),
+            InvalidUrl::EmptyLabel(host) => write!(f, "host `{host}` has an empty label"),
         }
     }
 }
@@ -158,12 +161,16 @@ impl UrlParser {
             other => return Err(InvalidUrl::UnsupportedScheme(other.to_owned())),
         };
         // `http://./` has the host `.`: nothing is left once the trailing
-        // dot goes, so it has no host.
+        // dot goes, so it has no host. The WHATWG parser also accepts empty
+        // labels (`a..b`), which no DNS name has.
         let host = url
             .host_str()
             .map(|h| h.strip_suffix('.').unwrap_or(h))
             .filter(|h| !h.is_empty())
             .ok_or(InvalidUrl::NoHost)?;
+        if !host.starts_with('[') && host.split('.').any(str::is_empty) {
+            return Err(InvalidUrl::EmptyLabel(host.to_owned()));
+        }
         self.host.clear();
         self.host.push_str(host);
         self.raw_path.clear();
@@ -473,6 +480,18 @@ mod tests {
         // Found by tests/it/hostile.rs: `.` is no host once its dot goes.
         assert!(matches!(parts("https://.\\"), Err(InvalidUrl::NoHost)));
         assert!(matches!(parts("http://./x"), Err(InvalidUrl::NoHost)));
+        assert!(matches!(
+            parts("https://.."),
+            Err(InvalidUrl::EmptyLabel(_))
+        ));
+        assert!(matches!(
+            parts("http://a..b/"),
+            Err(InvalidUrl::EmptyLabel(_))
+        ));
+        assert!(matches!(
+            parts("http://.a/"),
+            Err(InvalidUrl::EmptyLabel(_))
+        ));
     }
 
     #[test]
