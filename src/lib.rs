@@ -16,6 +16,7 @@
 //! * [`origin`]: URL parsing into host and robots.txt path, fast and equal
 //!   to the `url` crate.
 //! * [`blocklist`]: domain lists, matched on label boundaries.
+//! * [`digest`]: content hashes for evidence.
 //! * [`policy`]: per-host policies and the compiled [`policy::Snapshot`].
 //! * [`corpus`]: inputs (plain, gzip, zstd, stdin) cut into line chunks.
 //! * [`engine`]: the per-row decision and the ordered parallel run.
@@ -43,6 +44,7 @@ pub mod agents;
 pub mod blocklist;
 pub mod cli;
 pub mod corpus;
+pub mod digest;
 pub mod engine;
 pub mod error;
 pub mod origin;

@@ -27,8 +27,6 @@
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use sha2::{Digest, Sha256};
-
 use crate::origin::normalize_host;
 
 /// A line of a list that could not be used.
@@ -87,7 +85,7 @@ impl Blocklist {
         let mut list = Blocklist {
             name: name.to_owned(),
             source: source.to_owned(),
-            sha256: hex(&Sha256::digest(bytes)),
+            sha256: crate::digest::sha256_hex(bytes),
             entries: Vec::new(),
             bad_lines: Vec::new(),
             narrowed: Vec::new(),
@@ -195,16 +193,6 @@ pub fn registrable_domain(host: &str) -> &str {
         return host;
     }
     psl::domain_str(host).unwrap_or(host)
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 /// A host's match in the lists.

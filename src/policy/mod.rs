@@ -15,10 +15,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::agents::AgentSet;
-use crate::blocklist::hex;
 use crate::error::{Error, Result};
 use crate::signals::robots::{CompiledRobots, RobotsTxt};
 
@@ -87,7 +84,7 @@ impl PolicySet {
         self.insert(OriginPolicy {
             host: host.to_owned(),
             source: source.to_owned(),
-            sha256: hex(&Sha256::digest(body)),
+            sha256: crate::digest::sha256_hex(body),
             access: Access::Rules(Box::new(RobotsTxt::parse(body))),
         });
     }
