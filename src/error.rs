@@ -6,6 +6,7 @@
 //! so that a run goes on. This type is for what stops a step: a file that
 //! cannot be read, a broken compressed stream, a bad option.
 
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -63,6 +64,30 @@ pub enum ErrorKind {
     /// An option or a combination of options is invalid.
     #[error("{0}")]
     Config(String),
+    /// The policy cache could not be opened, read or written.
+    #[error("cache `{}`: {message}", path.display())]
+    Cache {
+        /// The cache database.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// A policy snapshot file is malformed.
+    #[error("snapshot `{}` line {line}: {message}", path.display())]
+    Snapshot {
+        /// The snapshot file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The network client could not be set up.
+    #[error("fetch: {0}")]
+    Fetch(String),
+    /// The run was interrupted (SIGINT); what was finished is saved.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl Error {
@@ -89,6 +114,21 @@ impl Error {
     #[must_use]
     pub fn is_broken_pipe(&self) -> bool {
         matches!(&*self.0, ErrorKind::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+    }
+
+    /// Whether the run was interrupted by the user (SIGINT).
+    #[must_use]
+    pub fn is_interrupted(&self) -> bool {
+        matches!(*self.0, ErrorKind::Interrupted)
+    }
+
+    /// A cache error on `path`.
+    pub(crate) fn cache(path: impl AsRef<Path>, message: impl fmt::Display) -> Self {
+        ErrorKind::Cache {
+            path: path.as_ref().to_path_buf(),
+            message: message.to_string(),
+        }
+        .into()
     }
 
     /// An I/O error on `path`.

@@ -42,13 +42,16 @@
 
 pub mod agents;
 pub mod blocklist;
+pub mod cache;
 pub mod cli;
 pub mod corpus;
 pub mod digest;
 pub mod engine;
 pub mod error;
+pub mod fetch;
 pub mod origin;
 pub mod policy;
 pub mod signals;
+pub mod time;
 
 pub use error::{Error, ErrorKind, Result};

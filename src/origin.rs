@@ -38,12 +38,120 @@ impl Scheme {
         }
     }
 
-    fn default_port(self) -> u16 {
+    /// The port used when a URL names none.
+    #[must_use]
+    pub fn default_port(self) -> u16 {
         match self {
             Scheme::Http => 80,
             Scheme::Https => 443,
         }
     }
+}
+
+/// A robots.txt scope (RFC 9309 §2.3: scheme, host and port): the key of
+/// the fetcher and the cache. Written as `scheme://host[:port]`, the port
+/// only when it is not the scheme's default, so the written form is itself
+/// a URL that `optout fetch` accepts.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Origin {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// Lower-case punycode host; IPv6 in brackets.
+    pub host: String,
+    /// The port, `None` when it is the scheme's default.
+    pub port: Option<u16>,
+}
+
+impl Origin {
+    /// The origin of a parsed URL.
+    #[must_use]
+    pub fn of(url: &UrlParts<'_>) -> Origin {
+        Origin {
+            scheme: url.scheme,
+            host: url.host.to_owned(),
+            port: url.port,
+        }
+    }
+
+    /// Parses the written form `scheme://host[:port]` (a trailing `/` is
+    /// allowed). `None` for anything else.
+    #[must_use]
+    pub fn parse_key(key: &str) -> Option<Origin> {
+        let (scheme, host, port) = split_key(key.strip_suffix('/').unwrap_or(key))?;
+        Some(Origin {
+            scheme,
+            host: host.to_owned(),
+            port,
+        })
+    }
+
+    /// The port a connection goes to.
+    #[must_use]
+    pub fn effective_port(&self) -> u16 {
+        self.port.unwrap_or(self.scheme.default_port())
+    }
+
+    /// The URL of the origin's robots.txt.
+    #[must_use]
+    pub fn robots_url(&self) -> String {
+        format!("{self}/robots.txt")
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme.as_str(), self.host)?;
+        match self.port {
+            Some(port) => write!(f, ":{port}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Writes the origin key of `url` (`scheme://host[:port]`) into `out`,
+/// replacing its contents: the allocation-free form of
+/// `Origin::of(url).to_string()`, for the engine's hot loop.
+pub fn write_origin_key(url: &UrlParts<'_>, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    out.clear();
+    out.extend_from_slice(url.scheme.as_str().as_bytes());
+    out.extend_from_slice(b"://");
+    out.extend_from_slice(url.host.as_bytes());
+    if let Some(port) = url.port {
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, ":{port}");
+    }
+}
+
+/// Splits an origin key into scheme, host and port, without allocating.
+/// `None` when `key` is not of the form `http[s]://host[:port]`.
+#[must_use]
+pub fn split_key(key: &str) -> Option<(Scheme, &str, Option<u16>)> {
+    let (scheme, rest) = if let Some(rest) = key.strip_prefix("https://") {
+        (Scheme::Https, rest)
+    } else {
+        (Scheme::Http, key.strip_prefix("http://")?)
+    };
+    // A colon after the closing bracket of an IPv6 host, or any colon in
+    // other hosts, starts the port.
+    let host_end = if rest.starts_with('[') {
+        rest.find(']')? + 1
+    } else {
+        rest.find(':').unwrap_or(rest.len())
+    };
+    let (host, port) = rest.split_at(host_end);
+    if host.is_empty() || host.contains('/') {
+        return None;
+    }
+    let port = match port.strip_prefix(':') {
+        None if port.is_empty() => None,
+        None => return None,
+        Some(digits) => {
+            let port: u16 = digits.parse().ok()?;
+            (port != scheme.default_port()).then_some(port)
+        }
+    };
+    Some((scheme, host, port))
 }
 
 /// The parts of a URL that decisions need. Borrows the parser's buffers.

@@ -303,7 +303,7 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
 
     let stats = &outcome.stats;
     if let Some(path) = &args.missing_hosts {
-        let hosts: BTreeSet<&String> = stats.hosts_without_policy.iter().collect();
+        let hosts: BTreeSet<&String> = stats.origins_without_policy.iter().collect();
         let mut out = Destination::create(path)?;
         for host in hosts {
             out.write_all(host.as_bytes())?;
@@ -331,13 +331,13 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
         );
         status = ExitStatus::Failure;
     }
-    if setup.missing == MissingPolicy::Error && !stats.hosts_without_policy.is_empty() {
-        let mut sample: Vec<&String> = stats.hosts_without_policy.iter().collect();
+    if setup.missing == MissingPolicy::Error && !stats.origins_without_policy.is_empty() {
+        let mut sample: Vec<&String> = stats.origins_without_policy.iter().collect();
         sample.sort();
         sample.truncate(5);
         say!(
             "error: {} hosts have no robots.txt policy ({} rows removed as no-policy), e.g. {}",
-            stats.hosts_without_policy.len(),
+            stats.origins_without_policy.len(),
             stats.removed[ReasonCode::NoPolicy.index()],
             sample
                 .iter()

@@ -6,6 +6,8 @@
 
 pub mod decompress;
 pub mod lines;
+pub mod origins;
 
 pub use decompress::{Compression, Input};
 pub use lines::{Chunk, ChunkReader};
+pub use origins::{OriginScan, scan};

@@ -273,6 +273,7 @@ impl Engine {
             starts,
             hosts,
             invalid,
+            key,
         } = scratch;
         invalid.clear();
         rows.clear();
@@ -302,7 +303,8 @@ impl Engine {
             } else {
                 match parser.parse_bytes(text) {
                     Ok(url) => {
-                        row.host = hosts.intern(url.host.as_bytes());
+                        crate::origin::write_origin_key(&url, key);
+                        row.host = hosts.intern(key);
                         let path = span_of(url.path, data, side);
                         order.push(Pending {
                             key: u64::from(row.host) << 32 | rows.len() as u64,
@@ -379,7 +381,8 @@ impl Engine {
             let raw = &data[row.raw_start as usize..(row.raw_start + row.raw_len) as usize];
             let line = &raw[..row.line_len as usize];
             out.stats.rows += 1;
-            let host = || host_str(hosts, row.host);
+            let origin = || host_str(hosts, row.host);
+            let host = || super::decide::host_of(origin());
             let removal = match &row.state {
                 State::Skip(reason) => {
                     out.stats.skipped[reason.index()] += 1;
@@ -397,24 +400,28 @@ impl Engine {
                 State::Invalid(at) => Removal {
                     reason: ReasonCode::InvalidUrl,
                     host: None,
+                    origin: None,
                     domain: None,
                     evidence: Evidence::InvalidUrl(invalid[*at as usize].clone()),
                 },
                 State::Blocked(hit, policy) => Removal {
                     reason: ReasonCode::Blocklist,
                     host: Some(host()),
+                    origin: Some(origin()),
                     domain: policy.map(|p| &*self.hosts[p as usize].domain),
                     evidence: Evidence::Blocklist(self.blocklists.hit(*hit)),
                 },
                 State::NoPolicy => Removal {
                     reason: ReasonCode::NoPolicy,
                     host: Some(host()),
+                    origin: Some(origin()),
                     domain: None,
                     evidence: Evidence::NoPolicy,
                 },
                 State::Unreachable(policy) => Removal {
                     reason: ReasonCode::RobotsUnreachable,
                     host: Some(host()),
+                    origin: Some(origin()),
                     domain: Some(&self.hosts[*policy as usize].domain),
                     evidence: Evidence::Unreachable(&policies.policies()[*policy as usize]),
                 },
@@ -424,7 +431,7 @@ impl Engine {
                     rule,
                 } => {
                     let policy = self.snapshot.get_index(*policy as usize);
-                    self.disallow_removal(host(), policy, *agent as usize, *rule as usize)
+                    self.disallow_removal(origin(), policy, *agent as usize, *rule as usize)
                 }
             };
             // Rows of hosts with a policy had their domain counted in pass 2.

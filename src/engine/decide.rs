@@ -43,6 +43,8 @@ pub struct Removal<'a> {
     pub reason: ReasonCode,
     /// The URL's host, when it has one.
     pub host: Option<&'a str>,
+    /// The URL's origin (`scheme://host[:port]`), when it has one.
+    pub origin: Option<&'a str>,
     /// The host's registrable domain, when known without a lookup.
     pub domain: Option<&'a str>,
     /// The details behind the reason.
@@ -92,6 +94,8 @@ pub struct Scratch {
     pub(crate) invalid: Vec<InvalidUrl>,
     /// Hosts and paths that are not slices of the chunk.
     pub(crate) side: Vec<u8>,
+    /// The origin key of the row being parsed.
+    pub(crate) key: Vec<u8>,
 }
 
 /// What a host alone decides.
@@ -105,6 +109,11 @@ pub(crate) enum HostVerdict<'a> {
     Unreachable(PolicyRef<'a>),
     /// robots.txt rules decide, path by path.
     Rules(PolicyRef<'a>, &'a CompiledRobots),
+}
+
+/// The host of an origin key made by `write_origin_key`.
+pub(crate) fn host_of(key: &str) -> &str {
+    crate::origin::split_key(key).map_or(key, |(_, host, _)| host)
 }
 
 /// Trims ASCII white space.
@@ -130,9 +139,11 @@ pub(crate) fn skip_reason(text: &[u8]) -> Option<SkipReason> {
 }
 
 impl Engine {
-    /// Everything that depends on the host only.
-    pub(crate) fn judge_host(&self, host: &str) -> HostVerdict<'_> {
-        let Some(policy) = self.snapshot.get(host) else {
+    /// Everything that depends on the origin only (`key` is
+    /// `scheme://host[:port]`).
+    pub(crate) fn judge_host(&self, key: &str) -> HostVerdict<'_> {
+        let Some(policy) = self.snapshot.get(key) else {
+            let host = host_of(key);
             return match self.blocklists.find_ref(host) {
                 Some(hit) => HostVerdict::Blocked(hit, None),
                 None => HostVerdict::Missing,
@@ -195,7 +206,7 @@ impl Engine {
     /// The removal a host verdict makes on its own, if any.
     pub(crate) fn host_removal<'a>(
         &'a self,
-        host: &'a str,
+        key: &'a str,
         verdict: HostVerdict<'a>,
     ) -> Option<Removal<'a>> {
         let domain = |policy: Option<PolicyRef<'_>>| policy.map(|p| &*self.hosts[p.index].domain);
@@ -220,7 +231,8 @@ impl Engine {
         };
         Some(Removal {
             reason,
-            host: Some(host),
+            host: Some(host_of(key)),
+            origin: Some(key),
             domain: domain(policy),
             evidence,
         })
@@ -229,14 +241,15 @@ impl Engine {
     /// The removal for a disallowed path.
     pub(crate) fn disallow_removal<'a>(
         &'a self,
-        host: &'a str,
+        key: &'a str,
         policy: PolicyRef<'a>,
         agent: usize,
         rule: usize,
     ) -> Removal<'a> {
         Removal {
             reason: ReasonCode::RobotsDisallow,
-            host: Some(host),
+            host: Some(host_of(key)),
+            origin: Some(key),
             domain: Some(&self.hosts[policy.index].domain),
             evidence: Evidence::Disallow {
                 policy,
@@ -259,14 +272,17 @@ impl Engine {
                 return Decision::Remove(Removal {
                     reason: ReasonCode::InvalidUrl,
                     host: None,
+                    origin: None,
                     domain: None,
                     evidence: Evidence::InvalidUrl(err),
                 });
             }
         };
-        let host = url.host;
-        let verdict = self.judge_host(host);
-        if let Some(removal) = self.host_removal(host, verdict) {
+        crate::origin::write_origin_key(&url, &mut scratch.key);
+        // Origin keys are ASCII: scheme, punycode host, digits.
+        let key = std::str::from_utf8(&scratch.key).expect("origin keys are ASCII");
+        let verdict = self.judge_host(key);
+        if let Some(removal) = self.host_removal(key, verdict) {
             return Decision::Remove(removal);
         }
         let HostVerdict::Rules(policy, compiled) = verdict else {
@@ -279,7 +295,7 @@ impl Engine {
                 without_policy: false,
             },
             Some((agent, rule)) => {
-                Decision::Remove(self.disallow_removal(host, policy, agent, rule))
+                Decision::Remove(self.disallow_removal(key, policy, agent, rule))
             }
         }
     }

@@ -120,6 +120,8 @@ struct RemovedRecord<'a> {
     url_base64: Option<String>,
     reason: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     host: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     domain: Option<&'a str>,
@@ -139,6 +141,10 @@ struct RemovedRecord<'a> {
     policy: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_sha256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fetched_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
 }
@@ -219,9 +225,9 @@ impl Engine {
         }
         match &removal.evidence {
             Evidence::NoPolicy => {
-                let host = removal.host.unwrap_or_default();
-                if !stats.hosts_without_policy.contains(host) {
-                    stats.hosts_without_policy.insert(host.to_owned());
+                let origin = removal.origin.unwrap_or_default();
+                if !stats.origins_without_policy.contains(origin) {
+                    stats.origins_without_policy.insert(origin.to_owned());
                 }
             }
             Evidence::InvalidUrl(err) if problems.len() < MAX_PROBLEMS => {
@@ -246,6 +252,7 @@ impl Engine {
                 None
             },
             reason: removal.reason.as_str(),
+            origin: removal.origin,
             host: removal.host,
             domain: removal
                 .domain
@@ -258,6 +265,8 @@ impl Engine {
             entry: None,
             policy: None,
             policy_sha256: None,
+            fetched_at: None,
+            note: None,
             detail: None,
         };
         match &removal.evidence {
@@ -269,7 +278,7 @@ impl Engine {
             }
             Evidence::NoPolicy => {
                 record.detail = Some(format!(
-                    "no robots.txt policy for host (--missing-policy {})",
+                    "no robots.txt policy for the origin (--missing-policy {})",
                     match self.missing {
                         MissingPolicy::Allow => "allow",
                         MissingPolicy::Deny => "deny",
@@ -279,6 +288,10 @@ impl Engine {
             }
             Evidence::Unreachable(policy) => {
                 record.policy = Some(&policy.source);
+                record.fetched_at = policy.fetched_at.map(crate::time::format);
+                record.note = Some(&policy.note)
+                    .filter(|n| !n.is_empty())
+                    .map(String::as_str);
                 if let crate::policy::Access::Unreachable { detail } = &policy.access {
                     record.detail = Some(detail.clone());
                 }
@@ -297,6 +310,10 @@ impl Engine {
                 record.rule = Some(robots.rule_text(rule));
                 record.policy = Some(&policy.policy.source);
                 record.policy_sha256 = Some(&policy.policy.sha256);
+                record.fetched_at = policy.policy.fetched_at.map(crate::time::format);
+                record.note = Some(&policy.policy.note)
+                    .filter(|n| !n.is_empty())
+                    .map(String::as_str);
             }
         }
         serde_json::to_writer(&mut *out, &record).expect("writing JSON to a Vec cannot fail");

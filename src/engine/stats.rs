@@ -27,8 +27,8 @@ pub struct Stats {
     pub agent_disallowed: Vec<u64>,
     /// Removed rows per registrable domain.
     pub removed_domains: HashMap<String, u64, foldhash::fast::RandomState>,
-    /// Distinct hosts with no policy.
-    pub hosts_without_policy: HashSet<String, foldhash::fast::RandomState>,
+    /// Distinct origins (`scheme://host[:port]`) with no policy.
+    pub origins_without_policy: HashSet<String, foldhash::fast::RandomState>,
 }
 
 impl Stats {
@@ -89,7 +89,7 @@ impl Stats {
                 .zip(&self.agent_disallowed)
                 .map(|(a, n)| (a.as_str(), *n))
                 .collect(),
-            hosts_without_policy: self.hosts_without_policy.len(),
+            origins_without_policy: self.origins_without_policy.len(),
             top_removed_domains: domains
                 .into_iter()
                 .map(|(domain, rows)| DomainCount { domain, rows })
@@ -119,7 +119,8 @@ impl AddAssign<Stats> for Stats {
         for (domain, n) in other.removed_domains {
             *self.removed_domains.entry(domain).or_default() += n;
         }
-        self.hosts_without_policy.extend(other.hosts_without_policy);
+        self.origins_without_policy
+            .extend(other.origins_without_policy);
     }
 }
 
@@ -144,8 +145,8 @@ pub struct Report<'a> {
     pub skipped_by_reason: BTreeMap<&'a str, u64>,
     /// Per agent: removed rows on which robots.txt disallowed it.
     pub removed_with_agent_disallowed: BTreeMap<&'a str, u64>,
-    /// Distinct hosts with no policy.
-    pub hosts_without_policy: usize,
+    /// Distinct origins (`scheme://host[:port]`) with no policy.
+    pub origins_without_policy: usize,
     /// Registrable domains with the most removed rows.
     pub top_removed_domains: Vec<DomainCount<'a>>,
 }
@@ -173,7 +174,7 @@ mod tests {
         a.agent_disallowed[1] = 4;
         a.removed_domains.insert("x.com".into(), 1);
         let mut b = a.clone();
-        b.hosts_without_policy.insert("h".into());
+        b.origins_without_policy.insert("h".into());
         a += b;
         assert_eq!(a.rows, 6);
         assert_eq!(a.agent_disallowed, [0, 8]);

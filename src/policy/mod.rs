@@ -1,14 +1,22 @@
 //! Per-origin policies: what is known about each host's robots.txt, where it
 //! came from, and its rules compiled for the agents of a run.
 //!
-//! A [`PolicySet`] maps hosts to [`OriginPolicy`] records. It is filled from
-//! a directory of robots.txt files here; the fetcher and its cache fill it
-//! the same way. [`PolicySet::compile`] turns it into a [`Snapshot`], the
-//! immutable, shareable object the engine reads.
+//! A [`PolicySet`] maps keys to [`OriginPolicy`] records. A key is an
+//! origin (`https://example.com`, `http://example.com:8080`: RFC 9309 §2.3
+//! scopes a robots.txt to scheme, host and port) when the policy was
+//! fetched, or a bare host when it came from a `--robots-dir` file, which
+//! then covers every scheme and port of the host. Lookups try the origin
+//! first, then the host.
 //!
-//! Access outcomes are data, never `Option`: a policy either carries parsed
-//! rules or says why there are none (unreadable → complete disallow, RFC
-//! 9309 §2.3.1.4). A host with no record at all is "missing", which the
+//! Sources: a directory of robots.txt files ([`PolicySet::load_dir`]), the
+//! fetch cache ([`crate::cache`]) and portable snapshots
+//! ([`crate::cache::snapshot`]). [`PolicySet::compile`] turns a set into a
+//! [`Snapshot`], the immutable, shareable object the engine reads.
+//!
+//! Access outcomes are data, never `Option`: a policy carries parsed
+//! rules, says that there is no robots.txt (a 4xx: no restrictions, RFC
+//! 9309 §2.3.1.3), or says why none could be read (unreachable → complete
+//! disallow, §2.3.1.4). A key with no record at all is "missing", which the
 //! engine handles by `--missing-policy`.
 
 use std::collections::HashMap;
@@ -19,11 +27,16 @@ use crate::agents::AgentSet;
 use crate::error::{Error, Result};
 use crate::signals::robots::{CompiledRobots, RobotsTxt};
 
-/// What is known about a host's robots.txt.
+/// What is known about an origin's robots.txt.
 #[derive(Clone, Debug)]
 pub enum Access {
     /// A robots.txt was read; its rules apply.
     Rules(Box<RobotsTxt>),
+    /// There is no robots.txt (a 4xx other than 429): no restrictions.
+    Unavailable {
+        /// The HTTP status.
+        status: u16,
+    },
     /// The robots.txt could not be obtained or read: complete disallow.
     Unreachable {
         /// What went wrong.
@@ -31,18 +44,42 @@ pub enum Access {
     },
 }
 
-/// One host's policy and its provenance.
+/// One origin's (or host's) policy and its provenance.
 #[derive(Clone, Debug)]
 pub struct OriginPolicy {
-    /// Lower-case punycode host. The policy applies to every scheme and
-    /// port of the host.
+    /// The lookup key: an origin (`https://example.com`) or, for policies
+    /// that cover every scheme and port of a host, the bare host.
+    pub key: String,
+    /// Lower-case punycode host.
     pub host: String,
-    /// Where the policy came from (a file path).
+    /// Where the policy came from: a file path, or the robots.txt URL
+    /// that was fetched.
     pub source: String,
     /// SHA-256 of the robots.txt body, hex; empty when there is none.
     pub sha256: String,
+    /// When the policy was fetched; `None` for files.
+    pub fetched_at: Option<crate::time::Millis>,
+    /// Anything a reader of the evidence must know: a fallback to an older
+    /// copy, a truncated body, an HTML page served as robots.txt.
+    pub note: String,
     /// The outcome.
     pub access: Access,
+}
+
+impl OriginPolicy {
+    /// A policy read from a file, covering every scheme and port of `host`.
+    #[must_use]
+    pub fn from_file(host: &str, source: &str, body: &[u8]) -> OriginPolicy {
+        OriginPolicy {
+            key: host.to_owned(),
+            host: host.to_owned(),
+            source: source.to_owned(),
+            sha256: crate::digest::sha256_hex(body),
+            fetched_at: None,
+            note: String::new(),
+            access: Access::Rules(Box::new(RobotsTxt::parse(body))),
+        }
+    }
 }
 
 /// A problem found while loading policies. Loading goes on.
@@ -54,7 +91,7 @@ pub struct LoadProblem {
     pub message: String,
 }
 
-/// Policies by host.
+/// Policies by key (origin or host).
 #[derive(Clone, Debug, Default)]
 pub struct PolicySet {
     policies: Vec<OriginPolicy>,
@@ -68,31 +105,26 @@ impl PolicySet {
         Self::default()
     }
 
-    /// Adds or replaces the policy of `policy.host`.
+    /// Adds or replaces the policy of `policy.key`.
     pub fn insert(&mut self, policy: OriginPolicy) {
-        if let Some(&at) = self.index.get(policy.host.as_str()) {
+        if let Some(&at) = self.index.get(policy.key.as_str()) {
             self.policies[at as usize] = policy;
         } else {
-            let at = u32::try_from(self.policies.len()).expect("fewer than 4 billion hosts");
-            self.index.insert(policy.host.as_str().into(), at);
+            let at = u32::try_from(self.policies.len()).expect("fewer than 4 billion policies");
+            self.index.insert(policy.key.as_str().into(), at);
             self.policies.push(policy);
         }
     }
 
-    /// Adds the robots.txt `body` served for `host`.
+    /// Adds the robots.txt `body` read for every scheme and port of `host`.
     pub fn insert_body(&mut self, host: &str, source: &str, body: &[u8]) {
-        self.insert(OriginPolicy {
-            host: host.to_owned(),
-            source: source.to_owned(),
-            sha256: crate::digest::sha256_hex(body),
-            access: Access::Rules(Box::new(RobotsTxt::parse(body))),
-        });
+        self.insert(OriginPolicy::from_file(host, source, body));
     }
 
-    /// The policy of `host`.
+    /// The policy stored under `key` (an origin or a bare host).
     #[must_use]
-    pub fn get(&self, host: &str) -> Option<&OriginPolicy> {
-        self.index.get(host).map(|&at| &self.policies[at as usize])
+    pub fn get(&self, key: &str) -> Option<&OriginPolicy> {
+        self.index.get(key).map(|&at| &self.policies[at as usize])
     }
 
     /// The policies, in insertion order.
@@ -172,9 +204,12 @@ impl PolicySet {
                         "cannot be read ({e}): host `{host}` is treated as unreachable (complete disallow)"
                     ));
                     set.insert(OriginPolicy {
+                        key: host.clone(),
                         host,
                         source,
                         sha256: String::new(),
+                        fetched_at: None,
+                        note: String::new(),
                         access: Access::Unreachable {
                             detail: format!("reading the policy file failed: {e}"),
                         },
@@ -193,6 +228,7 @@ impl PolicySet {
             .iter()
             .map(|p| match &p.access {
                 Access::Rules(robots) => Some(robots.compile(agents.keys())),
+                Access::Unavailable { .. } => Some(RobotsTxt::parse(b"").compile(agents.keys())),
                 Access::Unreachable { .. } => None,
             })
             .collect();
@@ -219,7 +255,8 @@ pub struct PolicyRef<'a> {
     pub index: usize,
     /// The policy record.
     pub policy: &'a OriginPolicy,
-    /// Its compiled rules; `None` when unreachable.
+    /// Its compiled rules (none for an unavailable robots.txt); `None`
+    /// when unreachable.
     pub compiled: Option<&'a CompiledRobots>,
 }
 
@@ -229,16 +266,23 @@ impl PolicyRef<'_> {
     pub fn robots(&self) -> Option<&RobotsTxt> {
         match &self.policy.access {
             Access::Rules(robots) => Some(robots),
-            Access::Unreachable { .. } => None,
+            Access::Unavailable { .. } | Access::Unreachable { .. } => None,
         }
     }
 }
 
 impl Snapshot {
-    /// The policy of `host`.
+    /// The policy of an origin key (`scheme://host[:port]`), or else of
+    /// its bare host.
     #[must_use]
-    pub fn get(&self, host: &str) -> Option<PolicyRef<'_>> {
-        let &at = self.set.index.get(host)?;
+    pub fn get(&self, key: &str) -> Option<PolicyRef<'_>> {
+        let at = match self.set.index.get(key) {
+            Some(&at) => at,
+            None => {
+                let (_, host, _) = crate::origin::split_key(key)?;
+                *self.set.index.get(host)?
+            }
+        };
         Some(PolicyRef {
             index: at as usize,
             policy: &self.set.policies[at as usize],

@@ -166,7 +166,8 @@ pub struct OtherRecord {
 pub struct ParseNotes {
     /// Length of the body as given.
     pub bytes: usize,
-    /// The body was longer than [`PARSE_LIMIT`]; the rest was ignored.
+    /// The body was longer than [`PARSE_LIMIT`], or was only the first part
+    /// of a longer one ([`RobotsTxt::parse_prefix`]); the rest was ignored.
     pub truncated: bool,
     /// The body started with a UTF-8 byte-order mark.
     pub bom: bool,
@@ -220,6 +221,19 @@ impl RobotsTxt {
     /// in [`ParseNotes`] and otherwise ignored, as RFC 9309 §2.3.1.5 asks.
     #[must_use]
     pub fn parse(body: &[u8]) -> RobotsTxt {
+        Self::parse_inner(body, false)
+    }
+
+    /// Parses the first bytes of a longer robots.txt body (a fetch that
+    /// stopped at the size limit): like [`RobotsTxt::parse`], but a trailing
+    /// partial line is dropped, since a half-read `Allow: /public/only-this`
+    /// read as `Allow: /pub` would widen access. The notes say `truncated`.
+    #[must_use]
+    pub fn parse_prefix(body: &[u8]) -> RobotsTxt {
+        Self::parse_inner(body, true)
+    }
+
+    fn parse_inner(body: &[u8], prefix: bool) -> RobotsTxt {
         let mut notes = ParseNotes {
             bytes: body.len(),
             ..ParseNotes::default()
@@ -237,6 +251,11 @@ impl RobotsTxt {
         if body.len() > PARSE_LIMIT {
             notes.truncated = true;
             body = cut_at_limit(body);
+        } else if prefix {
+            notes.truncated = true;
+            if !matches!(body.last(), None | Some(b'\n' | b'\r')) {
+                body = memchr::memrchr2(b'\n', b'\r', body).map_or(&[], |end| &body[..=end]);
+            }
         }
         notes.html = looks_like_html(body);
 
@@ -354,7 +373,10 @@ fn decode_utf16(body: &[u8]) -> Option<String> {
     )
 }
 
-fn looks_like_html(body: &[u8]) -> bool {
+/// Whether a body looks like an HTML page (it starts with an HTML tag
+/// within its first KiB): a site serving its home page as robots.txt.
+#[must_use]
+pub fn looks_like_html(body: &[u8]) -> bool {
     let head = &body[..body.len().min(1024)];
     let start = head.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = start else { return false };
@@ -607,6 +629,17 @@ mod tests {
         );
         let last = robots.rules.last().unwrap();
         assert_eq!(robots.str(&last.raw), "/filler");
+    }
+
+    #[test]
+    fn a_prefix_drops_its_partial_last_line() {
+        let robots = RobotsTxt::parse_prefix(b"User-agent: *\nDisallow: /a\nAllow: /pub");
+        assert!(robots.notes.truncated);
+        assert_eq!(robots.rules.len(), 1);
+        assert!(!robots.rules[0].allow);
+        let whole = RobotsTxt::parse_prefix(b"User-agent: *\nDisallow: /a\n");
+        assert_eq!(whole.rules.len(), 1);
+        assert!(RobotsTxt::parse_prefix(b"User-agent: *").groups.is_empty());
     }
 
     #[test]

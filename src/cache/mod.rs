@@ -1,0 +1,973 @@
+//! The policy cache: every fetch attempt and every distinct body, in one
+//! SQLite database (through rusqlite, bundled) that anyone can open with
+//! the `sqlite3` shell.
+//!
+//! Why SQLite: a crash-safe transactional store in one file, readable by
+//! standard tools, with indexes for "the last fetch of this origin before
+//! that date". It runs in WAL mode with `synchronous=NORMAL`: a committed
+//! fetch survives the process being killed at any moment (SIGKILL
+//! included); only a power loss may drop the last transactions, never
+//! corrupt the file. Records are committed as they arrive, in small
+//! batches, by one writer thread ([`spawn_writer`]).
+//!
+//! Layout (format `optout-cache-v1`, in table `meta`):
+//!
+//! * `origins(id, origin)`: one row per `scheme://host[:port]`;
+//! * `bodies(sha256, size, body)`: each distinct body once, whatever the
+//!   number of origins or fetches that served it;
+//! * `fetches(...)`: one row per fetch attempt, with time, URLs, redirect
+//!   chain (JSON), status, outcome, validators, `Content-Type`,
+//!   `Retry-After`, body hash, truncated and HTML flags, and where it came
+//!   from (`fetch` or `import:<file>`). Times are milliseconds since the
+//!   epoch;
+//! * views `history` (each distinct body per origin with first and last
+//!   seen times) and `latest` (the last fetch per origin), with readable
+//!   times.
+//!
+//! Which copy decides at a given time is [`freshness`]'s business; this
+//! module stores and queries.
+
+pub mod freshness;
+pub mod snapshot;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::fetch::{FetchRecord, Hop, Job, Outcome, Validators};
+use crate::origin::Origin;
+use crate::policy::{Access, OriginPolicy, PolicySet};
+use crate::signals::robots::RobotsTxt;
+use crate::time::{self, Millis};
+use freshness::{Choice, Said};
+
+/// The cache format; a different format is refused, never migrated in
+/// place.
+pub const FORMAT: &str = "optout-cache-v1";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS origins (
+    id INTEGER PRIMARY KEY,
+    origin TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS bodies (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fetches (
+    id INTEGER PRIMARY KEY,
+    origin_id INTEGER NOT NULL REFERENCES origins(id),
+    started_at INTEGER NOT NULL,
+    fetched_at INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    final_url TEXT NOT NULL,
+    redirects TEXT NOT NULL,
+    status INTEGER,
+    outcome TEXT NOT NULL,
+    class TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    content_type TEXT,
+    content_encoding TEXT,
+    retry_after TEXT,
+    body_sha256 TEXT REFERENCES bodies(sha256),
+    body_size INTEGER,
+    truncated INTEGER NOT NULL,
+    html INTEGER NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fetches_by_origin ON fetches(origin_id, fetched_at);
+CREATE VIEW IF NOT EXISTS history AS
+    SELECT o.origin, f.body_sha256 AS sha256,
+           strftime('%Y-%m-%dT%H:%M:%fZ', MIN(f.fetched_at) / 1000.0, 'unixepoch') AS first_seen,
+           strftime('%Y-%m-%dT%H:%M:%fZ', MAX(f.fetched_at) / 1000.0, 'unixepoch') AS last_seen,
+           COUNT(*) AS fetches
+    FROM fetches f JOIN origins o ON o.id = f.origin_id
+    WHERE f.body_sha256 IS NOT NULL
+    GROUP BY f.origin_id, f.body_sha256;
+CREATE VIEW IF NOT EXISTS latest AS
+    SELECT o.origin,
+           strftime('%Y-%m-%dT%H:%M:%fZ', f.fetched_at / 1000.0, 'unixepoch') AS fetched,
+           f.status, f.outcome, f.class, f.body_sha256 AS sha256, f.final_url, f.detail
+    FROM origins o JOIN fetches f ON f.id = (
+        SELECT id FROM fetches WHERE origin_id = o.id ORDER BY fetched_at DESC, id DESC LIMIT 1);
+";
+
+const FETCH_COLUMNS: &str = "f.id, o.origin, f.started_at, f.fetched_at, f.url, f.final_url, \
+    f.redirects, f.status, f.outcome, f.detail, f.attempts, f.etag, f.last_modified, \
+    f.content_type, f.content_encoding, f.retry_after, f.body_sha256, f.body_size, \
+    f.truncated, f.html, f.source";
+
+/// One stored fetch: a row of `fetches`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFetch {
+    /// Row id in this cache (not portable).
+    #[serde(skip)]
+    pub id: i64,
+    /// The origin.
+    pub origin: String,
+    /// When the first request was sent (ms since the epoch).
+    pub started_at: Millis,
+    /// When the outcome was known (ms since the epoch).
+    pub fetched_at: Millis,
+    /// The URL first requested.
+    pub url: String,
+    /// The URL that gave the final answer.
+    pub final_url: String,
+    /// Redirects followed.
+    pub redirects: Vec<Hop>,
+    /// Final HTTP status.
+    pub status: Option<u16>,
+    /// Outcome code.
+    pub outcome: Outcome,
+    /// Human explanation.
+    pub detail: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// `ETag`.
+    pub etag: Option<String>,
+    /// `Last-Modified`.
+    pub last_modified: Option<String>,
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Content-Encoding`.
+    pub content_encoding: Option<String>,
+    /// `Retry-After`.
+    pub retry_after: Option<String>,
+    /// SHA-256 of the body (for `not-modified`: of the stored body it
+    /// confirmed).
+    pub sha256: Option<String>,
+    /// Body size in bytes.
+    pub body_size: Option<u64>,
+    /// The body was cut at the limit.
+    pub truncated: bool,
+    /// The body looks like HTML.
+    pub html: bool,
+    /// `fetch`, or `import:<file>`.
+    pub source: String,
+}
+
+impl StoredFetch {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<StoredFetch> {
+        let redirects: String = row.get(6)?;
+        let outcome: String = row.get(8)?;
+        let bad = |i: usize, what: String| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into())
+        };
+        Ok(StoredFetch {
+            id: row.get(0)?,
+            origin: row.get(1)?,
+            started_at: row.get(2)?,
+            fetched_at: row.get(3)?,
+            url: row.get(4)?,
+            final_url: row.get(5)?,
+            redirects: serde_json::from_str(&redirects).map_err(|e| bad(6, e.to_string()))?,
+            status: row.get(7)?,
+            outcome: Outcome::from_code(&outcome)
+                .ok_or_else(|| bad(8, format!("unknown outcome `{outcome}`")))?,
+            detail: row.get(9)?,
+            attempts: row.get(10)?,
+            etag: row.get(11)?,
+            last_modified: row.get(12)?,
+            content_type: row.get(13)?,
+            content_encoding: row.get(14)?,
+            retry_after: row.get(15)?,
+            sha256: row.get(16)?,
+            body_size: row.get::<_, Option<i64>>(17)?.map(|n| n.max(0) as u64),
+            truncated: row.get(18)?,
+            html: row.get(19)?,
+            source: row.get(20)?,
+        })
+    }
+
+    fn said(&self) -> Said {
+        match self.outcome {
+            Outcome::Ok | Outcome::NotModified if self.sha256.is_some() => Said::Body,
+            Outcome::Unavailable => Said::Unavailable,
+            _ => Said::Unreachable,
+        }
+    }
+}
+
+/// The copy that decides for an origin at some time, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Effective {
+    /// The fetch whose answer is used.
+    pub used: StoredFetch,
+    /// When `used` is a fallback: the later fetch that found the origin
+    /// unreachable.
+    pub failed: Option<StoredFetch>,
+}
+
+impl Effective {
+    /// The policy this copy makes, given its body (for body outcomes).
+    /// The same function serves the cache and portable snapshots, so both
+    /// reach the same decisions.
+    #[must_use]
+    pub fn to_policy(&self, body: Option<&[u8]>) -> OriginPolicy {
+        let used = &self.used;
+        let host = crate::origin::split_key(&used.origin)
+            .map_or_else(|| used.origin.clone(), |(_, host, _)| host.to_owned());
+        let mut notes = Vec::new();
+        if let Some(failed) = &self.failed {
+            notes.push(format!(
+                "robots.txt unreachable ({}) at {}: the last good copy, fetched at {}, is used (RFC 9309 §2.3.1.4, at most 30 days)",
+                failed.outcome,
+                time::format(failed.fetched_at),
+                time::format(used.fetched_at)
+            ));
+        }
+        if !used.redirects.is_empty() {
+            notes.push(format!(
+                "{} redirect(s) to `{}`; the rules apply to `{}`",
+                used.redirects.len(),
+                used.final_url,
+                used.origin
+            ));
+        }
+        let access = match (used.said(), body) {
+            (Said::Body, Some(body)) => {
+                if used.truncated {
+                    notes.push(format!(
+                        "body longer than the limit: its first {} bytes were parsed",
+                        body.len()
+                    ));
+                }
+                if used.html {
+                    notes.push("an HTML page served as robots.txt".into());
+                }
+                let robots = if used.truncated {
+                    RobotsTxt::parse_prefix(body)
+                } else {
+                    RobotsTxt::parse(body)
+                };
+                Access::Rules(Box::new(robots))
+            }
+            (Said::Unavailable, _) => Access::Unavailable {
+                status: used.status.unwrap_or(404),
+            },
+            (Said::Body, None) => Access::Unreachable {
+                detail: format!(
+                    "the body {} of fetch at {} is missing from the cache",
+                    used.sha256.as_deref().unwrap_or_default(),
+                    time::format(used.fetched_at)
+                ),
+            },
+            (Said::Unreachable, _) => Access::Unreachable {
+                detail: format!(
+                    "robots.txt unreachable ({}): {}; no good copy in the 30 days before",
+                    used.outcome, used.detail
+                ),
+            },
+        };
+        OriginPolicy {
+            key: used.origin.clone(),
+            host,
+            source: used.url.clone(),
+            sha256: used.sha256.clone().unwrap_or_default(),
+            fetched_at: Some(used.fetched_at),
+            note: notes.join("; "),
+            access,
+        }
+    }
+}
+
+/// Counts over the whole cache.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CacheStats {
+    /// The database file.
+    pub path: String,
+    /// Distinct origins.
+    pub origins: u64,
+    /// Fetch records.
+    pub fetches: u64,
+    /// Distinct bodies.
+    pub bodies: u64,
+    /// Bytes of distinct bodies.
+    pub body_bytes: u64,
+    /// Bytes on disk (database and write-ahead log).
+    pub file_bytes: u64,
+    /// Origins by the outcome of their last fetch.
+    pub latest_by_outcome: std::collections::BTreeMap<String, u64>,
+    /// Origins whose last fetch is older than the maximum age asked.
+    pub stale: u64,
+    /// The oldest and newest fetch times.
+    pub oldest: Option<String>,
+    /// See `oldest`.
+    pub newest: Option<String>,
+}
+
+/// What [`Cache::plan`] found.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Origins to fetch, with validators where a body is stored.
+    pub jobs: Vec<Job>,
+    /// Origins with a fresh fetch, left alone.
+    pub fresh: usize,
+}
+
+/// An open cache database.
+#[derive(Debug)]
+pub struct Cache {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Cache {
+    /// Opens (creating if needed) the cache at `path`.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be opened or created, is not a SQLite
+    /// database, or holds another format.
+    pub fn open(path: &Path) -> Result<Cache> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let conn = Connection::open(path).map_err(|e| Error::cache(path, e))?;
+        let cache = Cache {
+            conn,
+            path: path.to_owned(),
+        };
+        cache.setup()?;
+        Ok(cache)
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error::cache(&self.path, e)
+    }
+
+    fn setup(&self) -> Result<()> {
+        let conn = &self.conn;
+        conn.busy_timeout(Duration::from_secs(30))
+            .map_err(|e| self.err(e))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| self.err(format!("not a usable SQLite database: {e}")))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| self.err(e))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| self.err(e))?;
+        conn.execute_batch(&format!("BEGIN; {SCHEMA} COMMIT;"))
+            .map_err(|e| self.err(e))?;
+        let format: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match format.as_deref() {
+            Some(FORMAT) => Ok(()),
+            Some(other) => Err(self.err(format!(
+                "format `{other}` is not `{FORMAT}`: use another --cache path"
+            ))),
+            None => {
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('format', ?1), ('created', ?2)",
+                    params![FORMAT, time::format(time::now())],
+                )
+                .map_err(|e| self.err(e))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The database file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stores fetch records in one transaction. A `not-modified` record
+    /// points at the body it confirmed.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be written.
+    pub fn insert(&mut self, records: &[Arc<FetchRecord>], source: &str) -> Result<()> {
+        let stored: Vec<StoredFetch> = records.iter().map(|r| stored_of(r, source)).collect();
+        let bodies: Vec<Option<&[u8]>> = records.iter().map(|r| r.body.as_deref()).collect();
+        self.insert_stored(&stored, &bodies)
+    }
+
+    /// Stores fetch rows (and their bodies) in one transaction.
+    fn insert_stored(&mut self, rows: &[StoredFetch], bodies: &[Option<&[u8]>]) -> Result<()> {
+        self.insert_rows(rows, bodies, false)
+    }
+
+    /// Stores fetch rows that are not already stored (same origin, time,
+    /// outcome and body), in one transaction: imports are idempotent.
+    pub(crate) fn insert_new(
+        &mut self,
+        rows: &[StoredFetch],
+        bodies: &[Option<&[u8]>],
+    ) -> Result<()> {
+        self.insert_rows(rows, bodies, true)
+    }
+
+    fn insert_rows(
+        &mut self,
+        rows: &[StoredFetch],
+        bodies: &[Option<&[u8]>],
+        skip_known: bool,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| Error::cache(&self.path, e))?;
+        {
+            let this = Cache::borrowed(&tx, &self.path);
+            for (row, body) in rows.iter().zip(bodies) {
+                if skip_known && this.known(row)? {
+                    continue;
+                }
+                this.insert_one(row, *body)?;
+            }
+        }
+        tx.commit().map_err(|e| Error::cache(&self.path, e))
+    }
+
+    fn borrowed<'a>(conn: &'a Connection, path: &'a Path) -> Borrowed<'a> {
+        Borrowed { conn, path }
+    }
+
+    /// The last fetch of `origin` finished by `at`.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn latest(&self, origin: &str, at: Millis) -> Result<Option<StoredFetch>> {
+        Cache::borrowed(&self.conn, &self.path).latest(origin, at, false)
+    }
+
+    /// The copy that decides for `origin` at `at` (see [`freshness`]).
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn effective(&self, origin: &str, at: Millis) -> Result<Option<Effective>> {
+        let this = Cache::borrowed(&self.conn, &self.path);
+        let Some(latest) = this.latest(origin, at, false)? else {
+            return Ok(None);
+        };
+        if latest.said() != Said::Unreachable {
+            return Ok(Some(Effective {
+                used: latest,
+                failed: None,
+            }));
+        }
+        let good = this.latest(origin, at, true)?;
+        let choice = freshness::choose(
+            Said::Unreachable,
+            good.as_ref().map(|g| g.fetched_at),
+            at,
+            freshness::FALLBACK_WINDOW,
+        );
+        Ok(Some(match (choice, good) {
+            (Choice::Fallback, Some(good)) => Effective {
+                used: good,
+                failed: Some(latest),
+            },
+            _ => Effective {
+                used: latest,
+                failed: None,
+            },
+        }))
+    }
+
+    /// A stored body.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn body(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row("SELECT body FROM bodies WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The policy of `origin` at `at`, if it was ever fetched by then.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn policy(&self, origin: &str, at: Millis) -> Result<Option<OriginPolicy>> {
+        let Some(effective) = self.effective(origin, at)? else {
+            return Ok(None);
+        };
+        let body = match &effective.used.sha256 {
+            Some(sha) => self.body(sha)?,
+            None => None,
+        };
+        Ok(Some(effective.to_policy(body.as_deref())))
+    }
+
+    /// Every cached origin, sorted.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn origins(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT origin FROM origins ORDER BY origin")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The policies of `origins` (or of every cached origin) at `at`.
+    /// Origins never fetched by then are left out: they are missing.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn policies(&self, origins: Option<&[String]>, at: Millis) -> Result<PolicySet> {
+        let all;
+        let origins = match origins {
+            Some(list) => list,
+            None => {
+                all = self.origins()?;
+                &all
+            }
+        };
+        let mut set = PolicySet::new();
+        for origin in origins {
+            if let Some(policy) = self.policy(origin, at)? {
+                set.insert(policy);
+            }
+        }
+        Ok(set)
+    }
+
+    /// Which of `origins` need a fetch at `now` under `max_age`, with the
+    /// validators of their stored bodies.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn plan(&self, origins: &[Origin], now: Millis, max_age: Duration) -> Result<Plan> {
+        let this = Cache::borrowed(&self.conn, &self.path);
+        let mut plan = Plan::default();
+        for origin in origins {
+            let key = origin.to_string();
+            let last = this.latest(&key, Millis::MAX, false)?;
+            if !freshness::needs_fetch(last.as_ref().map(|l| l.fetched_at), now, max_age) {
+                plan.fresh += 1;
+                continue;
+            }
+            let good = match last {
+                Some(last) if last.said() == Said::Body => Some(last),
+                Some(_) => this.latest(&key, Millis::MAX, true)?,
+                None => None,
+            };
+            let validators = good.map_or_else(Validators::default, |g| Validators {
+                etag: g.etag,
+                last_modified: g.last_modified,
+            });
+            plan.jobs.push(Job {
+                origin: origin.clone(),
+                validators,
+            });
+        }
+        Ok(plan)
+    }
+
+    /// Every fetch of `origin`, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn history(&self, origin: &str) -> Result<Vec<StoredFetch>> {
+        let sql = format!(
+            "SELECT {FETCH_COLUMNS} FROM fetches f JOIN origins o ON o.id = f.origin_id \
+             WHERE o.origin = ?1 ORDER BY f.fetched_at, f.id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([origin], StoredFetch::from_row)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Counts over the cache; `stale` counts origins whose last fetch is
+    /// older than `max_age` at `now`.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn stats(&self, now: Millis, max_age: Duration) -> Result<CacheStats> {
+        let count = |sql: &str| -> Result<u64> {
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, Option<i64>>(0))
+                .map(|n| n.unwrap_or(0).max(0) as u64)
+                .map_err(|e| self.err(e))
+        };
+        let mut stats = CacheStats {
+            path: self.path.display().to_string(),
+            origins: count("SELECT COUNT(*) FROM origins")?,
+            fetches: count("SELECT COUNT(*) FROM fetches")?,
+            bodies: count("SELECT COUNT(*) FROM bodies")?,
+            body_bytes: count("SELECT SUM(size) FROM bodies")?,
+            ..CacheStats::default()
+        };
+        let file = |suffix: &str| {
+            let mut name = self.path.clone().into_os_string();
+            name.push(suffix);
+            std::fs::metadata(name).map_or(0, |m| m.len())
+        };
+        stats.file_bytes = file("") + file("-wal");
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT f.outcome, f.fetched_at FROM origins o JOIN fetches f ON f.id = (
+                    SELECT id FROM fetches WHERE origin_id = o.id
+                    ORDER BY fetched_at DESC, id DESC LIMIT 1)",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let outcome: String = row.get(0).map_err(|e| self.err(e))?;
+            let at: Millis = row.get(1).map_err(|e| self.err(e))?;
+            *stats.latest_by_outcome.entry(outcome).or_default() += 1;
+            stats.stale += u64::from(freshness::needs_fetch(Some(at), now, max_age));
+        }
+        let (oldest, newest): (Option<Millis>, Option<Millis>) = self
+            .conn
+            .query_row(
+                "SELECT MIN(fetched_at), MAX(fetched_at) FROM fetches",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.err(e))?;
+        stats.oldest = oldest.map(time::format);
+        stats.newest = newest.map(time::format);
+        Ok(stats)
+    }
+}
+
+/// Queries that run on the connection or inside a transaction.
+struct Borrowed<'a> {
+    conn: &'a Connection,
+    path: &'a Path,
+}
+
+impl Borrowed<'_> {
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error::cache(self.path, e)
+    }
+
+    /// The last fetch of `origin` by `at`; with `good`, the last one with a
+    /// body.
+    fn latest(&self, origin: &str, at: Millis, good: bool) -> Result<Option<StoredFetch>> {
+        let filter = if good {
+            "AND f.body_sha256 IS NOT NULL AND f.outcome IN ('ok', 'not-modified')"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {FETCH_COLUMNS} FROM fetches f JOIN origins o ON o.id = f.origin_id \
+             WHERE o.origin = ?1 AND f.fetched_at <= ?2 {filter} \
+             ORDER BY f.fetched_at DESC, f.id DESC LIMIT 1"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        stmt.query_row(params![origin, at], StoredFetch::from_row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    fn known(&self, row: &StoredFetch) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT 1 FROM fetches f JOIN origins o ON o.id = f.origin_id \
+                 WHERE o.origin = ?1 AND f.fetched_at = ?2 AND f.outcome = ?3 \
+                 AND f.body_sha256 IS ?4",
+            )
+            .and_then(|mut stmt| {
+                stmt.exists(params![
+                    row.origin,
+                    row.fetched_at,
+                    row.outcome.code(),
+                    row.sha256
+                ])
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    fn insert_one(&self, row: &StoredFetch, body: Option<&[u8]>) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO origins (origin) VALUES (?1) ON CONFLICT (origin) DO NOTHING",
+                [&row.origin],
+            )
+            .map_err(|e| self.err(e))?;
+        let origin_id: i64 = self
+            .conn
+            .query_row(
+                "SELECT id FROM origins WHERE origin = ?1",
+                [&row.origin],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        let mut row = row.clone();
+        if row.outcome == Outcome::NotModified && row.sha256.is_none() {
+            // A 304 confirms the stored copy: point at its body, and keep
+            // its validators and flags when the 304 did not repeat them.
+            if let Some(good) = self.latest(&row.origin, Millis::MAX, true)? {
+                row.sha256 = good.sha256;
+                row.body_size = good.body_size;
+                row.truncated = good.truncated;
+                row.html = good.html;
+                row.etag = row.etag.or(good.etag);
+                row.last_modified = row.last_modified.or(good.last_modified);
+                row.content_type = row.content_type.or(good.content_type);
+            }
+        }
+        if let (Some(sha), Some(body)) = (&row.sha256, body) {
+            self.conn
+                .execute(
+                    "INSERT INTO bodies (sha256, size, body) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (sha256) DO NOTHING",
+                    params![sha, body.len() as i64, body],
+                )
+                .map_err(|e| self.err(e))?;
+        }
+        let redirects = serde_json::to_string(&row.redirects).expect("hops serialise");
+        self.conn
+            .prepare_cached(
+                "INSERT INTO fetches (origin_id, started_at, fetched_at, url, final_url, redirects, \
+                 status, outcome, class, detail, attempts, etag, last_modified, content_type, \
+                 content_encoding, retry_after, body_sha256, body_size, truncated, html, source) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                 ?17, ?18, ?19, ?20, ?21)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    origin_id,
+                    row.started_at,
+                    row.fetched_at,
+                    row.url,
+                    row.final_url,
+                    redirects,
+                    row.status,
+                    row.outcome.code(),
+                    row.outcome.class(),
+                    row.detail,
+                    row.attempts,
+                    row.etag,
+                    row.last_modified,
+                    row.content_type,
+                    row.content_encoding,
+                    row.retry_after,
+                    row.sha256,
+                    row.body_size.map(|n| n as i64),
+                    row.truncated,
+                    row.html,
+                    row.source,
+                ])
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+fn stored_of(r: &FetchRecord, source: &str) -> StoredFetch {
+    StoredFetch {
+        id: 0,
+        origin: r.origin.to_string(),
+        started_at: r.started_at,
+        fetched_at: r.finished_at,
+        url: r.url.clone(),
+        final_url: r.final_url.clone(),
+        redirects: r.redirects.clone(),
+        status: r.status,
+        outcome: r.outcome,
+        detail: r.detail.clone(),
+        attempts: r.attempts,
+        etag: r.etag.clone(),
+        last_modified: r.last_modified.clone(),
+        content_type: r.content_type.clone(),
+        content_encoding: r.content_encoding.clone(),
+        retry_after: r.retry_after.clone(),
+        sha256: r.sha256.clone(),
+        body_size: r.body.as_ref().map(|b| b.len() as u64),
+        truncated: r.truncated,
+        html: r.html,
+        source: source.to_owned(),
+    }
+}
+
+/// Starts the writer thread: records sent into the returned channel are
+/// committed in batches of what has arrived (at most 512), and
+/// `on_commit` is called for each once it is durable. The thread ends when
+/// every sender is dropped, returning the cache, or at the first write
+/// error, which closes the channel.
+pub fn spawn_writer<F>(
+    mut cache: Cache,
+    source: String,
+    mut on_commit: F,
+) -> (
+    tokio::sync::mpsc::Sender<Arc<FetchRecord>>,
+    std::thread::JoinHandle<Result<Cache>>,
+)
+where
+    F: FnMut(&FetchRecord) + Send + 'static,
+{
+    const BATCH: usize = 512;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Arc<FetchRecord>>(BATCH * 2);
+    let handle = std::thread::Builder::new()
+        .name("optout-cache-writer".into())
+        .spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(first) = rx.blocking_recv() {
+                batch.push(first);
+                while batch.len() < BATCH {
+                    match rx.try_recv() {
+                        Ok(record) => batch.push(record),
+                        Err(_) => break,
+                    }
+                }
+                cache.insert(&batch, &source)?;
+                for record in batch.drain(..) {
+                    on_commit(&record);
+                }
+            }
+            Ok(cache)
+        })
+        .expect("spawning the cache writer");
+    (tx, handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::Unreachable;
+
+    fn record(origin: &str, at: Millis, outcome: Outcome, body: Option<&[u8]>) -> Arc<FetchRecord> {
+        let origin = Origin::parse_key(origin).unwrap();
+        let mut r = FetchRecord::new(&origin, at);
+        r.finished_at = at;
+        r.outcome = outcome;
+        r.status = Some(match outcome {
+            Outcome::Ok => 200,
+            Outcome::NotModified => 304,
+            Outcome::Unavailable => 404,
+            Outcome::Unreachable(_) => 503,
+        });
+        r.attempts = 1;
+        if let Some(body) = body {
+            r.sha256 = Some(crate::digest::sha256_hex(body));
+            r.body = Some(body.to_vec());
+            r.etag = Some("\"v1\"".into());
+        }
+        Arc::new(r)
+    }
+
+    const D: Millis = 86_400_000;
+    const DOWN: Outcome = Outcome::Unreachable(Unreachable::ServerError);
+
+    #[test]
+    fn history_fallback_and_as_of() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = Cache::open(&dir.path().join("c.sqlite")).unwrap();
+        let a = "https://a.test";
+        let v1 = b"User-agent: *\nDisallow: /v1\n";
+        let v2 = b"User-agent: *\nDisallow: /v2\n";
+        cache
+            .insert(
+                &[
+                    record(a, 10 * D, Outcome::Ok, Some(v1)),
+                    record(a, 20 * D, Outcome::Ok, Some(v2)),
+                    record(a, 21 * D, Outcome::NotModified, None),
+                    record(a, 30 * D, DOWN, None),
+                ],
+                "fetch",
+            )
+            .unwrap();
+        let sha = |b: &[u8]| crate::digest::sha256_hex(b);
+        // As of day 15, version 1 was current.
+        assert_eq!(cache.policy(a, 15 * D).unwrap().unwrap().sha256, sha(v1));
+        // Day 21: the 304 confirmed version 2.
+        let at21 = cache.effective(a, 21 * D).unwrap().unwrap();
+        assert_eq!(at21.used.outcome, Outcome::NotModified);
+        assert_eq!(at21.used.sha256.as_deref(), Some(sha(v2).as_str()));
+        // Day 30: unreachable, but the copy of day 21 is young enough.
+        let p30 = cache.policy(a, 30 * D).unwrap().unwrap();
+        assert!(matches!(p30.access, Access::Rules(_)));
+        assert!(p30.note.contains("last good copy"), "{}", p30.note);
+        // Day 52: more than 30 days after the last good copy: unreachable.
+        let p52 = cache.policy(a, 52 * D).unwrap().unwrap();
+        assert!(matches!(p52.access, Access::Unreachable { .. }));
+        // Before the first fetch: nothing.
+        assert!(cache.policy(a, 5 * D).unwrap().is_none());
+        // Bodies are stored once each; the history view lists both.
+        let stats = cache.stats(52 * D, freshness::MAX_AGE).unwrap();
+        assert_eq!((stats.origins, stats.fetches, stats.bodies), (1, 4, 2));
+        let history: i64 = cache
+            .conn
+            .query_row("SELECT COUNT(*) FROM history", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(history, 2);
+    }
+
+    #[test]
+    fn plan_skips_fresh_and_sends_validators() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = Cache::open(&dir.path().join("c.sqlite")).unwrap();
+        cache
+            .insert(
+                &[
+                    record("https://a.test", 10 * D, Outcome::Ok, Some(b"x")),
+                    record("https://b.test", 10 * D, DOWN, None),
+                ],
+                "fetch",
+            )
+            .unwrap();
+        let origins: Vec<Origin> = ["https://a.test", "https://b.test", "https://c.test"]
+            .iter()
+            .map(|o| Origin::parse_key(o).unwrap())
+            .collect();
+        let plan = cache
+            .plan(&origins, 10 * D + 1000, freshness::MAX_AGE)
+            .unwrap();
+        assert_eq!((plan.fresh, plan.jobs.len()), (2, 1));
+        let plan = cache.plan(&origins, 12 * D, freshness::MAX_AGE).unwrap();
+        assert_eq!(plan.jobs.len(), 3);
+        assert_eq!(plan.jobs[0].validators.etag.as_deref(), Some("\"v1\""));
+        assert!(plan.jobs[1].validators.is_empty());
+    }
+
+    #[test]
+    fn other_formats_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        drop(Cache::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.execute(
+            "UPDATE meta SET value = 'optout-cache-v0' WHERE key = 'format'",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let err = Cache::open(&path).unwrap_err().to_string();
+        assert!(err.contains("optout-cache-v0"), "{err}");
+        std::fs::write(
+            dir.path().join("junk"),
+            b"not a database at all, not at all",
+        )
+        .unwrap();
+        assert!(Cache::open(&dir.path().join("junk")).is_err());
+    }
+}

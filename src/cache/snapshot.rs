@@ -1,0 +1,221 @@
+//! Portable policy snapshots: the policy of every origin at one time, with
+//! the body and its hash, in one JSON Lines file that another machine can
+//! filter against (`optout filter --snapshot FILE --offline`) or import
+//! into its cache (`optout cache import FILE`).
+//!
+//! The first line is a header:
+//! `{"format":"optout-snapshot-v1","tool":"optout 0.1.0","created":…,"as_of":…,"origins":N}`.
+//! Every other line is one origin:
+//! `{"used":{…fetch…},"failed":{…}|null,"body_base64":"…"|null}`, where
+//! `used` is the fetch whose answer decides and `failed` the later
+//! unreachable fetch when `used` is a fallback copy (see
+//! [`crate::cache::freshness`]). Fetch fields are those of the cache's
+//! `fetches` table, times in milliseconds since the epoch.
+//!
+//! Reading checks every body against its SHA-256 and names the line of
+//! any mismatch: a snapshot is evidence, and altered evidence must not be
+//! used silently. Files may be gzip or zstd compressed.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::cache::{Cache, Effective};
+use crate::corpus::Input;
+use crate::error::{Error, ErrorKind, Result};
+use crate::policy::PolicySet;
+use crate::time::{self, Millis};
+
+/// The snapshot format.
+pub const FORMAT: &str = "optout-snapshot-v1";
+
+/// The first line of a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// [`FORMAT`].
+    pub format: String,
+    /// The tool and version that wrote it.
+    pub tool: String,
+    /// When it was written.
+    pub created: String,
+    /// The time whose policies it holds.
+    pub as_of: String,
+    /// The number of origin lines.
+    pub origins: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Line {
+    #[serde(flatten)]
+    effective: Effective,
+    body_base64: Option<String>,
+}
+
+/// Writes the policy of every cached origin at `at` to `out`; returns the
+/// number of origins.
+///
+/// # Errors
+///
+/// When the cache cannot be read or `out` written (`path` names it).
+pub fn export(cache: &Cache, at: Millis, out: &mut dyn Write, path: &Path) -> Result<u64> {
+    let origins = cache.origins()?;
+    let mut entries = Vec::new();
+    for origin in &origins {
+        if let Some(effective) = cache.effective(origin, at)? {
+            entries.push(effective);
+        }
+    }
+    let header = Header {
+        format: FORMAT.to_owned(),
+        tool: concat!("optout ", env!("CARGO_PKG_VERSION")).to_owned(),
+        created: time::format(time::now()),
+        as_of: time::format(at),
+        origins: entries.len() as u64,
+    };
+    let io = |e: std::io::Error| Error::io(path, e);
+    serde_json::to_writer(&mut *out, &header).map_err(|e| io(e.into()))?;
+    out.write_all(b"\n").map_err(io)?;
+    for effective in entries {
+        let body = match &effective.used.sha256 {
+            Some(sha) => cache.body(sha)?,
+            None => None,
+        };
+        let line = Line {
+            effective,
+            body_base64: body.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+        };
+        serde_json::to_writer(&mut *out, &line).map_err(|e| io(e.into()))?;
+        out.write_all(b"\n").map_err(io)?;
+    }
+    out.flush().map_err(io)?;
+    Ok(header.origins)
+}
+
+/// Reads a snapshot, calling `each` with every origin's copy and body.
+///
+/// # Errors
+///
+/// When the file cannot be read, is not a snapshot, or a line is
+/// malformed or its body does not match its hash (the line is named).
+pub fn read(
+    path: &Path,
+    mut each: impl FnMut(Effective, Option<Vec<u8>>) -> Result<()>,
+) -> Result<Header> {
+    let input = Input::open(path)?;
+    let bad = |line: u64, message: String| -> Error {
+        ErrorKind::Snapshot {
+            path: path.to_owned(),
+            line,
+            message,
+        }
+        .into()
+    };
+    let mut lines = input.reader.lines();
+    let first = lines
+        .next()
+        .ok_or_else(|| bad(1, "empty file: no header".into()))?
+        .map_err(|e| Error::io(path, e))?;
+    let header: Header =
+        serde_json::from_str(&first).map_err(|e| bad(1, format!("not a snapshot header: {e}")))?;
+    if header.format != FORMAT {
+        return Err(bad(
+            1,
+            format!("format `{}` is not `{FORMAT}`", header.format),
+        ));
+    }
+    let mut count = 0;
+    for (number, line) in (2..).zip(lines) {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line: Line = serde_json::from_str(&line).map_err(|e| bad(number, e.to_string()))?;
+        let body = match line.body_base64 {
+            Some(text) => Some(
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map_err(|e| bad(number, format!("body is not base64: {e}")))?,
+            ),
+            None => None,
+        };
+        let expected = line.effective.used.sha256.as_deref();
+        match (&body, expected) {
+            (Some(body), Some(sha)) if crate::digest::sha256_hex(body) != sha => {
+                return Err(bad(
+                    number,
+                    format!("the body does not match its SHA-256 `{sha}`"),
+                ));
+            }
+            (Some(_), None) => return Err(bad(number, "a body without a SHA-256".into())),
+            _ => {}
+        }
+        if crate::origin::split_key(&line.effective.used.origin).is_none() {
+            return Err(bad(
+                number,
+                format!("`{}` is not an origin", line.effective.used.origin),
+            ));
+        }
+        each(line.effective, body)?;
+        count += 1;
+    }
+    if count != header.origins {
+        return Err(bad(
+            count + 2,
+            format!(
+                "{count} origins, but the header says {}: the file is cut",
+                header.origins
+            ),
+        ));
+    }
+    Ok(header)
+}
+
+/// Loads a snapshot as policies.
+///
+/// # Errors
+///
+/// See [`read`].
+pub fn load(path: &Path) -> Result<(Header, PolicySet)> {
+    let mut set = PolicySet::new();
+    let header = read(path, |effective, body| {
+        set.insert(effective.to_policy(body.as_deref()));
+        Ok(())
+    })?;
+    Ok((header, set))
+}
+
+/// Imports a snapshot into `cache`: its fetches become cache records marked
+/// `import:<file name>`. Fetches already in the cache are not duplicated.
+/// Returns the number of origins.
+///
+/// # Errors
+///
+/// See [`read`]; and when the cache cannot be written.
+pub fn import(cache: &mut Cache, path: &Path) -> Result<u64> {
+    let source = format!(
+        "import:{}",
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        )
+    );
+    let mut rows = Vec::new();
+    let mut bodies = Vec::new();
+    let header = read(path, |effective, body| {
+        let mut used = effective.used;
+        used.source.clone_from(&source);
+        rows.push(used);
+        bodies.push(body);
+        if let Some(mut failed) = effective.failed {
+            failed.source.clone_from(&source);
+            rows.push(failed);
+            bodies.push(None);
+        }
+        Ok(())
+    })?;
+    let bodies: Vec<Option<&[u8]>> = bodies.iter().map(Option::as_deref).collect();
+    cache.insert_new(&rows, &bodies)?;
+    Ok(header.origins)
+}

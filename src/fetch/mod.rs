@@ -1,0 +1,479 @@
+//! Fetching robots.txt: the only network code of optout (tokio + reqwest).
+//!
+//! A [`Fetcher`] asks each origin for `/robots.txt` with RFC 9309 semantics
+//! and turns every answer, or the lack of one, into a [`FetchRecord`]
+//! ([`outcome`] documents every outcome and its effect on access):
+//!
+//! * redirects are followed by hand, at most [`FetchOptions::max_redirects`]
+//!   (5, RFC 9309 §2.3.1.2), across hosts and between `http` and `https`;
+//!   the chain is recorded and the rules apply to the first origin;
+//! * the body is read up to [`FetchOptions::body_limit`] (500 KiB,
+//!   §2.5); a longer one is cut and flagged, never refused;
+//! * `gzip` and `br` content encodings are decoded (the limit applies to
+//!   the decoded bytes, so a compression bomb stops at 500 KiB);
+//! * unreachable outcomes (429, 5xx, network failures) are retried with
+//!   backoff that honours `Retry-After` ([`retry`]), inside a per-request
+//!   timeout and a total deadline per origin;
+//! * politeness ([`politeness`]): at most one request in flight per host,
+//!   a global limit on origins in flight, one fetch per origin however many
+//!   callers ask, DNS answers cached ([`resolve`]).
+//!
+//! What happens to the records (the cache) is the caller's business:
+//! [`Fetcher::run`] sends them into a channel as they finish.
+
+pub mod outcome;
+pub mod politeness;
+pub mod resolve;
+pub mod retry;
+
+use std::error::Error as StdError;
+use std::future::Future;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{self, HeaderMap};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::origin::Origin;
+use crate::signals::robots::{PARSE_LIMIT, looks_like_html};
+use crate::time;
+
+pub use outcome::{FetchRecord, Hop, Outcome, Unreachable, Validators};
+pub use politeness::{HostLocks, SingleFlight};
+pub use resolve::{ResolveRule, Resolver};
+pub use retry::RetryPolicy;
+
+/// The `User-Agent` sent when none is set. It starts with optout's product
+/// token (RFC 9309 §2.2.1 asks that the token be part of the string) and
+/// says how an operator adds a contact.
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "optout/",
+    env!("CARGO_PKG_VERSION"),
+    " (robots.txt and AI opt-out checker; operator contact not set: use --user-agent 'optout/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://your.example/contact)')"
+);
+
+/// How a [`Fetcher`] behaves. The defaults follow RFC 9309 and SIGNALS.md
+/// §2.
+#[derive(Clone, Debug)]
+pub struct FetchOptions {
+    /// The `User-Agent` header.
+    pub user_agent: String,
+    /// Time allowed for one request, from connect to the body's end.
+    pub timeout: Duration,
+    /// Time allowed for one origin, retries and backoff included.
+    pub deadline: Duration,
+    /// Origins in flight at once.
+    pub concurrency: usize,
+    /// Redirects followed; one more is `redirect-limit`.
+    pub max_redirects: usize,
+    /// Retries of unreachable outcomes.
+    pub retry: RetryPolicy,
+    /// Body bytes kept; more is `truncated`.
+    pub body_limit: usize,
+    /// `--resolve` overrides.
+    pub resolve: Vec<ResolveRule>,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(60),
+            concurrency: 256,
+            max_redirects: 5,
+            retry: RetryPolicy::default(),
+            body_limit: PARSE_LIMIT,
+            resolve: Vec::new(),
+        }
+    }
+}
+
+/// One origin to fetch, with the validators of its stored copy.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// The origin.
+    pub origin: Origin,
+    /// Sent as `If-None-Match` / `If-Modified-Since` when present.
+    pub validators: Validators,
+}
+
+/// How [`Fetcher::run`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunEnd {
+    /// Records handed to the channel.
+    pub finished: usize,
+    /// Jobs not finished (interrupted, or the channel closed).
+    pub unfinished: usize,
+    /// The shutdown signal fired.
+    pub interrupted: bool,
+}
+
+/// Fetches robots.txt files. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    options: FetchOptions,
+    hosts: HostLocks,
+    flights: SingleFlight<Origin, Arc<FetchRecord>>,
+    seed: foldhash::fast::RandomState,
+}
+
+impl Fetcher {
+    /// A fetcher with `options`.
+    ///
+    /// # Errors
+    ///
+    /// When the HTTP client cannot be built (bad `User-Agent`, no TLS).
+    pub fn new(options: FetchOptions) -> Result<Fetcher> {
+        if options.concurrency == 0 {
+            return Err(Error::config("the concurrency must be at least 1"));
+        }
+        let resolver = Resolver::new(options.resolve.clone());
+        let client = reqwest::Client::builder()
+            .user_agent(options.user_agent.as_str())
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout)
+            .dns_resolver(Arc::new(resolver))
+            // Origins are many and mostly one request each: idle
+            // connections would only hold sockets. Redirect chains within a
+            // host still reuse theirs.
+            .pool_max_idle_per_host(1)
+            .pool_idle_timeout(Duration::from_secs(2))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| crate::ErrorKind::Fetch(error_chain(&e)))?;
+        Ok(Fetcher {
+            client,
+            options,
+            hosts: HostLocks::default(),
+            flights: SingleFlight::default(),
+            seed: foldhash::fast::RandomState::default(),
+        })
+    }
+
+    /// The options.
+    #[must_use]
+    pub fn options(&self) -> &FetchOptions {
+        &self.options
+    }
+
+    /// Fetches `origin`'s robots.txt, with retries, within the origin's
+    /// deadline. Concurrent calls for one origin share one fetch.
+    pub async fn fetch(&self, origin: &Origin, validators: &Validators) -> Arc<FetchRecord> {
+        self.flights
+            .run(origin, || async {
+                Arc::new(self.fetch_uncached(origin, validators).await)
+            })
+            .await
+    }
+
+    async fn fetch_uncached(&self, origin: &Origin, validators: &Validators) -> FetchRecord {
+        let started = time::now();
+        let deadline = Instant::now() + self.options.deadline;
+        let seed = {
+            let mut h = self.seed.build_hasher();
+            origin.hash(&mut h);
+            h.finish()
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let mut record =
+                match tokio::time::timeout(left, self.attempt(origin, validators, started)).await {
+                    Ok(record) => record,
+                    Err(_) => {
+                        let mut record = FetchRecord::new(origin, started);
+                        record.outcome = Outcome::Unreachable(Unreachable::Timeout);
+                        record.detail = format!(
+                            "no answer within the origin's deadline of {}",
+                            humantime::format_duration(self.options.deadline)
+                        );
+                        record
+                    }
+                };
+            record.attempts = attempt;
+            record.finished_at = time::now();
+            let wait = self.options.retry.wait(
+                record.outcome,
+                attempt,
+                record.retry_after.as_deref(),
+                SystemTime::now(),
+                seed,
+            );
+            match wait {
+                Some(wait) if Instant::now() + wait < deadline => tokio::time::sleep(wait).await,
+                _ => return record,
+            }
+        }
+    }
+
+    /// One attempt: the request and its redirects.
+    async fn attempt(
+        &self,
+        origin: &Origin,
+        validators: &Validators,
+        started: time::Millis,
+    ) -> FetchRecord {
+        let mut record = FetchRecord::new(origin, started);
+        let Ok(mut url) = Url::parse(&record.url) else {
+            record.outcome = Outcome::Unreachable(Unreachable::BadRedirect);
+            record.detail = format!("`{}` is not a URL", record.url);
+            return record;
+        };
+        loop {
+            record.final_url = url.to_string();
+            let host = url.host_str().unwrap_or_default().to_owned();
+            let _turn = self.hosts.lock(&host).await;
+            let mut request = self.client.get(url.clone());
+            if let Some(etag) = &validators.etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(modified) = &validators.last_modified {
+                request = request.header(header::IF_MODIFIED_SINCE, modified);
+            }
+            let response = match request.send().await {
+                Ok(response) => response,
+                Err(e) => {
+                    let (why, detail) = classify(&e, false);
+                    record.outcome = Outcome::Unreachable(why);
+                    record.detail = detail;
+                    return record;
+                }
+            };
+            let status = response.status().as_u16();
+            record.status = Some(status);
+            read_headers(&mut record, response.headers());
+            match status {
+                304 if !validators.is_empty() => {
+                    record.outcome = Outcome::NotModified;
+                    record.detail = "not modified: the stored copy is current".into();
+                    return record;
+                }
+                300..=399 if status != 304 => {
+                    record.redirects.push(Hop {
+                        url: url.to_string(),
+                        status,
+                    });
+                    let next = response
+                        .headers()
+                        .get(header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|location| url.join(location).ok())
+                        .filter(|next| {
+                            matches!(next.scheme(), "http" | "https") && next.host_str().is_some()
+                        });
+                    let Some(next) = next else {
+                        record.outcome = Outcome::Unreachable(Unreachable::BadRedirect);
+                        record.detail = format!("{status} without a usable http(s) `Location`");
+                        return record;
+                    };
+                    if next == url || record.redirects.iter().any(|hop| hop.url == next.as_str()) {
+                        record.outcome = Outcome::Unreachable(Unreachable::RedirectLoop);
+                        record.detail = format!("redirect loop back to `{next}`");
+                        record.final_url = next.to_string();
+                        return record;
+                    }
+                    if record.redirects.len() > self.options.max_redirects {
+                        record.outcome = Outcome::Unreachable(Unreachable::RedirectLimit);
+                        record.detail = format!(
+                            "more than {} redirects (next: `{next}`)",
+                            self.options.max_redirects
+                        );
+                        record.final_url = next.to_string();
+                        return record;
+                    }
+                    url = next;
+                }
+                200..=299 => {
+                    self.read_body(&mut record, response).await;
+                    return record;
+                }
+                429 => {
+                    record.outcome = Outcome::Unreachable(Unreachable::RateLimited);
+                    record.detail = "429 Too Many Requests".into();
+                    return record;
+                }
+                400..=499 => {
+                    record.outcome = Outcome::Unavailable;
+                    record.detail =
+                        format!("{status}: no robots.txt, no restrictions (RFC 9309 §2.3.1.3)");
+                    return record;
+                }
+                500..=599 => {
+                    record.outcome = Outcome::Unreachable(Unreachable::ServerError);
+                    record.detail = format!("{status} server error");
+                    return record;
+                }
+                _ => {
+                    record.outcome = Outcome::Unreachable(Unreachable::UnexpectedStatus);
+                    record.detail = format!("unexpected status {status}");
+                    return record;
+                }
+            }
+        }
+    }
+
+    async fn read_body(&self, record: &mut FetchRecord, mut response: reqwest::Response) {
+        let limit = self.options.body_limit;
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(bytes)) => {
+                    let room = limit - body.len();
+                    if bytes.len() > room {
+                        body.extend_from_slice(&bytes[..room]);
+                        record.truncated = true;
+                        break;
+                    }
+                    body.extend_from_slice(&bytes);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let (why, detail) = classify(&e, true);
+                    record.outcome = Outcome::Unreachable(why);
+                    record.detail = format!("after {} body bytes: {detail}", body.len());
+                    return;
+                }
+            }
+        }
+        record.outcome = Outcome::Ok;
+        let html_type = record
+            .content_type
+            .as_deref()
+            .is_some_and(|t| t.to_ascii_lowercase().starts_with("text/html"));
+        record.html = html_type || looks_like_html(&body);
+        record.detail = match (record.truncated, body.is_empty()) {
+            (true, _) => format!("body longer than {limit} bytes: the first {limit} are kept"),
+            (false, true) => "empty body: no rules".into(),
+            (false, false) => String::new(),
+        };
+        record.sha256 = Some(crate::digest::sha256_hex(&body));
+        record.body = Some(body);
+    }
+
+    /// Fetches every job, at most [`FetchOptions::concurrency`] at once, and
+    /// sends each record into `records` as it finishes. Stops early when
+    /// `shutdown` completes (fetches in flight are dropped and count as
+    /// unfinished) or when `records` is closed.
+    pub async fn run(
+        self: &Arc<Self>,
+        jobs: Vec<Job>,
+        records: mpsc::Sender<Arc<FetchRecord>>,
+        shutdown: impl Future<Output = ()>,
+    ) -> RunEnd {
+        let total = jobs.len();
+        let mut pending = jobs.into_iter();
+        let mut set = JoinSet::new();
+        let mut end = RunEnd {
+            finished: 0,
+            unfinished: 0,
+            interrupted: false,
+        };
+        tokio::pin!(shutdown);
+        loop {
+            while set.len() < self.options.concurrency {
+                let Some(job) = pending.next() else { break };
+                let fetcher = Arc::clone(self);
+                set.spawn(async move { fetcher.fetch(&job.origin, &job.validators).await });
+            }
+            if set.is_empty() {
+                break;
+            }
+            tokio::select! {
+                biased;
+                () = &mut shutdown => {
+                    end.interrupted = true;
+                    break;
+                }
+                joined = set.join_next() => {
+                    let Some(joined) = joined else { break };
+                    // A fetch task only ends by returning or by abort.
+                    let Ok(record) = joined else { continue };
+                    if records.send(record).await.is_err() {
+                        break;
+                    }
+                    end.finished += 1;
+                }
+            }
+        }
+        set.abort_all();
+        end.unfinished = total - end.finished;
+        end
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+fn read_headers(record: &mut FetchRecord, headers: &HeaderMap) {
+    record.etag = header_text(headers, header::ETAG);
+    record.last_modified = header_text(headers, header::LAST_MODIFIED);
+    record.content_type = header_text(headers, header::CONTENT_TYPE);
+    record.content_encoding = header_text(headers, header::CONTENT_ENCODING);
+    record.retry_after = header_text(headers, header::RETRY_AFTER);
+}
+
+/// The error and its causes, joined, for the record's detail.
+fn error_chain(e: &dyn StdError) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Sorts a transport failure into an unreachable class. `in_body` is true
+/// when the answer had started: a failure then is a cut transfer.
+fn classify(e: &reqwest::Error, in_body: bool) -> (Unreachable, String) {
+    let detail = error_chain(e);
+    if e.is_timeout() {
+        return (Unreachable::Timeout, detail);
+    }
+    let mut source: Option<&dyn StdError> = e.source();
+    while let Some(cause) = source {
+        if cause.is::<resolve::DnsError>() {
+            return (Unreachable::Dns, detail);
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind as K;
+            match io.kind() {
+                K::TimedOut => return (Unreachable::Timeout, detail),
+                K::ConnectionRefused => return (Unreachable::Connect, detail),
+                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
+                    return (Unreachable::Reset, detail);
+                }
+                _ => {}
+            }
+        }
+        source = cause.source();
+    }
+    if in_body || e.is_body() || e.is_decode() {
+        (Unreachable::TruncatedTransfer, detail)
+    } else if e.is_connect() {
+        (Unreachable::Connect, detail)
+    } else if e.is_request() {
+        // Connected, but the answer never came whole: the server closed
+        // the connection mid-answer.
+        (Unreachable::Reset, detail)
+    } else {
+        (Unreachable::Network, detail)
+    }
+}
