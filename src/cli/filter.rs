@@ -13,7 +13,7 @@ use crate::cli::output::{Destination, ExitStatus};
 use crate::cli::say;
 use crate::corpus::{ChunkReader, Input};
 use crate::engine::{self, ChunkResult, Engine, MissingPolicy, Outputs, RunOutcome, Sink};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::policy::{Access, PolicySet};
 use crate::signals::ReasonCode;
 
@@ -28,9 +28,27 @@ pub(crate) struct FilterArgs {
 
     /// Directory of robots.txt files, one per host, named `<host>.txt`
     /// (lower-case, punycode); a file applies to every scheme and port of
-    /// its host.
-    #[arg(long, value_name = "DIR")]
+    /// its host. Offline: the cache is not used.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["snapshot", "as_of"])]
     robots_dir: Option<PathBuf>,
+
+    /// A portable policy snapshot (`optout cache export`) instead of the
+    /// cache. Offline.
+    #[arg(long, value_name = "FILE", conflicts_with = "as_of")]
+    snapshot: Option<PathBuf>,
+
+    /// Use the cache as it is: fetch nothing. Origins not in the cache have
+    /// no policy.
+    #[arg(long)]
+    offline: bool,
+
+    /// Judge with the policies in force at DATE (`YYYY-MM-DD`, the end of
+    /// that day UTC, or RFC 3339), from the cache's history. Offline.
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+
+    #[command(flatten)]
+    net: crate::cli::fetch::NetArgs,
 
     /// A list of domains to exclude, as NAME=PATH (plain domains, hosts
     /// file or adblock `||domain^` lines). Repeatable.
@@ -71,9 +89,10 @@ pub(crate) struct FilterArgs {
     #[arg(long, value_name = "FILE")]
     stats: Option<PathBuf>,
 
-    /// Write the hosts that have no robots.txt policy here, one per line.
-    #[arg(long, value_name = "FILE")]
-    missing_hosts: Option<PathBuf>,
+    /// Write the origins that have no robots.txt policy here, one per line
+    /// (`scheme://host[:port]`, a list `optout fetch` accepts).
+    #[arg(long, value_name = "FILE", alias = "missing-hosts")]
+    missing_origins: Option<PathBuf>,
 
     /// Worker threads; 1 runs sequentially. Default: all cores.
     #[arg(long, value_name = "N")]
@@ -90,6 +109,8 @@ pub(crate) struct FilterArgs {
 
 struct Setup {
     engine: Engine,
+    source: &'static str,
+    refresh: Option<crate::cli::fetch::Refresh>,
     blocklist_paths: Vec<String>,
     missing: MissingPolicy,
     agent_rule: AgentRule,
@@ -98,9 +119,14 @@ struct Setup {
 pub(crate) fn run(args: FilterArgs) -> ExitStatus {
     let (setup, input) = match setup(&args).and_then(|s| Ok((s, Input::open(&args.input)?))) {
         Ok(ready) => ready,
+        Err(err) if err.is_interrupted() => return ExitStatus::Interrupted,
         Err(err) => {
             say!("error: {err}");
-            return ExitStatus::UserError;
+            return if matches!(err.kind(), ErrorKind::Cache { .. } | ErrorKind::Fetch(_)) {
+                ExitStatus::Failure
+            } else {
+                ExitStatus::UserError
+            };
         }
     };
     match filter(&args, &setup, input) {
@@ -212,7 +238,8 @@ fn setup(args: &FilterArgs) -> Result<Setup> {
         lists.push(list);
     }
 
-    let policies = match &args.robots_dir {
+    let mut refresh = None;
+    let (source, policies) = match &args.robots_dir {
         Some(dir) => {
             let (set, problems) = PolicySet::load_dir(dir)?;
             if !args.quiet {
@@ -237,9 +264,27 @@ fn setup(args: &FilterArgs) -> Result<Setup> {
                     );
                 }
             }
-            set
+            ("robots-dir", set)
         }
-        None => PolicySet::new(),
+        None => match &args.snapshot {
+            Some(path) => {
+                let (header, set) = crate::cache::snapshot::load(path)?;
+                if !args.quiet {
+                    say!(
+                        "note: snapshot `{}`: {} origins as of {}",
+                        path.display(),
+                        header.origins,
+                        header.as_of
+                    );
+                }
+                ("snapshot", set)
+            }
+            None => {
+                let (set, done) = cached_policies(args)?;
+                refresh = done;
+                ("cache", set)
+            }
+        },
     };
     let snapshot = policies.compile(&agents);
     Ok(Setup {
@@ -250,10 +295,53 @@ fn setup(args: &FilterArgs) -> Result<Setup> {
             agent_rule,
             missing,
         ),
+        source,
+        refresh,
         blocklist_paths,
         missing,
         agent_rule,
     })
+}
+
+/// The policies from the cache: fetching missing and stale origins first
+/// unless offline.
+fn cached_policies(args: &FilterArgs) -> Result<(PolicySet, Option<crate::cli::fetch::Refresh>)> {
+    let offline = args.offline || args.as_of.is_some();
+    let path = args.net.cache.path()?;
+    if offline {
+        let at = match &args.as_of {
+            Some(date) => crate::time::parse(date)?,
+            None => crate::time::now(),
+        };
+        if !path.exists() {
+            return Err(Error::config(format!(
+                "no cache at `{}`: run `optout fetch` first, or pass --cache, --snapshot or --robots-dir",
+                path.display()
+            )));
+        }
+        let cache = crate::cache::Cache::open(&path)?;
+        return Ok((cache.policies(None, at)?, None));
+    }
+    if args.input.as_os_str() == "-" {
+        return Err(Error::config(
+            "fetching reads the input twice (origins first, then rows): give a file, or pass --offline, --snapshot or --robots-dir",
+        ));
+    }
+    let scan = crate::corpus::scan(ChunkReader::new(Input::open(&args.input)?))?;
+    let refresh = crate::cli::fetch::refresh(&args.net, &scan.origins, args.quiet)?;
+    if !args.quiet {
+        crate::cli::fetch::report(&refresh);
+    }
+    if refresh.interrupted {
+        return Err(ErrorKind::Interrupted.into());
+    }
+    let origins: Vec<String> = scan.origins.iter().map(ToString::to_string).collect();
+    let cache = crate::cache::Cache::open(&path)?;
+    // Now, not when the run started: the fetches just made count.
+    Ok((
+        cache.policies(Some(&origins), crate::time::now())?,
+        Some(refresh),
+    ))
 }
 
 struct FilterSink {
@@ -302,7 +390,7 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
     }
 
     let stats = &outcome.stats;
-    if let Some(path) = &args.missing_hosts {
+    if let Some(path) = &args.missing_origins {
         let hosts: BTreeSet<&String> = stats.origins_without_policy.iter().collect();
         let mut out = Destination::create(path)?;
         for host in hosts {
@@ -336,7 +424,7 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
         sample.sort();
         sample.truncate(5);
         say!(
-            "error: {} hosts have no robots.txt policy ({} rows removed as no-policy), e.g. {}",
+            "error: {} origins have no robots.txt policy ({} rows removed as no-policy), e.g. {}",
             stats.origins_without_policy.len(),
             stats.removed[ReasonCode::NoPolicy.index()],
             sample
@@ -346,7 +434,7 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
                 .join(", ")
         );
         say!(
-            "hint: add their robots.txt to --robots-dir, list them with --missing-hosts FILE, or pass --missing-policy allow|deny"
+            "hint: fetch them (`optout fetch`, or filter without --offline), list them with --missing-origins FILE, or pass --missing-policy allow|deny"
         );
         status = ExitStatus::Failure;
     }
@@ -414,6 +502,7 @@ struct StatsDocument<'a> {
     agent_rule: AgentRule,
     missing_policy: MissingPolicy,
     policies: PolicySummary,
+    fetch: Option<&'a crate::cli::fetch::Refresh>,
     blocklists: Vec<BlocklistSummary<'a>>,
     #[serde(flatten)]
     counts: engine::stats::Report<'a>,
@@ -422,7 +511,9 @@ struct StatsDocument<'a> {
 
 #[derive(Serialize)]
 struct PolicySummary {
-    hosts: usize,
+    source: &'static str,
+    origins: usize,
+    unavailable: usize,
     unreachable: usize,
     html: usize,
     truncated: usize,
@@ -455,8 +546,14 @@ impl<'a> StatsDocument<'a> {
             agents: engine.agents().names(),
             agent_rule: setup.agent_rule,
             missing_policy: setup.missing,
+            fetch: setup.refresh.as_ref(),
             policies: PolicySummary {
-                hosts: policies.len(),
+                source: setup.source,
+                origins: policies.len(),
+                unavailable: policies
+                    .iter()
+                    .filter(|p| matches!(p.access, Access::Unavailable { .. }))
+                    .count(),
                 unreachable: policies
                     .iter()
                     .filter(|p| matches!(p.access, Access::Unreachable { .. }))

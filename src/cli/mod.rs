@@ -4,14 +4,17 @@
 //!
 //! Exit codes (documented in the README):
 //!
-//! | code | `filter`, `agents` | `check` |
+//! | code | `filter`, `fetch`, `cache`, `agents` | `check` |
 //! |---|---|---|
 //! | 0 | success | every URL allowed for every agent |
-//! | 1 | user error: bad option, unusable input, list or directory | some URL disallowed |
-//! | 2 | failure: the run could not finish cleanly (corrupt input, write error, hosts without policy under `--missing-policy error`) | error |
+//! | 1 | user error: bad option, unusable input, list, directory or snapshot | some URL disallowed |
+//! | 2 | failure: the run could not finish cleanly (corrupt input, cache or write error, origins without policy under `--missing-policy error`) | error |
+//! | 130 | interrupted by SIGINT; what finished is saved | — |
 
 mod agents;
+mod cache;
 mod check;
+mod fetch;
 mod filter;
 mod output;
 
@@ -23,7 +26,13 @@ pub use output::ExitStatus;
 
 /// Keep opted-out and pirated web content out of AI training data.
 #[derive(Debug, Parser)]
-#[command(name = "optout", version, about, max_term_width = 100)]
+#[command(
+    name = "optout",
+    version,
+    about,
+    max_term_width = 100,
+    args_override_self = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -34,6 +43,10 @@ enum Command {
     /// Filter a URL list: keep what may enter AI training data, remove the
     /// rest with a reason.
     Filter(Box<filter::FilterArgs>),
+    /// Fetch the robots.txt of every origin of a URL list into the cache.
+    Fetch(Box<fetch::FetchArgs>),
+    /// Inspect, export or import the policy cache.
+    Cache(cache::CacheArgs),
     /// Check URLs against one robots.txt file, by hand.
     Check(check::CheckArgs),
     /// List the agent registry.
@@ -59,6 +72,8 @@ pub fn main() -> ExitStatus {
     };
     match cli.command {
         Command::Filter(args) => filter::run(*args),
+        Command::Fetch(args) => fetch::run(&args),
+        Command::Cache(args) => cache::run(args),
         Command::Check(args) => check::run(args),
         Command::Agents(args) => agents::run(&args),
     }

@@ -15,6 +15,8 @@ pub enum ExitStatus {
     UserError,
     /// Exit 2: the command failed.
     Failure,
+    /// Exit 130: interrupted by SIGINT; finished work was saved.
+    Interrupted,
 }
 
 impl ExitStatus {
@@ -25,6 +27,7 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::UserError => 1,
             ExitStatus::Failure => 2,
+            ExitStatus::Interrupted => 130,
         }
     }
 }
@@ -61,6 +64,11 @@ impl Destination {
             path: path.to_path_buf(),
             writer: BufWriter::with_capacity(1 << 20, Box::new(file)),
         })
+    }
+
+    /// The buffered writer, for serialisers that write directly.
+    pub(crate) fn writer(&mut self) -> &mut dyn Write {
+        &mut self.writer
     }
 
     pub(crate) fn write_all(&mut self, bytes: &[u8]) -> Result<()> {

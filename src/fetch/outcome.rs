@@ -231,7 +231,8 @@ pub struct FetchRecord {
     pub last_modified: Option<String>,
     /// `Content-Type` of the final answer.
     pub content_type: Option<String>,
-    /// `Content-Encoding` of the final answer, before decoding.
+    /// A `Content-Encoding` left on the body: one the client does not
+    /// decode (`gzip` and `br` are decoded, and then this is `None`).
     pub content_encoding: Option<String>,
     /// `Retry-After` of the final answer, as sent.
     pub retry_after: Option<String>,

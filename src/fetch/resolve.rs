@@ -3,9 +3,10 @@
 //! of origins on a few hosts do not ask the system resolver thousands of
 //! times.
 //!
-//! An override is `PATTERN=ADDR:PORT`. `PATTERN` is a host name, `*.suffix`
-//! (any host under `suffix`, not `suffix` itself) or `*` (every host); the
-//! first matching override wins. The connection goes to `ADDR:PORT` unless
+//! An override is `PATTERN=ADDR:PORT`, or `PATTERN=-` for hosts that must
+//! not resolve (they fail as `dns`, and no query is sent). `PATTERN` is a
+//! host name, `*.suffix` (any host under `suffix`, not `suffix` itself) or
+//! `*` (every host); the first matching override wins. The connection goes to `ADDR:PORT` unless
 //! the URL names a port itself, which then replaces `PORT`, as a resolver
 //! knows addresses, not services. Tests point every host at a server on
 //! 127.0.0.1 this way, so no traffic leaves the machine.
@@ -34,8 +35,8 @@ const DNS_NEGATIVE_TTL: Duration = Duration::from_secs(60);
 pub struct ResolveRule {
     /// Lower-case pattern: `host`, `*.suffix` or `*`.
     pattern: String,
-    /// Where matching hosts connect.
-    addr: SocketAddr,
+    /// Where matching hosts connect; `None`: they do not resolve.
+    addr: Option<SocketAddr>,
 }
 
 impl ResolveRule {
@@ -49,9 +50,10 @@ impl ResolveRule {
         }
     }
 
-    /// The address matching hosts connect to.
+    /// The address matching hosts connect to; `None` when they must not
+    /// resolve.
     #[must_use]
-    pub fn addr(&self) -> SocketAddr {
+    pub fn addr(&self) -> Option<SocketAddr> {
         self.addr
     }
 }
@@ -81,10 +83,13 @@ impl FromStr for ResolveRule {
         if !valid_pattern {
             return Err(bad("the pattern is not a host name, `*.suffix` or `*`"));
         }
-        let addr = addr
-            .trim()
-            .parse()
-            .map_err(|_| bad("the address is not `IP:PORT`"))?;
+        let addr = match addr.trim() {
+            "-" => None,
+            addr => Some(
+                addr.parse()
+                    .map_err(|_| bad("the address is not `IP:PORT` or `-`"))?,
+            ),
+        };
         Ok(ResolveRule { pattern, addr })
     }
 }
@@ -119,9 +124,10 @@ impl Resolver {
         }
     }
 
-    /// The override for `host`, if any.
+    /// The override for `host`, if any: `Some(None)` when the host must
+    /// not resolve.
     #[must_use]
-    pub fn override_for(&self, host: &str) -> Option<SocketAddr> {
+    pub fn override_for(&self, host: &str) -> Option<Option<SocketAddr>> {
         let host = host.to_ascii_lowercase();
         self.rules
             .iter()
@@ -154,9 +160,16 @@ fn to_addrs(
 impl Resolve for Resolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_ascii_lowercase();
-        if let Some(addr) = self.override_for(&host) {
-            let addrs: Addrs = Box::new(std::iter::once(addr));
-            return Box::pin(std::future::ready(Ok(addrs)));
+        match self.override_for(&host) {
+            Some(Some(addr)) => {
+                let addrs: Addrs = Box::new(std::iter::once(addr));
+                return Box::pin(std::future::ready(Ok(addrs)));
+            }
+            Some(None) => {
+                let refused = Err("does not resolve (--resolve PATTERN=-)".to_owned());
+                return Box::pin(std::future::ready(to_addrs(refused, host)));
+            }
+            None => {}
         }
         if let Some(answer) = cached(&self.cache, &host) {
             return Box::pin(std::future::ready(to_addrs(answer, host)));
@@ -199,7 +212,9 @@ mod tests {
         assert!(!exact.matches("www.example.com"));
         let all: ResolveRule = "*=[::1]:8080".parse().unwrap();
         assert!(all.matches("anything.example"));
-        assert_eq!(all.addr().port(), 8080);
+        assert_eq!(all.addr().unwrap().port(), 8080);
+        let blocked: ResolveRule = "*.invalid=-".parse().unwrap();
+        assert_eq!(blocked.addr(), None);
         for bad in [
             "*.test",
             "=127.0.0.1:1",
@@ -211,7 +226,11 @@ mod tests {
         }
         let resolver = Resolver::new(vec![exact, rule]);
         assert_eq!(
-            resolver.override_for("EXAMPLE.com").unwrap().port(),
+            resolver
+                .override_for("EXAMPLE.com")
+                .unwrap()
+                .unwrap()
+                .port(),
             80,
             "first match wins, case-insensitively"
         );

@@ -252,7 +252,7 @@ fn missing_policy_modes() {
             &arg(&input),
             "--robots-dir",
             &robots,
-            "--missing-hosts",
+            "--missing-origins",
             &arg(&dir.path("missing.txt")),
             "--stats",
             &arg(&dir.path("stats.json")),
@@ -261,11 +261,15 @@ fn missing_policy_modes() {
     );
     assert_eq!(error.code, 2, "{error:?}");
     assert!(
-        error.stderr.contains("2 hosts have no robots.txt policy"),
+        error.stderr.contains("2 origins have no robots.txt policy"),
         "{error:?}"
     );
     assert_eq!(error.stdout_text(), "https://open.org/b\n");
-    assert_eq!(dir.read("missing.txt"), "nowhere.net\nsub.nowhere.net\n");
+    assert_eq!(
+        dir.read("missing.txt"),
+        "https://nowhere.net\nhttps://sub.nowhere.net\n",
+        "origins, in a form `optout fetch` reads"
+    );
     assert_eq!(stats(&dir)["removed_by_reason"]["no-policy"], 2);
     let deny = optout(
         &[

@@ -2,11 +2,13 @@
 
 mod alloc;
 mod cli_check;
+mod cli_fetch;
 mod cli_filter;
 mod conformance;
 mod equivalence;
 mod hostile;
 mod oracle;
+mod server;
 mod util;
 
 #[global_allocator]

@@ -1,0 +1,295 @@
+//! `optout cache`: look into the policy cache, and move it between
+//! machines as a portable snapshot.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use crate::cache::{Cache, snapshot};
+use crate::cli::fetch::CacheArg;
+use crate::cli::output::{Destination, ExitStatus};
+use crate::cli::say;
+use crate::error::{Error, Result};
+use crate::origin::{Origin, UrlParser};
+use crate::time;
+
+#[derive(Debug, Args)]
+pub(crate) struct CacheArgs {
+    #[command(subcommand)]
+    command: CacheCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum CacheCommand {
+    /// Counts: origins, fetches, bodies, size, last outcomes, stale origins.
+    Stats {
+        #[command(flatten)]
+        cache: CacheArg,
+        /// Origins whose last fetch is older than this count as stale.
+        #[arg(long, default_value = "24h", value_name = "DURATION")]
+        max_age: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One origin: the policy in force and every fetch, oldest first.
+    Show {
+        /// The origin (`https://example.com`) or any URL of it.
+        origin: String,
+        #[command(flatten)]
+        cache: CacheArg,
+        /// Show the policy in force at this time (`YYYY-MM-DD` or RFC 3339).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Print the body of the robots.txt in force instead, as stored.
+        #[arg(long, conflicts_with = "json")]
+        body: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the policy of every origin (body and hash included) to a
+    /// portable snapshot file, for `filter --snapshot` or `cache import`
+    /// on another machine.
+    Export {
+        /// The snapshot file (`-` for standard output).
+        file: PathBuf,
+        #[command(flatten)]
+        cache: CacheArg,
+        /// Export the policies in force at this time.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// Add the fetches of a snapshot to the cache (idempotent).
+    Import {
+        /// The snapshot file (plain, `.gz` or `.zst`).
+        file: PathBuf,
+        #[command(flatten)]
+        cache: CacheArg,
+    },
+}
+
+pub(crate) fn run(args: CacheArgs) -> ExitStatus {
+    match command(args.command) {
+        Ok(status) => status,
+        Err(err) if err.is_broken_pipe() => ExitStatus::Success,
+        Err(err) => {
+            say!("error: {err}");
+            if err.is_usage() {
+                ExitStatus::UserError
+            } else {
+                ExitStatus::Failure
+            }
+        }
+    }
+}
+
+fn open_existing(cache: &CacheArg) -> Result<Cache> {
+    let path = cache.path()?;
+    if !path.exists() {
+        return Err(Error::config(format!(
+            "no cache at `{}`: run `optout fetch` first, or pass --cache FILE",
+            path.display()
+        )));
+    }
+    Cache::open(&path)
+}
+
+fn at(as_of: Option<&str>) -> Result<time::Millis> {
+    as_of.map_or_else(|| Ok(time::now()), time::parse)
+}
+
+fn origin_of(text: &str) -> Result<String> {
+    if let Some(origin) = Origin::parse_key(text) {
+        return Ok(origin.to_string());
+    }
+    let mut parser = UrlParser::new();
+    match parser.parse(text.trim()) {
+        Ok(url) => Ok(Origin::of(&url).to_string()),
+        Err(e) => Err(Error::config(format!(
+            "`{text}` is not an origin or URL: {e}"
+        ))),
+    }
+}
+
+#[derive(Serialize)]
+struct Shown<'a> {
+    origin: &'a str,
+    as_of: String,
+    policy: Option<&'a crate::cache::Effective>,
+    fetches: &'a [crate::cache::StoredFetch],
+}
+
+fn command(command: CacheCommand) -> Result<ExitStatus> {
+    match command {
+        CacheCommand::Stats {
+            cache,
+            max_age,
+            json,
+        } => {
+            let cache = open_existing(&cache)?;
+            let stats = cache.stats(time::now(), time::parse_duration(&max_age)?)?;
+            let mut out = Destination::stdout();
+            if json {
+                out.write_all(&serde_json::to_vec_pretty(&stats).expect("stats serialise"))?;
+                out.write_all(b"\n")?;
+            } else {
+                let mut text = format!(
+                    "cache       {}\norigins     {}\nfetches     {}\nbodies      {} ({} bytes)\non disk     {} bytes\nstale       {} (older than {max_age})\n",
+                    stats.path,
+                    stats.origins,
+                    stats.fetches,
+                    stats.bodies,
+                    stats.body_bytes,
+                    stats.file_bytes,
+                    stats.stale
+                );
+                if let (Some(oldest), Some(newest)) = (&stats.oldest, &stats.newest) {
+                    text.push_str(&format!("fetched     {oldest} .. {newest}\n"));
+                }
+                text.push_str("last outcome per origin:\n");
+                for (outcome, n) in &stats.latest_by_outcome {
+                    text.push_str(&format!("  {outcome:<20} {n}\n"));
+                }
+                out.write_all(text.as_bytes())?;
+            }
+            out.finish()?;
+            Ok(ExitStatus::Success)
+        }
+        CacheCommand::Show {
+            origin,
+            cache,
+            as_of,
+            body,
+            json,
+        } => {
+            let cache = open_existing(&cache)?;
+            let origin = origin_of(&origin)?;
+            let at = at(as_of.as_deref())?;
+            let effective = cache.effective(&origin, at)?;
+            let fetches = cache.history(&origin)?;
+            if fetches.is_empty() {
+                say!(
+                    "error: `{origin}` is not in the cache `{}`",
+                    cache.path().display()
+                );
+                return Ok(ExitStatus::UserError);
+            }
+            let mut out = Destination::stdout();
+            if body {
+                let stored = match effective.as_ref().and_then(|e| e.used.sha256.as_deref()) {
+                    Some(sha) => cache.body(sha)?,
+                    None => None,
+                };
+                let Some(stored) = stored else {
+                    say!(
+                        "error: `{origin}` has no robots.txt body in force at {}",
+                        time::format(at)
+                    );
+                    return Ok(ExitStatus::UserError);
+                };
+                out.write_all(&stored)?;
+            } else if json {
+                let shown = Shown {
+                    origin: &origin,
+                    as_of: time::format(at),
+                    policy: effective.as_ref(),
+                    fetches: &fetches,
+                };
+                out.write_all(&serde_json::to_vec_pretty(&shown).expect("serialises"))?;
+                out.write_all(b"\n")?;
+            } else {
+                let mut text = format!("origin  {origin}\nas of   {}\n", time::format(at));
+                match &effective {
+                    None => text.push_str("policy  none (not fetched by then)\n"),
+                    Some(effective) => {
+                        let policy = effective.to_policy(None);
+                        let used = &effective.used;
+                        text.push_str(&format!(
+                            "policy  {} from the fetch of {} ({}), sha256 {}\n",
+                            used.outcome.class(),
+                            time::format(used.fetched_at),
+                            used.outcome,
+                            used.sha256.as_deref().unwrap_or("-")
+                        ));
+                        if !policy.note.is_empty() {
+                            text.push_str(&format!("note    {}\n", policy.note));
+                        }
+                    }
+                }
+                text.push_str("fetches (oldest first):\n");
+                for f in &fetches {
+                    let status = f.status.map_or("-".to_owned(), |s| s.to_string());
+                    text.push_str(&format!(
+                        "  {}  {:<18} {:>3}  {}  {} attempt(s)",
+                        time::format(f.fetched_at),
+                        f.outcome.code(),
+                        status,
+                        f.sha256.as_deref().map_or("-", |s| &s[..16.min(s.len())]),
+                        f.attempts
+                    ));
+                    if !f.redirects.is_empty() {
+                        text.push_str(&format!(
+                            "  via {} redirect(s) to {}",
+                            f.redirects.len(),
+                            f.final_url
+                        ));
+                    }
+                    if f.truncated {
+                        text.push_str("  truncated");
+                    }
+                    if f.html {
+                        text.push_str("  html");
+                    }
+                    if !f.detail.is_empty() {
+                        text.push_str(&format!("  ({})", f.detail));
+                    }
+                    if f.source != "fetch" {
+                        text.push_str(&format!("  [{}]", f.source));
+                    }
+                    text.push('\n');
+                }
+                out.write_all(text.as_bytes())?;
+            }
+            out.finish()?;
+            Ok(ExitStatus::Success)
+        }
+        CacheCommand::Export { file, cache, as_of } => {
+            let cache = open_existing(&cache)?;
+            let at = at(as_of.as_deref())?;
+            // A snapshot is written beside its name and renamed when whole,
+            // so a failed export never leaves a cut file under that name.
+            let partial = if file.as_os_str() == "-" {
+                file.clone()
+            } else {
+                let mut name = file.clone().into_os_string();
+                name.push(".partial");
+                PathBuf::from(name)
+            };
+            let mut out = Destination::create(&partial)?;
+            let n = snapshot::export(&cache, at, out.writer(), &file)?;
+            out.finish()?;
+            if partial != file {
+                std::fs::rename(&partial, &file).map_err(|e| Error::io(&file, e))?;
+            }
+            say!(
+                "optout: exported the policies of {n} origins as of {} to `{}`",
+                time::format(at),
+                file.display()
+            );
+            Ok(ExitStatus::Success)
+        }
+        CacheCommand::Import { file, cache } => {
+            let path = cache.path()?;
+            let mut cache = Cache::open(&path)?;
+            let n = snapshot::import(&mut cache, &file)?;
+            say!(
+                "optout: imported {n} origins from `{}` into `{}`",
+                file.display(),
+                path.display()
+            );
+            Ok(ExitStatus::Success)
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! `optout fetch`: fetch the robots.txt of every origin of a corpus into
+//! the cache, and the network options `filter` shares with it.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::cache::{self, Cache};
+use crate::cli::output::{Destination, ExitStatus};
+use crate::cli::say;
+use crate::corpus::{self, ChunkReader, Input};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fetch::{FetchOptions, Fetcher, ResolveRule, RetryPolicy};
+use crate::origin::Origin;
+use crate::time;
+
+/// Where the cache lives and how origins are fetched; shared by `fetch`,
+/// `filter` and `cache`.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct CacheArg {
+    /// The policy cache, a SQLite file. Default: $OPTOUT_CACHE, else
+    /// $XDG_CACHE_HOME/optout/cache.sqlite, else
+    /// ~/.cache/optout/cache.sqlite.
+    #[arg(long, value_name = "FILE", env = "OPTOUT_CACHE")]
+    pub(crate) cache: Option<PathBuf>,
+}
+
+impl CacheArg {
+    pub(crate) fn path(&self) -> Result<PathBuf> {
+        if let Some(path) = &self.cache {
+            return Ok(path.clone());
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .ok_or_else(|| {
+                Error::config("no cache location: pass --cache FILE or set OPTOUT_CACHE")
+            })?;
+        Ok(base.join("optout").join("cache.sqlite"))
+    }
+}
+
+/// Network options.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct NetArgs {
+    #[command(flatten)]
+    pub(crate) cache: CacheArg,
+
+    /// Fetch again origins whose last fetch is older than this (RFC 9309
+    /// §2.4: at most 24 hours). `0` fetches everything again.
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub(crate) max_age: String,
+
+    /// The User-Agent header. Name your operation and a contact, e.g.
+    /// 'optout/0.1 (+https://example.org/crawler)'.
+    #[arg(long, value_name = "TEXT")]
+    user_agent: Option<String>,
+
+    /// Origins fetched at once (one request at a time per host whatever
+    /// this is).
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    concurrency: usize,
+
+    /// Time allowed for one request, body included.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    timeout: String,
+
+    /// Time allowed for one origin, retries and redirects included.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    deadline: String,
+
+    /// Retries of an unreachable robots.txt (429, 5xx, network errors).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    retries: u32,
+
+    /// First backoff delay; doubled at each retry, replaced by the
+    /// server's Retry-After when it sends one (at most 60 s).
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    retry_base: String,
+
+    /// Send hosts matching PATTERN to ADDR:PORT instead of resolving them,
+    /// like curl's --resolve: `host`, `*.suffix` or `*`; ADDR `-` makes
+    /// them fail as unresolvable. Repeatable; the first match wins.
+    #[arg(long, value_name = "PATTERN=ADDR:PORT")]
+    resolve: Vec<String>,
+}
+
+impl NetArgs {
+    pub(crate) fn max_age(&self) -> Result<Duration> {
+        time::parse_duration(&self.max_age)
+    }
+
+    fn options(&self) -> Result<FetchOptions> {
+        let mut options = FetchOptions::default();
+        if let Some(agent) = &self.user_agent {
+            if !agent.to_ascii_lowercase().contains("optout") {
+                return Err(Error::config(
+                    "--user-agent must contain the product token `optout` (RFC 9309 §2.2.1 asks crawlers to name themselves)",
+                ));
+            }
+            options.user_agent.clone_from(agent);
+        }
+        options.concurrency = self.concurrency;
+        options.timeout = time::parse_duration(&self.timeout)?;
+        options.deadline = time::parse_duration(&self.deadline)?;
+        options.retry = RetryPolicy {
+            retries: self.retries,
+            base: time::parse_duration(&self.retry_base)?,
+            ..RetryPolicy::default()
+        };
+        options.resolve = self
+            .resolve
+            .iter()
+            .map(|r| r.parse::<ResolveRule>())
+            .collect::<Result<_>>()?;
+        if options.timeout.is_zero() || options.deadline.is_zero() {
+            return Err(Error::config(
+                "--timeout and --deadline must be more than 0",
+            ));
+        }
+        Ok(options)
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FetchArgs {
+    /// The URL list whose origins to fetch: one URL per line, plain, `.gz`
+    /// or `.zst`; `-` for standard input.
+    input: PathBuf,
+
+    #[command(flatten)]
+    net: NetArgs,
+
+    /// Print the summary as JSON on standard output.
+    #[arg(long)]
+    json: bool,
+
+    /// Print nothing on standard error but errors; no progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// What a refresh did.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Refresh {
+    /// The cache file.
+    pub(crate) cache: String,
+    /// Distinct origins asked for.
+    pub(crate) origins: usize,
+    /// Origins with a fresh fetch in the cache, not fetched.
+    pub(crate) fresh: usize,
+    /// Origins fetched and stored.
+    pub(crate) fetched: usize,
+    /// Fetched origins by outcome code.
+    pub(crate) by_outcome: BTreeMap<&'static str, u64>,
+    /// Fetched origins by outcome class (ok, unavailable, unreachable).
+    pub(crate) by_class: BTreeMap<&'static str, u64>,
+    /// Origins not finished (interrupted): fetched by the next run.
+    pub(crate) unfinished: usize,
+    /// SIGINT stopped the run.
+    pub(crate) interrupted: bool,
+    /// Wall time of the fetching, in seconds.
+    pub(crate) seconds: f64,
+}
+
+pub(crate) fn run(args: &FetchArgs) -> ExitStatus {
+    match fetch(args) {
+        Ok(refresh) => {
+            if refresh.interrupted {
+                ExitStatus::Interrupted
+            } else {
+                ExitStatus::Success
+            }
+        }
+        Err(err) if err.is_broken_pipe() => ExitStatus::Success,
+        Err(err) => {
+            say!("error: {err}");
+            if err.is_usage() || err.is_io() {
+                ExitStatus::UserError
+            } else {
+                ExitStatus::Failure
+            }
+        }
+    }
+}
+
+fn fetch(args: &FetchArgs) -> Result<Refresh> {
+    args.net.options()?;
+    let scan = corpus::scan(ChunkReader::new(Input::open(&args.input)?))?;
+    if !args.quiet && scan.invalid > 0 {
+        say!(
+            "note: `{}`: {} rows are not http(s) URLs and were left out",
+            args.input.display(),
+            scan.invalid
+        );
+    }
+    let refresh = refresh(&args.net, &scan.origins, args.quiet)?;
+    if args.json {
+        let mut out = Destination::stdout();
+        out.write_all(&serde_json::to_vec(&refresh).expect("summary serialises"))?;
+        out.write_all(b"\n")?;
+        out.finish()?;
+    }
+    if !args.quiet {
+        report(&refresh);
+    }
+    Ok(refresh)
+}
+
+pub(crate) fn report(refresh: &Refresh) {
+    let outcomes: Vec<String> = refresh
+        .by_outcome
+        .iter()
+        .map(|(code, n)| format!("{code} {n}"))
+        .collect();
+    say!(
+        "optout: {} origins: {} fetched in {:.1} s, {} fresh in the cache{}",
+        refresh.origins,
+        refresh.fetched,
+        refresh.seconds,
+        refresh.fresh,
+        if outcomes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", outcomes.join(", "))
+        }
+    );
+    if refresh.interrupted {
+        say!(
+            "interrupted: {} origins unfinished; run the same command again to fetch only those",
+            refresh.unfinished
+        );
+    }
+}
+
+/// Fetches the origins that have no fresh record in the cache and stores
+/// every outcome; returns what it did. SIGINT stops new fetches, lets the
+/// cache commit what finished, and sets `interrupted`.
+pub(crate) fn refresh(net: &NetArgs, origins: &[Origin], quiet: bool) -> Result<Refresh> {
+    let options = net.options()?;
+    let path = net.cache.path()?;
+    let cache = Cache::open(&path)?;
+    let plan = cache.plan(origins, time::now(), net.max_age()?)?;
+    let mut refresh = Refresh {
+        cache: path.display().to_string(),
+        origins: origins.len(),
+        fresh: plan.fresh,
+        ..Refresh::default()
+    };
+    if plan.jobs.is_empty() {
+        return Ok(refresh);
+    }
+    let jobs = plan.jobs.len();
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(jobs as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} fetch [{elapsed_precise}] {wide_bar} {pos}/{len} origins, {per_sec}, ETA {eta} {msg}",
+        )
+        .expect("progress template"),
+    );
+    let counts: Arc<Mutex<(BTreeMap<&'static str, u64>, BTreeMap<&'static str, u64>)>> =
+        Arc::default();
+    let (tx, writer) = {
+        let bar = bar.clone();
+        let counts = Arc::clone(&counts);
+        cache::spawn_writer(cache, "fetch".into(), move |record| {
+            let mut counts = counts.lock().expect("counts lock");
+            *counts.0.entry(record.outcome.code()).or_default() += 1;
+            *counts.1.entry(record.outcome.class()).or_default() += 1;
+            let classes: Vec<String> = counts.1.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            bar.set_message(classes.join(", "));
+            bar.inc(1);
+        })
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ErrorKind::Fetch(format!("cannot start the async runtime: {e}")))?;
+    let fetcher = Arc::new(Fetcher::new(options)?);
+    let started = Instant::now();
+    let end = runtime.block_on(async {
+        let shutdown = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                // No signal handler: never interrupt.
+                std::future::pending::<()>().await;
+            }
+        };
+        fetcher.run(plan.jobs, tx, shutdown).await
+    });
+    // Fetches still in flight were aborted; the writer commits what was
+    // sent to it and stops when the channel closes.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    let written = writer
+        .join()
+        .map_err(|_| ErrorKind::Fetch("the cache writer panicked".into()))?;
+    bar.finish_and_clear();
+    written?;
+    let counts = counts.lock().expect("counts lock");
+    refresh.by_outcome = counts.0.clone();
+    refresh.by_class = counts.1.clone();
+    refresh.fetched = counts.0.values().sum::<u64>() as usize;
+    refresh.unfinished = jobs - refresh.fetched;
+    refresh.interrupted = end.interrupted;
+    refresh.seconds = started.elapsed().as_secs_f64();
+    Ok(refresh)
+}
