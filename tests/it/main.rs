@@ -6,8 +6,10 @@ mod cli_fetch;
 mod cli_filter;
 mod conformance;
 mod equivalence;
+mod fetcher;
 mod hostile;
 mod oracle;
+mod resume;
 mod server;
 mod util;
 
