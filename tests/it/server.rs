@@ -97,6 +97,16 @@ impl Server {
     /// Starts a server on 127.0.0.1 with a port of its own, on a thread
     /// with its own runtime.
     pub fn start() -> Server {
+        Server::start_on("127.0.0.1:0")
+    }
+
+    /// Starts a server on `addr`, which must be a loopback address.
+    pub fn start_on(addr: &str) -> Server {
+        let addr: SocketAddr = addr.parse().expect("an IP:PORT address");
+        assert!(
+            addr.ip().is_loopback(),
+            "the test server serves loopback only"
+        );
         let state = Arc::new(State::default());
         let (tx, rx) = std::sync::mpsc::channel();
         let shared = Arc::clone(&state);
@@ -108,7 +118,7 @@ impl Server {
                     .build()
                     .unwrap();
                 runtime.block_on(async move {
-                    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    let listener = TcpListener::bind(addr).await.unwrap();
                     tx.send(listener.local_addr().unwrap()).unwrap();
                     loop {
                         let Ok((stream, _)) = listener.accept().await else {
