@@ -10,7 +10,6 @@
 //! `examples/serve.rs`.
 
 #[path = "../tests/it/server.rs"]
-#[allow(dead_code)]
 mod server;
 
 use std::sync::Arc;
@@ -39,6 +38,7 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+#[expect(clippy::print_stdout, reason = "a bench prints its figures")]
 fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         // `cargo test --benches` and `--list` probes: nothing to run.

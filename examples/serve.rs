@@ -13,6 +13,7 @@
 #[path = "../tests/it/server.rs"]
 mod server;
 
+#[expect(clippy::print_stderr, reason = "a by-hand tool says where it listens")]
 fn main() {
     let addr = std::env::args()
         .nth(1)

@@ -170,6 +170,9 @@ pub(crate) struct Refresh {
     pub(crate) seconds: f64,
 }
 
+/// Finished fetches by outcome code and by outcome class.
+type Counts = (BTreeMap<&'static str, u64>, BTreeMap<&'static str, u64>);
+
 pub(crate) fn run(args: &FetchArgs) -> ExitStatus {
     match fetch(args) {
         Ok(refresh) => {
@@ -269,8 +272,7 @@ pub(crate) fn refresh(net: &NetArgs, origins: &[Origin], quiet: bool) -> Result<
         )
         .expect("progress template"),
     );
-    let counts: Arc<Mutex<(BTreeMap<&'static str, u64>, BTreeMap<&'static str, u64>)>> =
-        Arc::default();
+    let counts: Arc<Mutex<Counts>> = Arc::default();
     let (tx, writer) = {
         let bar = bar.clone();
         let counts = Arc::clone(&counts);

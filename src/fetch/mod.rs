@@ -28,7 +28,7 @@ pub mod retry;
 
 use std::error::Error as StdError;
 use std::future::Future;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -177,11 +177,7 @@ impl Fetcher {
     async fn fetch_uncached(&self, origin: &Origin, validators: &Validators) -> FetchRecord {
         let started = time::now();
         let deadline = Instant::now() + self.options.deadline;
-        let seed = {
-            let mut h = self.seed.build_hasher();
-            origin.hash(&mut h);
-            h.finish()
-        };
+        let seed = self.seed.hash_one(origin);
         let mut attempt = 0;
         loop {
             attempt += 1;

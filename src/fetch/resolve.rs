@@ -152,7 +152,8 @@ fn to_addrs(
     host: String,
 ) -> std::result::Result<Addrs, Box<dyn std::error::Error + Send + Sync>> {
     match answer {
-        Ok(addrs) => Ok(Box::new(addrs.to_vec().into_iter())),
+        // The iterator owns the shared answer: no copy of the addresses.
+        Ok(addrs) => Ok(Box::new((0..addrs.len()).map(move |i| addrs[i]))),
         Err(message) => Err(Box::new(DnsError { host, message })),
     }
 }
