@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS fetches (
     class TEXT NOT NULL,
     detail TEXT NOT NULL,
     attempts INTEGER NOT NULL,
+    earlier TEXT NOT NULL,
     etag TEXT,
     last_modified TEXT,
     content_type TEXT,
@@ -104,7 +105,7 @@ CREATE VIEW IF NOT EXISTS latest AS
 const FETCH_COLUMNS: &str = "f.id, o.origin, f.started_at, f.fetched_at, f.url, f.final_url, \
     f.redirects, f.status, f.outcome, f.detail, f.attempts, f.etag, f.last_modified, \
     f.content_type, f.content_encoding, f.retry_after, f.body_sha256, f.body_size, \
-    f.truncated, f.html, f.source";
+    f.truncated, f.html, f.source, f.earlier";
 
 /// One stored fetch: a row of `fetches`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +133,9 @@ pub struct StoredFetch {
     pub detail: String,
     /// Attempts made.
     pub attempts: u32,
+    /// The attempts before the last one (retried), oldest first.
+    #[serde(default)]
+    pub earlier: Vec<crate::fetch::Attempt>,
     /// `ETag`.
     pub etag: Option<String>,
     /// `Last-Modified`.
@@ -158,6 +162,7 @@ pub struct StoredFetch {
 impl StoredFetch {
     fn from_row(row: &Row<'_>) -> rusqlite::Result<StoredFetch> {
         let redirects: String = row.get(6)?;
+        let earlier: String = row.get(21)?;
         let outcome: String = row.get(8)?;
         let bad = |i: usize, what: String| {
             rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into())
@@ -185,6 +190,7 @@ impl StoredFetch {
             truncated: row.get(18)?,
             html: row.get(19)?,
             source: row.get(20)?,
+            earlier: serde_json::from_str(&earlier).map_err(|e| bad(21, e.to_string()))?,
         })
     }
 
@@ -744,13 +750,15 @@ impl Borrowed<'_> {
                 .map_err(|e| self.err(e))?;
         }
         let redirects = serde_json::to_string(&row.redirects).expect("hops serialise");
+        let earlier = serde_json::to_string(&row.earlier).expect("attempts serialise");
         self.conn
             .prepare_cached(
                 "INSERT INTO fetches (origin_id, started_at, fetched_at, url, final_url, redirects, \
                  status, outcome, class, detail, attempts, etag, last_modified, content_type, \
-                 content_encoding, retry_after, body_sha256, body_size, truncated, html, source) \
+                 content_encoding, retry_after, body_sha256, body_size, truncated, html, source, \
+                 earlier) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-                 ?17, ?18, ?19, ?20, ?21)",
+                 ?17, ?18, ?19, ?20, ?21, ?22)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -775,6 +783,7 @@ impl Borrowed<'_> {
                     row.truncated,
                     row.html,
                     row.source,
+                    earlier,
                 ])
             })
             .map_err(|e| self.err(e))?;
@@ -795,6 +804,7 @@ fn stored_of(r: &FetchRecord, source: &str) -> StoredFetch {
         outcome: r.outcome,
         detail: r.detail.clone(),
         attempts: r.attempts,
+        earlier: r.earlier.clone(),
         etag: r.etag.clone(),
         last_modified: r.last_modified.clone(),
         content_type: r.content_type.clone(),

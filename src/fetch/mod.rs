@@ -42,7 +42,7 @@ use crate::origin::Origin;
 use crate::signals::robots::{PARSE_LIMIT, looks_like_html};
 use crate::time;
 
-pub use outcome::{FetchRecord, Hop, Outcome, Unreachable, Validators};
+pub use outcome::{Attempt, FetchRecord, Hop, Outcome, Unreachable, Validators};
 pub use politeness::{HostLocks, SingleFlight};
 pub use resolve::{ResolveRule, Resolver};
 pub use retry::RetryPolicy;
@@ -179,6 +179,7 @@ impl Fetcher {
         let deadline = Instant::now() + self.options.deadline;
         let seed = self.seed.hash_one(origin);
         let mut attempt = 0;
+        let mut earlier = Vec::new();
         loop {
             attempt += 1;
             let left = deadline.saturating_duration_since(Instant::now());
@@ -197,6 +198,7 @@ impl Fetcher {
                 };
             record.attempts = attempt;
             record.finished_at = time::now();
+            record.earlier.clone_from(&earlier);
             let wait = self.options.retry.wait(
                 record.outcome,
                 attempt,
@@ -205,7 +207,15 @@ impl Fetcher {
                 seed,
             );
             match wait {
-                Some(wait) if Instant::now() + wait < deadline => tokio::time::sleep(wait).await,
+                Some(wait) if Instant::now() + wait < deadline => {
+                    earlier.push(Attempt {
+                        at: record.finished_at,
+                        status: record.status,
+                        outcome: record.outcome,
+                        detail: record.detail,
+                    });
+                    tokio::time::sleep(wait).await;
+                }
                 _ => return record,
             }
         }

@@ -182,6 +182,20 @@ pub struct Hop {
     pub status: u16,
 }
 
+/// An attempt that was retried: what it got, kept as evidence beside the
+/// final answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Attempt {
+    /// When the attempt ended (ms since the epoch).
+    pub at: Millis,
+    /// Its HTTP status, when an answer came.
+    pub status: Option<u16>,
+    /// Its outcome.
+    pub outcome: Outcome,
+    /// What went wrong.
+    pub detail: String,
+}
+
 /// The validators of a stored copy, sent to revalidate it (RFC 9110
 /// §13.1: `If-None-Match`, `If-Modified-Since`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -225,6 +239,8 @@ pub struct FetchRecord {
     pub detail: String,
     /// How many attempts were made (1 + retries).
     pub attempts: u32,
+    /// The attempts before the last one, oldest first.
+    pub earlier: Vec<Attempt>,
     /// `ETag` of the final answer.
     pub etag: Option<String>,
     /// `Last-Modified` of the final answer.
@@ -262,6 +278,7 @@ impl FetchRecord {
             outcome: Outcome::Unreachable(Unreachable::Network),
             detail: String::new(),
             attempts: 0,
+            earlier: Vec::new(),
             etag: None,
             last_modified: None,
             content_type: None,

@@ -270,6 +270,9 @@ fn status_503_is_unreachable() {
 fn a_server_error_then_success_is_retried_to_success() {
     let (site, record) = case("flaky.test", "ok", &[]);
     assert_eq!(record["attempts"], 2);
+    // The failed attempt is kept as evidence beside the final answer.
+    assert_eq!(record["earlier"][0]["outcome"], "server-error");
+    assert_eq!(record["earlier"][0]["status"], 503);
     assert_ok_rules(&site, "flaky.test");
 }
 
