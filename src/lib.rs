@@ -5,8 +5,11 @@
 //!
 //! ```text
 //!  corpus ──► corpus::ChunkReader ──► engine (rayon) ──► kept rows
-//!                                       │   ▲          └─► removed rows + reason
-//!  robots.txt files ──► policy::PolicySet ─► Snapshot (compiled per agent set)
+//!    │                                  │   ▲          └─► removed rows + reason
+//!    └─► corpus::scan (origins)         │   │
+//!          └─► fetch (tokio) ─► cache (SQLite, history)
+//!                                  │
+//!  robots.txt files, snapshots ────┴─► policy::PolicySet ─► Snapshot (compiled)
 //!  blocklists ──────► blocklist::Blocklists ┘
 //! ```
 //!
@@ -17,8 +20,14 @@
 //!   to the `url` crate.
 //! * [`blocklist`]: domain lists, matched on label boundaries.
 //! * [`digest`]: content hashes for evidence.
-//! * [`policy`]: per-host policies and the compiled [`policy::Snapshot`].
-//! * [`corpus`]: inputs (plain, gzip, zstd, stdin) cut into line chunks.
+//! * [`policy`]: per-origin policies and the compiled [`policy::Snapshot`].
+//! * [`fetch`]: the only network code: robots.txt fetching with RFC 9309
+//!   outcomes, redirects, retries, politeness and resolver overrides.
+//! * [`cache`]: the SQLite policy cache with history, freshness and
+//!   fallback rules, and portable snapshots.
+//! * [`time`]: timestamps as the cache and evidence keep them.
+//! * [`corpus`]: inputs (plain, gzip, zstd, stdin) cut into line chunks,
+//!   and the scan for distinct origins.
 //! * [`engine`]: the per-row decision and the ordered parallel run.
 //! * [`cli`]: the command line.
 //!

@@ -76,7 +76,8 @@ pub struct FetchOptions {
     pub retry: RetryPolicy,
     /// Body bytes kept; more is `truncated`.
     pub body_limit: usize,
-    /// `--resolve` overrides.
+    /// `--resolve` overrides. When there are any, proxies from the
+    /// environment (`HTTP_PROXY`, …) are not used.
     pub resolve: Vec<ResolveRule>,
 }
 
@@ -136,7 +137,13 @@ impl Fetcher {
             return Err(Error::config("the concurrency must be at least 1"));
         }
         let resolver = Resolver::new(options.resolve.clone());
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if !options.resolve.is_empty() {
+            // Overrides say where to connect: a proxy from the environment
+            // would send that traffic elsewhere (and tests to the network).
+            builder = builder.no_proxy();
+        }
+        let client = builder
             .user_agent(options.user_agent.as_str())
             .redirect(reqwest::redirect::Policy::none())
             .timeout(options.timeout)

@@ -26,6 +26,10 @@ use crate::error::{Error, Result};
 /// origin.
 const DNS_TTL: Duration = Duration::from_secs(300);
 
+/// Above this many cached answers, expired ones are dropped on insert, so
+/// the cache stays bounded by the hosts of the last few minutes.
+const DNS_CACHE_SWEEP: usize = 65_536;
+
 /// How long a failed lookup is remembered, so that one dead domain with
 /// many origins (`http`, `https`, ports) costs one lookup.
 const DNS_NEGATIVE_TTL: Duration = Duration::from_secs(60);
@@ -188,10 +192,19 @@ impl Resolve for Resolver {
                 }
                 Err(e) => Err(e.to_string()),
             };
-            cache
-                .lock()
-                .expect("DNS cache lock")
-                .insert(host.clone(), (Instant::now(), answer.clone()));
+            let mut cache = cache.lock().expect("DNS cache lock");
+            if cache.len() >= DNS_CACHE_SWEEP {
+                cache.retain(|_, (at, answer)| {
+                    at.elapsed()
+                        < if answer.is_ok() {
+                            DNS_TTL
+                        } else {
+                            DNS_NEGATIVE_TTL
+                        }
+                });
+            }
+            cache.insert(host.clone(), (Instant::now(), answer.clone()));
+            drop(cache);
             to_addrs(answer, host)
         })
     }

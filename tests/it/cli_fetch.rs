@@ -641,6 +641,43 @@ fn filter_fetches_missing_origins_first_unless_offline() {
 }
 
 #[test]
+fn cold_and_warm_cache_runs_decide_alike() {
+    let site = Site::new();
+    let hosts = ["ok", "s404", "s500", "bom", "redir3.w", "loop"];
+    let urls: Vec<String> = hosts
+        .iter()
+        .flat_map(|h| {
+            [
+                format!("http://{h}.test/private/x"),
+                format!("http://{h}.test/bom/y"),
+            ]
+        })
+        .collect();
+    let list = site.list(&urls.iter().map(String::as_str).collect::<Vec<_>>());
+    let run = |tag: &str, offline: bool| {
+        let removed = site.dir.path(&format!("removed-{tag}.jsonl"));
+        let mut args: Vec<String> = ["filter", &arg(&list), "--removed", &arg(&removed), "-q"]
+            .map(String::from)
+            .to_vec();
+        args.extend(site.net());
+        args.extend(["--retries".to_owned(), "0".to_owned()]);
+        if offline {
+            args.push("--offline".into());
+        }
+        let run = optout(&args, None);
+        assert_eq!(run.code, 0, "{run:?}");
+        (run.stdout, std::fs::read(removed).unwrap())
+    };
+    let cold = run("cold", false);
+    let hits = site.server.total();
+    let warm = run("warm", false);
+    assert_eq!(site.server.total(), hits, "a warm cache fetches nothing");
+    let offline = run("offline", true);
+    assert_eq!(cold, warm);
+    assert_eq!(cold, offline);
+}
+
+#[test]
 fn exported_snapshots_give_byte_identical_decisions_elsewhere() {
     let site = Site::new();
     let hosts = ["ok", "s404", "s503", "big", "bom", "html", "redir2.r"];
