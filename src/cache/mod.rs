@@ -40,8 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::fetch::{FetchRecord, Hop, Job, Outcome, Validators};
 use crate::origin::Origin;
-use crate::policy::{Access, OriginPolicy, PolicySet};
-use crate::signals::robots::RobotsTxt;
+use crate::policy::{Access, OriginPolicy, ParsedBodies, PolicySet};
 use crate::time::{self, Millis};
 use freshness::{Choice, Said};
 
@@ -219,6 +218,12 @@ impl Effective {
     /// reach the same decisions.
     #[must_use]
     pub fn to_policy(&self, body: Option<&[u8]>) -> OriginPolicy {
+        self.to_shared_policy(body, &mut ParsedBodies::default())
+    }
+
+    /// [`Effective::to_policy`], sharing parses of equal bodies through
+    /// `parsed`.
+    pub fn to_shared_policy(&self, body: Option<&[u8]>, parsed: &mut ParsedBodies) -> OriginPolicy {
         let used = &self.used;
         let host = crate::origin::split_key(&used.origin)
             .map_or_else(|| used.origin.clone(), |(_, host, _)| host.to_owned());
@@ -250,12 +255,8 @@ impl Effective {
                 if used.html {
                     notes.push("an HTML page served as robots.txt".into());
                 }
-                let robots = if used.truncated {
-                    RobotsTxt::parse_prefix(body)
-                } else {
-                    RobotsTxt::parse(body)
-                };
-                Access::Rules(Box::new(robots))
+                let sha = used.sha256.as_deref().unwrap_or_default();
+                Access::Rules(parsed.parse(sha, body, used.truncated))
             }
             (Said::Unavailable, _) => Access::Unavailable {
                 status: used.status.unwrap_or(404),
@@ -508,6 +509,15 @@ impl Cache {
     ///
     /// When the database cannot be read.
     pub fn policy(&self, origin: &str, at: Millis) -> Result<Option<OriginPolicy>> {
+        self.shared_policy(origin, at, &mut ParsedBodies::default())
+    }
+
+    fn shared_policy(
+        &self,
+        origin: &str,
+        at: Millis,
+        parsed: &mut ParsedBodies,
+    ) -> Result<Option<OriginPolicy>> {
         let Some(effective) = self.effective(origin, at)? else {
             return Ok(None);
         };
@@ -515,7 +525,7 @@ impl Cache {
             Some(sha) => self.body(sha)?,
             None => None,
         };
-        Ok(Some(effective.to_policy(body.as_deref())))
+        Ok(Some(effective.to_shared_policy(body.as_deref(), parsed)))
     }
 
     /// Every cached origin, sorted.
@@ -549,8 +559,9 @@ impl Cache {
             }
         };
         let mut set = PolicySet::new();
+        let mut parsed = ParsedBodies::default();
         for origin in origins {
-            if let Some(policy) = self.policy(origin, at)? {
+            if let Some(policy) = self.shared_policy(origin, at, &mut parsed)? {
                 set.insert(policy);
             }
         }

@@ -179,8 +179,9 @@ pub fn read(
 /// See [`read`].
 pub fn load(path: &Path) -> Result<(Header, PolicySet)> {
     let mut set = PolicySet::new();
+    let mut parsed = crate::policy::ParsedBodies::default();
     let header = read(path, |effective, body| {
-        set.insert(effective.to_policy(body.as_deref()));
+        set.insert(effective.to_shared_policy(body.as_deref(), &mut parsed));
         Ok(())
     })?;
     Ok((header, set))

@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::agents::AgentSet;
 use crate::error::{Error, Result};
@@ -30,8 +31,9 @@ use crate::signals::robots::{CompiledRobots, RobotsTxt};
 /// What is known about an origin's robots.txt.
 #[derive(Clone, Debug)]
 pub enum Access {
-    /// A robots.txt was read; its rules apply.
-    Rules(Box<RobotsTxt>),
+    /// A robots.txt was read; its rules apply. Shared: origins serving
+    /// the same bytes share one parse (see [`ParsedBodies`]).
+    Rules(Arc<RobotsTxt>),
     /// There is no robots.txt (a 4xx other than 429): no restrictions.
     Unavailable {
         /// The HTTP status.
@@ -77,8 +79,43 @@ impl OriginPolicy {
             sha256: crate::digest::sha256_hex(body),
             fetched_at: None,
             note: String::new(),
-            access: Access::Rules(Box::new(RobotsTxt::parse(body))),
+            access: Access::Rules(Arc::new(RobotsTxt::parse(body))),
         }
+    }
+}
+
+/// One parse per distinct body: origins that serve the same robots.txt
+/// (a hosting platform's default, a CDN's) share it, so memory follows the
+/// distinct bodies rather than the origins.
+#[derive(Debug, Default)]
+pub struct ParsedBodies {
+    parsed: HashMap<(String, bool), Arc<RobotsTxt>, foldhash::fast::RandomState>,
+}
+
+impl ParsedBodies {
+    /// The parse of `body`, whose SHA-256 is `sha256`; `prefix` when it is
+    /// the first part of a longer body ([`RobotsTxt::parse_prefix`]).
+    pub fn parse(&mut self, sha256: &str, body: &[u8], prefix: bool) -> Arc<RobotsTxt> {
+        let key = (sha256.to_owned(), prefix);
+        Arc::clone(self.parsed.entry(key).or_insert_with(|| {
+            Arc::new(if prefix {
+                RobotsTxt::parse_prefix(body)
+            } else {
+                RobotsTxt::parse(body)
+            })
+        }))
+    }
+
+    /// Distinct parses held.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.parsed.len()
+    }
+
+    /// Whether none are held.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.parsed.is_empty()
     }
 }
 
@@ -220,15 +257,21 @@ impl PolicySet {
         Ok((set, problems))
     }
 
-    /// Compiles every policy for `agents`.
+    /// Compiles every policy for `agents`. A parse shared by several
+    /// policies is compiled once.
     #[must_use]
     pub fn compile(self, agents: &AgentSet) -> Snapshot {
+        let empty = Arc::new(RobotsTxt::parse(b"").compile(agents.keys()));
+        let mut done: HashMap<*const RobotsTxt, Arc<CompiledRobots>> = HashMap::new();
         let compiled = self
             .policies
             .iter()
             .map(|p| match &p.access {
-                Access::Rules(robots) => Some(robots.compile(agents.keys())),
-                Access::Unavailable { .. } => Some(RobotsTxt::parse(b"").compile(agents.keys())),
+                Access::Rules(robots) => Some(Arc::clone(
+                    done.entry(Arc::as_ptr(robots))
+                        .or_insert_with(|| Arc::new(robots.compile(agents.keys()))),
+                )),
+                Access::Unavailable { .. } => Some(Arc::clone(&empty)),
                 Access::Unreachable { .. } => None,
             })
             .collect();
@@ -245,7 +288,7 @@ impl PolicySet {
 pub struct Snapshot {
     set: PolicySet,
     /// Per policy: the compiled rules, `None` when unreachable.
-    compiled: Vec<Option<CompiledRobots>>,
+    compiled: Vec<Option<Arc<CompiledRobots>>>,
 }
 
 /// A host's policy as the engine sees it.
@@ -286,7 +329,7 @@ impl Snapshot {
         Some(PolicyRef {
             index: at as usize,
             policy: &self.set.policies[at as usize],
-            compiled: self.compiled[at as usize].as_ref(),
+            compiled: self.compiled[at as usize].as_deref(),
         })
     }
 
@@ -296,7 +339,7 @@ impl Snapshot {
         PolicyRef {
             index,
             policy: &self.set.policies[index],
-            compiled: self.compiled[index].as_ref(),
+            compiled: self.compiled[index].as_deref(),
         }
     }
 
@@ -341,6 +384,29 @@ mod tests {
         named.sort();
         assert_eq!(named, ["README.md", "bad host!.txt", "sub.txt"]);
         assert!(PolicySet::load_dir(&p.join("missing")).is_err());
+    }
+
+    #[test]
+    fn equal_bodies_share_one_parse_and_one_compile() {
+        let body = b"User-agent: *\nDisallow: /a\n";
+        let sha = crate::digest::sha256_hex(body);
+        let mut parsed = ParsedBodies::default();
+        let mut set = PolicySet::new();
+        for key in ["https://a.test", "https://b.test"] {
+            let mut policy = OriginPolicy::from_file("x", "x", b"");
+            policy.key = key.into();
+            policy.access = Access::Rules(parsed.parse(&sha, body, false));
+            set.insert(policy);
+        }
+        assert_eq!(parsed.len(), 1);
+        let agents = AgentSet::from_names(&["GPTBot"]).unwrap();
+        let snapshot = set.compile(&agents);
+        let (a, b) = (
+            snapshot.get("https://a.test").unwrap(),
+            snapshot.get("https://b.test").unwrap(),
+        );
+        assert!(std::ptr::eq(a.compiled.unwrap(), b.compiled.unwrap()));
+        assert!(snapshot.get("https://c.test").is_none());
     }
 
     #[cfg(unix)]
