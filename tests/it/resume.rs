@@ -163,3 +163,34 @@ fn sigint_commits_what_finished_and_exits_130() {
     assert!(before.len() < ORIGINS);
     run.resume(&before);
 }
+
+#[test]
+fn sigint_during_filters_fetch_stage_exits_130_and_writes_no_rows() {
+    let run = Run::new();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_optout"));
+    command
+        .args(["filter", &arg(&run.dir.path("urls.txt")), "-q"])
+        .args(["--cache", &arg(&run.dir.path("cache.sqlite"))])
+        .args(["--resolve", &run.server.resolve(), "--resolve", "*=-"])
+        .args(["--concurrency", "8"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while run.stored().len() < 20 {
+        assert!(Instant::now() < deadline, "no progress");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    assert!(
+        output.stdout.is_empty(),
+        "no row is judged on a partial fetch"
+    );
+    assert_eq!(run.integrity(), "ok");
+    run.resume(&run.stored());
+}
