@@ -7,6 +7,7 @@
 //! appear in `--removed` files, stats and evidence, so a code is never
 //! renamed or reused; new codes are added at the end.
 
+pub mod aipref;
 pub mod robots;
 
 use std::fmt;
