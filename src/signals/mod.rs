@@ -8,6 +8,7 @@
 //! renamed or reused; new codes are added at the end.
 
 pub mod aipref;
+pub mod content_signal;
 pub mod robots;
 
 use std::fmt;
