@@ -10,6 +10,7 @@
 pub mod aipref;
 pub mod content_signal;
 pub mod robots;
+pub mod tdmrep;
 
 use std::fmt;
 
