@@ -7,6 +7,7 @@
 //! appear in `--removed` files, stats and evidence, so a code is never
 //! renamed or reused; new codes are added at the end.
 
+pub mod ai_txt;
 pub mod aipref;
 pub mod content_signal;
 pub mod robots;
