@@ -11,6 +11,7 @@ pub mod ai_txt;
 pub mod aipref;
 pub mod content_signal;
 pub mod robots;
+pub mod robots_tag;
 pub mod tdmrep;
 
 use std::fmt;
