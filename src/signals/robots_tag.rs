@@ -152,10 +152,19 @@ mod tests {
         TrainingDirectives::of(&directives, &keys(agents))
     }
 
+    /// (header lines, agents, noai, noimageai, noarchive, source)
+    type Case = (
+        &'static [&'static str],
+        &'static [&'static str],
+        bool,
+        bool,
+        bool,
+        &'static str,
+    );
+
     #[test]
     fn header_values() {
-        // (header lines, agents, noai, noimageai, noarchive, source)
-        let cases: &[(&[&str], &[&str], bool, bool, bool, &str)] = &[
+        let cases: &[Case] = &[
             (&["noai"], &["GPTBot"], true, false, false, "DeviantArt"),
             (
                 &["noai, noimageai"],
