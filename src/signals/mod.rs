@@ -13,6 +13,7 @@ pub mod content_signal;
 pub mod html_meta;
 pub mod robots;
 pub mod robots_tag;
+pub mod rsl;
 pub mod tdmrep;
 
 use std::fmt;
