@@ -15,6 +15,7 @@ pub mod robots;
 pub mod robots_tag;
 pub mod rsl;
 pub mod tdmrep;
+pub mod usage;
 
 use std::fmt;
 

@@ -1,0 +1,266 @@
+//! Usage statements and how they combine into one verdict per purpose: the
+//! pure core of the decision model of SIGNALS.md §11, steps 3–5. Access
+//! (blocklists, robots.txt Allow/Disallow) comes before this and is the
+//! engine's; here, every signal that says something about a use becomes a
+//! [`Statement`] (allow, disallow or unknown, with where it was found), and
+//! statements combine as aipref's vocab-07 asks: any disallow wins, else
+//! any allow, else unknown.
+//!
+//! TDMRep keeps its own order first (file → header → meta: a later source
+//! that says something supersedes an earlier one; one that says nothing
+//! does not reset it), and only its result joins the combination. A `1`
+//! (reserved) disallows training; a `0` allows it.
+//!
+//! `unknown` is never folded into "allowed": [`UnknownPolicy`] decides
+//! what it does to a row, and outputs keep it distinct.
+
+use std::fmt;
+
+use crate::signals::aipref::Pref;
+use crate::signals::tdmrep::Reservation;
+
+/// A use a statement can be about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Purpose {
+    /// Training AI models (aipref `train-ai`, Content-Signal `ai-train`,
+    /// TDMRep, `noai`, ai.txt, RSL `ai-train`).
+    Train,
+    /// Search indexes and results (aipref and Content-Signal `search`).
+    Search,
+    /// Input to AI answers: RAG, grounding (Content-Signal `ai-input`).
+    AiInput,
+}
+
+impl Purpose {
+    /// Every purpose.
+    pub const ALL: [Purpose; 3] = [Purpose::Train, Purpose::Search, Purpose::AiInput];
+
+    /// The name used on the command line and in outputs.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Train => "train",
+            Purpose::Search => "search",
+            Purpose::AiInput => "ai-input",
+        }
+    }
+}
+
+impl fmt::Display for Purpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The signal a statement comes from; its code is the reason code a
+/// removal by it carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Signal {
+    /// aipref `Content-Usage` (robots.txt rule or HTTP header).
+    ContentUsage,
+    /// Cloudflare `Content-Signal`.
+    ContentSignal,
+    /// TDMRep (file, header or meta).
+    TdmRep,
+    /// Spawning `ai.txt`.
+    AiTxt,
+    /// `X-Robots-Tag` / `robots-tag` header directives.
+    XRobotsTag,
+    /// Robots meta tag directives.
+    MetaRobots,
+    /// An RSL license.
+    Rsl,
+}
+
+impl Signal {
+    /// The stable code.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Signal::ContentUsage => "content-usage",
+            Signal::ContentSignal => "content-signal",
+            Signal::TdmRep => "tdmrep",
+            Signal::AiTxt => "ai-txt",
+            Signal::XRobotsTag => "x-robots-tag",
+            Signal::MetaRobots => "meta-robots",
+            Signal::Rsl => "rsl",
+        }
+    }
+}
+
+/// One signal's statement about one purpose, with where it was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    /// The purpose.
+    pub purpose: Purpose,
+    /// What it says.
+    pub pref: Pref,
+    /// The signal.
+    pub signal: Signal,
+    /// Where: a file URL, `header <name>` or `meta`.
+    pub source: String,
+    /// The line in the source file, when it has lines.
+    pub line: Option<u32>,
+}
+
+/// What `unknown` does to a row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnknownPolicy {
+    /// Keep it: the EU exception is opt-out, so no reservation means no
+    /// reservation (the default).
+    #[default]
+    Keep,
+    /// Drop it: only rows with an explicit allow are kept.
+    Drop,
+}
+
+/// Where a TDMRep value was found, in supersession order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TdmSource {
+    /// `/.well-known/tdmrep.json`.
+    File,
+    /// The `tdm-reservation` response header.
+    Header,
+    /// The `tdm-reservation` meta tag.
+    Meta,
+}
+
+/// TDMRep's own precedence: the last source, in file → header → meta
+/// order, that sets a value wins; unset values do not reset earlier ones
+/// (TDMRep §"Processing", SIGNALS.md §6.5). Returns the value and its
+/// source; `(Unset, None)` when no source sets one.
+#[must_use]
+pub fn tdm_supersede(values: &[(TdmSource, Reservation)]) -> (Reservation, Option<TdmSource>) {
+    let mut ordered: Vec<&(TdmSource, Reservation)> = values.iter().collect();
+    ordered.sort_by_key(|(source, _)| *source);
+    ordered
+        .into_iter()
+        .rev()
+        .find(|(_, r)| *r != Reservation::Unset)
+        .map_or((Reservation::Unset, None), |&(source, r)| (r, Some(source)))
+}
+
+/// A TDMRep result as a training statement: reserved disallows, not
+/// reserved allows, unset states nothing.
+#[must_use]
+pub fn tdm_pref(reservation: Reservation) -> Pref {
+    match reservation {
+        Reservation::Reserved => Pref::Disallowed,
+        Reservation::NotReserved => Pref::Allowed,
+        Reservation::Unset => Pref::Unknown,
+    }
+}
+
+/// The combined verdict for `purpose` and the statement that decided it:
+/// the first disallow, else the first allow; `(Unknown, None)` when no
+/// statement says anything.
+#[must_use]
+pub fn combine(statements: &[Statement], purpose: Purpose) -> (Pref, Option<&Statement>) {
+    let about = || statements.iter().filter(move |s| s.purpose == purpose);
+    if let Some(s) = about().find(|s| s.pref == Pref::Disallowed) {
+        return (Pref::Disallowed, Some(s));
+    }
+    if let Some(s) = about().find(|s| s.pref == Pref::Allowed) {
+        return (Pref::Allowed, Some(s));
+    }
+    (Pref::Unknown, None)
+}
+
+/// Whether a row with `verdict` is kept under `unknown`.
+#[must_use]
+pub fn keeps(verdict: Pref, unknown: UnknownPolicy) -> bool {
+    match verdict {
+        Pref::Allowed => true,
+        Pref::Disallowed => false,
+        Pref::Unknown => unknown == UnknownPolicy::Keep,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Reservation::{NotReserved as Free, Reserved as Res, Unset};
+
+    fn statement(purpose: Purpose, pref: Pref, signal: Signal) -> Statement {
+        Statement {
+            purpose,
+            pref,
+            signal,
+            source: "test".into(),
+            line: None,
+        }
+    }
+
+    #[test]
+    fn tdmrep_supersession() {
+        use TdmSource::{File, Header, Meta};
+        // SIGNALS §6.8 case 5: header 0 overrides file 1; meta 1 overrides header 0.
+        assert_eq!(
+            tdm_supersede(&[(File, Res), (Header, Free)]),
+            (Free, Some(Header))
+        );
+        assert_eq!(
+            tdm_supersede(&[(Meta, Res), (File, Res), (Header, Free)]),
+            (Res, Some(Meta)),
+            "order of the slice does not matter"
+        );
+        assert_eq!(
+            tdm_supersede(&[(File, Res), (Header, Unset), (Meta, Unset)]),
+            (Res, Some(File)),
+            "absence does not reset"
+        );
+        assert_eq!(tdm_supersede(&[]), (Unset, None));
+        assert_eq!(tdm_pref(Res), Pref::Disallowed);
+        assert_eq!(tdm_pref(Free), Pref::Allowed);
+        assert_eq!(tdm_pref(Unset), Pref::Unknown);
+    }
+
+    #[test]
+    fn any_disallow_wins_and_names_its_source() {
+        let statements = [
+            statement(Purpose::Train, Pref::Allowed, Signal::ContentUsage),
+            statement(Purpose::Search, Pref::Disallowed, Signal::ContentSignal),
+            statement(Purpose::Train, Pref::Disallowed, Signal::XRobotsTag),
+            statement(Purpose::Train, Pref::Unknown, Signal::TdmRep),
+        ];
+        let (verdict, by) = combine(&statements, Purpose::Train);
+        assert_eq!(verdict, Pref::Disallowed);
+        assert_eq!(by.unwrap().signal, Signal::XRobotsTag);
+        let (search, by) = combine(&statements, Purpose::Search);
+        assert_eq!(
+            (search, by.unwrap().signal),
+            (Pref::Disallowed, Signal::ContentSignal)
+        );
+        assert_eq!(
+            combine(&statements, Purpose::AiInput),
+            (Pref::Unknown, None)
+        );
+        let allow = [statement(Purpose::Train, Pref::Allowed, Signal::Rsl)];
+        assert_eq!(combine(&allow, Purpose::Train).0, Pref::Allowed);
+    }
+
+    #[test]
+    fn unknown_stays_distinct() {
+        assert!(keeps(Pref::Unknown, UnknownPolicy::Keep));
+        assert!(!keeps(Pref::Unknown, UnknownPolicy::Drop));
+        assert!(keeps(Pref::Allowed, UnknownPolicy::Drop));
+        assert!(!keeps(Pref::Disallowed, UnknownPolicy::Keep));
+    }
+
+    #[test]
+    fn codes_are_unique() {
+        let all = [
+            Signal::ContentUsage,
+            Signal::ContentSignal,
+            Signal::TdmRep,
+            Signal::AiTxt,
+            Signal::XRobotsTag,
+            Signal::MetaRobots,
+            Signal::Rsl,
+        ];
+        let mut codes: Vec<_> = all.iter().map(|s| s.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+    }
+}
