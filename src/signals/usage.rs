@@ -19,7 +19,8 @@ use std::fmt;
 use crate::signals::aipref::Pref;
 use crate::signals::tdmrep::Reservation;
 
-/// A use a statement can be about.
+/// A use a statement can be about. Not [`crate::agents::Purpose`], which
+/// classes crawlers by what their operators say they do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Purpose {
     /// Training AI models (aipref `train-ai`, Content-Signal `ai-train`,
