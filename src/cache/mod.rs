@@ -244,31 +244,37 @@ impl Effective {
                 used.origin
             ));
         }
-        let access = match (used.said(), body) {
-            (Said::Body, Some(body)) => {
-                if used.truncated {
-                    notes.push(format!(
-                        "body longer than the limit: its first {} bytes were parsed",
-                        body.len()
-                    ));
+        // Notes come from the fetch record, so that they are the same
+        // whether or not the body is at hand (`cache show` has none).
+        if used.truncated {
+            notes.push(format!(
+                "body longer than the limit: its first {} bytes were parsed",
+                used.body_size.unwrap_or_default()
+            ));
+        }
+        if used.html {
+            notes.push("an HTML page served as robots.txt".into());
+        }
+        let sha = used.sha256.as_deref().unwrap_or_default();
+        let access = match used.said() {
+            Said::Body => {
+                let robots = parsed
+                    .get(sha, used.truncated)
+                    .or_else(|| body.map(|body| parsed.parse(sha, body, used.truncated)));
+                match robots {
+                    Some(robots) => Access::Rules(robots),
+                    None => Access::Unreachable {
+                        detail: format!(
+                            "the body {sha} of fetch at {} is missing from the cache",
+                            time::format(used.fetched_at)
+                        ),
+                    },
                 }
-                if used.html {
-                    notes.push("an HTML page served as robots.txt".into());
-                }
-                let sha = used.sha256.as_deref().unwrap_or_default();
-                Access::Rules(parsed.parse(sha, body, used.truncated))
             }
-            (Said::Unavailable, _) => Access::Unavailable {
+            Said::Unavailable => Access::Unavailable {
                 status: used.status.unwrap_or(404),
             },
-            (Said::Body, None) => Access::Unreachable {
-                detail: format!(
-                    "the body {} of fetch at {} is missing from the cache",
-                    used.sha256.as_deref().unwrap_or_default(),
-                    time::format(used.fetched_at)
-                ),
-            },
-            (Said::Unreachable, _) => Access::Unreachable {
+            Said::Unreachable => Access::Unreachable {
                 detail: format!(
                     "robots.txt unreachable ({}): {}; no good copy in the 30 days before",
                     used.outcome, used.detail
@@ -401,12 +407,7 @@ impl Cache {
     pub fn insert(&mut self, records: &[Arc<FetchRecord>], source: &str) -> Result<()> {
         let stored: Vec<StoredFetch> = records.iter().map(|r| stored_of(r, source)).collect();
         let bodies: Vec<Option<&[u8]>> = records.iter().map(|r| r.body.as_deref()).collect();
-        self.insert_stored(&stored, &bodies)
-    }
-
-    /// Stores fetch rows (and their bodies) in one transaction.
-    fn insert_stored(&mut self, rows: &[StoredFetch], bodies: &[Option<&[u8]>]) -> Result<()> {
-        self.insert_rows(rows, bodies, false)
+        self.insert_rows(&stored, &bodies, false)
     }
 
     /// Stores fetch rows that are not already stored (same origin, time,
@@ -521,9 +522,12 @@ impl Cache {
         let Some(effective) = self.effective(origin, at)? else {
             return Ok(None);
         };
-        let body = match &effective.used.sha256 {
-            Some(sha) => self.body(sha)?,
-            None => None,
+        // A body parsed before (most origins share a few bodies) is not
+        // read again.
+        let used = &effective.used;
+        let body = match &used.sha256 {
+            Some(sha) if parsed.get(sha, used.truncated).is_none() => self.body(sha)?,
+            _ => None,
         };
         Ok(Some(effective.to_shared_policy(body.as_deref(), parsed)))
     }

@@ -195,6 +195,7 @@ pub(crate) fn run(args: &FetchArgs) -> ExitStatus {
 }
 
 fn fetch(args: &FetchArgs) -> Result<Refresh> {
+    // Bad options fail now, not after a scan of a large input.
     args.net.options()?;
     let scan = corpus::scan(ChunkReader::new(Input::open(&args.input)?))?;
     if !args.quiet && scan.invalid > 0 {

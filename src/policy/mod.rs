@@ -89,27 +89,38 @@ impl OriginPolicy {
 /// distinct bodies rather than the origins.
 #[derive(Debug, Default)]
 pub struct ParsedBodies {
-    parsed: HashMap<(String, bool), Arc<RobotsTxt>, foldhash::fast::RandomState>,
+    /// By SHA-256: the parse of the whole body, and of it as a prefix.
+    parsed: HashMap<Box<str>, [Option<Arc<RobotsTxt>>; 2], foldhash::fast::RandomState>,
 }
 
 impl ParsedBodies {
     /// The parse of `body`, whose SHA-256 is `sha256`; `prefix` when it is
     /// the first part of a longer body ([`RobotsTxt::parse_prefix`]).
     pub fn parse(&mut self, sha256: &str, body: &[u8], prefix: bool) -> Arc<RobotsTxt> {
-        let key = (sha256.to_owned(), prefix);
-        Arc::clone(self.parsed.entry(key).or_insert_with(|| {
-            Arc::new(if prefix {
-                RobotsTxt::parse_prefix(body)
-            } else {
-                RobotsTxt::parse(body)
-            })
-        }))
+        if let Some(parsed) = self.get(sha256, prefix) {
+            return parsed;
+        }
+        let parsed = Arc::new(if prefix {
+            RobotsTxt::parse_prefix(body)
+        } else {
+            RobotsTxt::parse(body)
+        });
+        self.parsed.entry(sha256.into()).or_default()[usize::from(prefix)] =
+            Some(Arc::clone(&parsed));
+        parsed
+    }
+
+    /// The parse of the body whose SHA-256 is `sha256`, if it was parsed:
+    /// callers need not even load a body seen before.
+    #[must_use]
+    pub fn get(&self, sha256: &str, prefix: bool) -> Option<Arc<RobotsTxt>> {
+        self.parsed.get(sha256)?[usize::from(prefix)].clone()
     }
 
     /// Distinct parses held.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.parsed.len()
+        self.parsed.values().flatten().flatten().count()
     }
 
     /// Whether none are held.

@@ -425,6 +425,21 @@ fn a_600_kib_body_is_cut_at_500_kib_and_says_so() {
         None,
     );
     assert_eq!(stored.stdout, server::big_body()[..512_000]);
+    let shown = optout(
+        &[
+            "cache",
+            "show",
+            "http://big.test",
+            "--cache",
+            &arg(&site.cache()),
+        ],
+        None,
+    );
+    assert!(
+        shown.stdout_text().contains("first 512000 bytes"),
+        "`cache show` states the truncation: {}",
+        shown.stdout_text()
+    );
 }
 
 #[test]
