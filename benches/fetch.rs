@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use optout::cache::{self, Cache};
-use optout::fetch::{FetchOptions, Fetcher, Job, ResolveRule, Validators};
+use optout::fetch::{FetchOptions, Fetcher, Job, Validators};
 use optout::origin::Origin;
 
 fn env(name: &str, default: usize) -> usize {
@@ -58,11 +58,7 @@ fn main() {
         .collect();
     let options = FetchOptions {
         concurrency,
-        resolve: vec![
-            server.resolve().parse::<ResolveRule>().unwrap(),
-            "*=-".parse().unwrap(),
-        ],
-        ..FetchOptions::default()
+        ..server.fetch_options()
     };
     let fetcher = Arc::new(Fetcher::new(options).unwrap());
     let runtime = tokio::runtime::Builder::new_multi_thread()

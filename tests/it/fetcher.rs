@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use optout::fetch::{FetchOptions, Fetcher, Outcome, ResolveRule, Validators};
+use optout::fetch::{Fetcher, Outcome, Validators};
 use optout::origin::Origin;
 
 use crate::server::Server;
@@ -10,14 +10,7 @@ use crate::server::Server;
 #[test]
 fn concurrent_callers_share_one_fetch_per_origin() {
     let server = Server::start();
-    let options = FetchOptions {
-        resolve: vec![
-            server.resolve().parse::<ResolveRule>().unwrap(),
-            "*=-".parse().unwrap(),
-        ],
-        ..FetchOptions::default()
-    };
-    let fetcher = Arc::new(Fetcher::new(options).unwrap());
+    let fetcher = Arc::new(Fetcher::new(server.fetch_options()).unwrap());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -142,6 +142,18 @@ impl Server {
         format!("*.test={}", self.addr)
     }
 
+    /// Fetch options that send every `*.test` host here and let no other
+    /// name resolve.
+    pub fn fetch_options(&self) -> optout::fetch::FetchOptions {
+        optout::fetch::FetchOptions {
+            resolve: vec![
+                self.resolve().parse().expect("a valid rule"),
+                "*=-".parse().expect("a valid rule"),
+            ],
+            ..optout::fetch::FetchOptions::default()
+        }
+    }
+
     /// Requests served for `host`.
     pub fn hits(&self, host: &str) -> usize {
         self.state
