@@ -50,12 +50,14 @@ pub mod compiled;
 pub mod matcher;
 pub mod normalize;
 pub mod parse;
+pub mod usage;
 
 use std::ops::Range;
 
 pub use compiled::{CompiledRobots, ContentVerdict, Verdict};
 use normalize::Side;
 use parse::{Key, Line};
+pub use usage::{LicenseRecord, UsageKind, UsageRule};
 
 /// Bytes of a body that are parsed: RFC 9309 §2.5 asks for at least 500 KiB.
 pub const PARSE_LIMIT: usize = 512_000;
@@ -181,6 +183,11 @@ pub struct ParseNotes {
     pub unreadable_lines: u32,
     /// Rules before the first `User-agent` line (ignored).
     pub rules_before_agent: u32,
+    /// A `Content-Usage` line sits between `User-agent` lines with no
+    /// `Allow`/`Disallow` since the first of them, so an aipref-aware
+    /// reader groups the file differently from an RFC 9309 one
+    /// (SIGNALS.md §2 item 5): [`RobotsTxt::aware`] holds the other reading.
+    pub aipref_divergent: bool,
 }
 
 /// A parsed robots.txt. Records point into [`RobotsTxt::text`], the parsed
@@ -201,6 +208,15 @@ pub struct RobotsTxt {
     pub rules: Vec<Rule>,
     /// Other records in file order, `Sitemap` included.
     pub others: Vec<OtherRecord>,
+    /// `Content-Usage` and `Content-Signal` lines inside groups, in file
+    /// order.
+    pub usage: Vec<UsageRule>,
+    /// `License` lines, in file order.
+    pub licenses: Vec<LicenseRecord>,
+    /// The aipref-aware reading, where `Content-Usage` lines are rules and
+    /// so end groups; present only when it groups differently
+    /// ([`ParseNotes::aipref_divergent`]).
+    pub aware: Option<Box<RobotsTxt>>,
     /// What the parse noticed.
     pub notes: ParseNotes,
 }
@@ -259,14 +275,28 @@ impl RobotsTxt {
         }
         notes.html = looks_like_html(body);
 
+        let mut robots = Self::build(body, notes, false);
+        if robots.notes.aipref_divergent {
+            let mut aware = Self::build(body, notes, true);
+            aware.notes.aipref_divergent = true;
+            robots.aware = Some(Box::new(aware));
+        }
+        robots
+    }
+
+    /// One reading of `body`: RFC 9309's, or aipref's when `aware`.
+    fn build(body: &[u8], mut notes: ParseNotes, aware: bool) -> RobotsTxt {
         let mut builder = Builder {
             body,
+            aware,
             ..Builder::default()
         };
         let counts = parse::for_each_line(body, |line| builder.line(line));
+        builder.release_licenses();
         notes.lines = counts.lines;
         notes.unreadable_lines = counts.unreadable;
         notes.rules_before_agent = builder.rules_before_agent;
+        notes.aipref_divergent = builder.divergent;
         RobotsTxt {
             text: body.into(),
             patterns: builder.patterns.into_boxed_slice(),
@@ -274,8 +304,19 @@ impl RobotsTxt {
             groups: builder.groups,
             rules: builder.rules,
             others: builder.others,
+            usage: builder.usage,
+            licenses: builder.licenses,
+            aware: None,
             notes,
         }
+    }
+
+    /// The reading usage rules are taken from: the aipref-aware one, which
+    /// the attach draft defines them in. The same as `self` unless the two
+    /// readings group the file differently.
+    #[must_use]
+    pub fn usage_reading(&self) -> &RobotsTxt {
+        self.aware.as_deref().unwrap_or(self)
     }
 
     /// A piece of the parsed text, as UTF-8 (invalid bytes replaced, for
@@ -397,12 +438,29 @@ struct Builder<'a> {
     groups: Vec<Group>,
     rules: Vec<Rule>,
     others: Vec<OtherRecord>,
+    usage: Vec<UsageRule>,
+    licenses: Vec<LicenseRecord>,
+    /// `Content-Usage` lines are rules (aipref attach) and end groups.
+    aware: bool,
     /// A rule was seen since the last `User-agent` line.
     rule_seen: bool,
+    /// A `Content-Usage` line was seen since the last `User-agent` line.
+    usage_seen: bool,
+    /// The file groups differently in the other reading.
+    divergent: bool,
+    /// `License` lines of the current group that no rule has followed yet.
+    pending_licenses: Vec<usize>,
     rules_before_agent: u32,
 }
 
 impl Builder<'_> {
+    /// `License` lines no rule of their group followed are global.
+    fn release_licenses(&mut self) {
+        for i in self.pending_licenses.drain(..) {
+            self.licenses[i].group = None;
+        }
+    }
+
     /// Where `part`, a slice of the body, lies in it.
     fn range(&self, part: &[u8]) -> TextRange {
         let start = part.as_ptr() as usize - self.body.as_ptr() as usize;
@@ -413,7 +471,11 @@ impl Builder<'_> {
     fn line(&mut self, line: Line<'_>) {
         match line.key {
             Key::UserAgent => {
+                if self.usage_seen && !self.rule_seen {
+                    self.divergent = true;
+                }
                 if self.groups.is_empty() || self.rule_seen {
+                    self.release_licenses();
                     let (agents, rules) = (self.agents.len(), self.rules.len());
                     self.groups.push(Group {
                         agents: agents..agents,
@@ -421,6 +483,7 @@ impl Builder<'_> {
                         line: line.number,
                     });
                     self.rule_seen = false;
+                    self.usage_seen = false;
                 }
                 let at = self.range(line.value);
                 self.agents
@@ -433,6 +496,7 @@ impl Builder<'_> {
                     return;
                 };
                 self.rule_seen = true;
+                self.pending_licenses.clear();
                 let start = self.patterns.len();
                 normalize::normalize_into(line.value, Side::Pattern, &mut self.patterns);
                 let pattern = u32::try_from(start).expect("capped")
@@ -446,6 +510,42 @@ impl Builder<'_> {
                     pattern,
                 });
                 self.groups[group_index].rules.end = self.rules.len();
+            }
+            Key::ContentUsage | Key::ContentSignal => {
+                let Some(group) = self.groups.len().checked_sub(1) else {
+                    self.rules_before_agent += 1;
+                    return;
+                };
+                if line.key == Key::ContentUsage {
+                    if self.aware {
+                        self.rule_seen = true;
+                    } else {
+                        self.usage_seen = true;
+                    }
+                }
+                let value = self.range(line.value);
+                let rule = UsageRule::new(
+                    line.number,
+                    group,
+                    line.key,
+                    line.value,
+                    value,
+                    &mut self.patterns,
+                );
+                self.usage.push(rule);
+                self.pending_licenses.clear();
+            }
+            Key::License => {
+                let value = self.range(line.value);
+                let group = self.groups.len().checked_sub(1);
+                if group.is_some() {
+                    self.pending_licenses.push(self.licenses.len());
+                }
+                self.licenses.push(LicenseRecord {
+                    line: line.number,
+                    value,
+                    group,
+                });
             }
             Key::Sitemap | Key::Other => {
                 let (key, value) = (self.range(line.raw_key), self.range(line.value));

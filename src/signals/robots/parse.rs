@@ -29,6 +29,14 @@ pub enum Key {
     Disallow,
     /// `Sitemap`: a global record.
     Sitemap,
+    /// `Content-Usage` (IETF aipref attach): a usage rule of its group,
+    /// and a rule for group boundaries in the aipref-aware reading.
+    ContentUsage,
+    /// `Content-Signal` (Cloudflare): a usage record of its group that never
+    /// ends a group.
+    ContentSignal,
+    /// `License` (RSL): global before the first group, else the group's.
+    License,
     /// Any other key: an "other record" that never ends a group.
     Other,
 }
@@ -171,6 +179,12 @@ fn classify(key: &[u8]) -> Key {
         Key::Disallow
     } else if any(&[b"sitemap", b"site-map"]) {
         Key::Sitemap
+    } else if key.eq_ignore_ascii_case(b"content-usage") {
+        Key::ContentUsage
+    } else if key.eq_ignore_ascii_case(b"content-signal") {
+        Key::ContentSignal
+    } else if key.eq_ignore_ascii_case(b"license") {
+        Key::License
     } else {
         Key::Other
     }
@@ -228,7 +242,12 @@ mod tests {
             ("disalow", Key::Disallow),
             ("Allow", Key::Allow),
             ("site-map", Key::Sitemap),
-            ("Content-Usage", Key::Other),
+            ("Content-Usage", Key::ContentUsage),
+            ("content-signal", Key::ContentSignal),
+            ("Content-signal", Key::ContentSignal),
+            ("LICENSE", Key::License),
+            ("Content-Usages", Key::Other),
+            ("Licensed", Key::Other),
             ("crawl-delay", Key::Other),
         ] {
             assert_eq!(classify(key.as_bytes()), want, "{key}");
