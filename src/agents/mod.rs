@@ -45,6 +45,21 @@ impl Purpose {
     }
 }
 
+impl Purpose {
+    /// The use of content whose usage statements a run with this crawler
+    /// purpose enforces: a crawler that fetches for a user's AI answer
+    /// serves `ai-input`; control-only tokens govern training.
+    #[must_use]
+    pub fn usage(self) -> crate::signals::usage::Purpose {
+        use crate::signals::usage::Purpose as Use;
+        match self {
+            Purpose::Train | Purpose::ControlOnly => Use::Train,
+            Purpose::Search => Use::Search,
+            Purpose::UserFetch => Use::AiInput,
+        }
+    }
+}
+
 impl fmt::Display for Purpose {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -58,10 +73,12 @@ impl FromStr for Purpose {
         match s {
             "train" => Ok(Purpose::Train),
             "search" => Ok(Purpose::Search),
-            "user-fetch" => Ok(Purpose::UserFetch),
+            // Agents that fetch for a user's AI answer serve the use
+            // Content Signals calls `ai-input`.
+            "user-fetch" | "ai-input" => Ok(Purpose::UserFetch),
             "control-only" => Ok(Purpose::ControlOnly),
             other => Err(ErrorKind::Agents(format!(
-                "unknown purpose `{other}` (expected train, search, user-fetch or control-only)"
+                "unknown purpose `{other}` (expected train, search, ai-input (user-fetch) or control-only)"
             ))
             .into()),
         }

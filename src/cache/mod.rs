@@ -289,6 +289,7 @@ impl Effective {
             fetched_at: Some(used.fetched_at),
             note: notes.join("; "),
             access,
+            files: crate::policy::files::SiteFiles::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::engine::{self, ChunkResult, Engine, MissingPolicy, Outputs, RunOutcom
 use crate::error::{Error, ErrorKind, Result};
 use crate::policy::{Access, PolicySet};
 use crate::signals::ReasonCode;
+use crate::signals::usage::UnknownPolicy;
 
 /// How many messages of one kind are printed before they are only counted.
 const SHOWN: usize = 10;
@@ -60,10 +61,25 @@ pub(crate) struct FilterArgs {
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     agents: Vec<String>,
 
-    /// Enforce every registry agent of this purpose: train, search,
-    /// user-fetch or control-only. Default: train, unless --agents is given.
+    /// The purpose to enforce: train, search, ai-input (alias user-fetch)
+    /// or control-only. Selects every registry agent of that purpose and
+    /// the usage statements about it (control-only: train). Default:
+    /// train; with only --agents, those agents and train statements.
     #[arg(long, value_name = "PURPOSE")]
     purpose: Option<String>,
+
+    /// What a row with no usage statement about the purpose (`unknown`)
+    /// becomes: `keep` (the EU TDM exception is opt-out) or `drop`
+    /// (reason usage-unknown). Unknown is counted apart from allowed
+    /// either way.
+    #[arg(long, default_value = "keep", value_name = "keep|drop")]
+    unknown: String,
+
+    /// Read aipref keys of earlier drafts (`ai=n`, `genai=n`,
+    /// `train-genai=n`, `tdm=n`, `bots=n`, `all=n`) as `train-ai=n`. They
+    /// never count as an allow.
+    #[arg(long)]
+    legacy_conservative: bool,
 
     /// Remove a URL when `any` selected agent is disallowed, or only when
     /// `all` are.
@@ -171,6 +187,22 @@ fn setup(args: &FilterArgs) -> Result<Setup> {
     if args.threads == Some(0) {
         return Err(Error::config("--threads must be at least 1"));
     }
+    let usage = crate::engine::UsageOptions {
+        purpose: match &args.purpose {
+            Some(purpose) => purpose.parse::<Purpose>()?.usage(),
+            None => crate::signals::usage::Purpose::Train,
+        },
+        unknown: match args.unknown.as_str() {
+            "keep" => UnknownPolicy::Keep,
+            "drop" => UnknownPolicy::Drop,
+            other => {
+                return Err(Error::config(format!(
+                    "--unknown `{other}`: expected keep or drop"
+                )));
+            }
+        },
+        legacy_conservative: args.legacy_conservative,
+    };
     let agents = match (&args.purpose, args.agents.is_empty()) {
         (None, false) => AgentSet::from_names(&args.agents)?,
         (purpose, _) => {
@@ -294,7 +326,8 @@ fn setup(args: &FilterArgs) -> Result<Setup> {
             agents,
             agent_rule,
             missing,
-        ),
+        )
+        .with_usage(usage),
         source,
         refresh,
         blocklist_paths,
@@ -490,6 +523,12 @@ fn summary(args: &FilterArgs, outcome: &RunOutcome) {
             stats.kept_without_policy
         );
     }
+    let [allowed, unknown, disallowed] = stats.usage;
+    if allowed + unknown + disallowed > 0 {
+        say!(
+            "  usage statements on what robots.txt lets through: {allowed} allowed, {unknown} unknown, {disallowed} disallowed"
+        );
+    }
 }
 
 #[derive(Serialize)]
@@ -501,12 +540,20 @@ struct StatsDocument<'a> {
     agents: &'a [String],
     agent_rule: AgentRule,
     missing_policy: MissingPolicy,
+    usage: UsageConfig,
     policies: PolicySummary,
     fetch: Option<&'a crate::cli::fetch::Refresh>,
     blocklists: Vec<BlocklistSummary<'a>>,
     #[serde(flatten)]
     counts: engine::stats::Report<'a>,
     read_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UsageConfig {
+    purpose: &'static str,
+    unknown: &'static str,
+    legacy_conservative: bool,
 }
 
 #[derive(Serialize)]
@@ -546,6 +593,14 @@ impl<'a> StatsDocument<'a> {
             agents: engine.agents().names(),
             agent_rule: setup.agent_rule,
             missing_policy: setup.missing,
+            usage: UsageConfig {
+                purpose: engine.usage_options().purpose.as_str(),
+                unknown: match engine.usage_options().unknown {
+                    UnknownPolicy::Keep => "keep",
+                    UnknownPolicy::Drop => "drop",
+                },
+                legacy_conservative: engine.usage_options().legacy_conservative,
+            },
             fetch: setup.refresh.as_ref(),
             policies: PolicySummary {
                 source: setup.source,

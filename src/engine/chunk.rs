@@ -27,7 +27,9 @@ use crate::blocklist::HitRef;
 use crate::corpus::Chunk;
 use crate::engine::decide::{Evidence, HostVerdict, Removal, Scratch, skip_reason, trim};
 use crate::engine::stats::Stats;
+use crate::engine::usage::{UsageHit, UsagePlan};
 use crate::engine::{ChunkResult, Engine, MAX_PROBLEMS, MissingPolicy, Outputs};
+use crate::signals::aipref::Pref;
 use crate::signals::{ReasonCode, SkipReason};
 
 /// Where a host or path lies: in the chunk, or in the side buffer.
@@ -48,6 +50,7 @@ pub(crate) enum State {
     Parsed,
     Keep {
         without_policy: bool,
+        usage: Pref,
     },
     Blocked(HitRef, Option<u32>),
     NoPolicy,
@@ -56,6 +59,14 @@ pub(crate) enum State {
         policy: u32,
         agent: u32,
         rule: u32,
+        aware: bool,
+    },
+    /// Removed by the usage stage; `policy` is `u32::MAX` for a host
+    /// without one.
+    Usage {
+        policy: u32,
+        pref: Pref,
+        hit: Option<UsageHit>,
     },
 }
 
@@ -266,6 +277,7 @@ impl Engine {
         let Scratch {
             parser,
             verdicts,
+            aware_verdicts,
             rows,
             order,
             side,
@@ -324,44 +336,65 @@ impl Engine {
         // rows per domain, disallowed rows per agent) are kept in running
         // totals and added to the stats when the host changes.
         sort_by_host(order, sorted, starts, hosts.len());
-        let mut current: Option<(u32, HostVerdict<'_>)> = None;
+        let mut current: Option<(u32, HostVerdict<'_>, Option<&UsagePlan>)> = None;
         let mut group = Group::default();
         for pending in sorted.iter() {
             let (host, index) = ((pending.key >> 32) as u32, pending.key as u32);
-            let verdict = match current {
-                Some((id, verdict)) if id == host => verdict,
+            let (verdict, plan) = match current {
+                Some((id, verdict, plan)) if id == host => (verdict, plan),
                 _ => {
                     self.flush(&mut group, &mut out.stats);
                     let verdict = self.judge_host(host_str(hosts, host));
-                    current = Some((host, verdict));
+                    let plan = match verdict {
+                        HostVerdict::Rules(policy, _) => self.plan_of(Some(policy)),
+                        _ => None,
+                    };
+                    current = Some((host, verdict, plan));
                     group.start(verdict);
-                    verdict
+                    (verdict, plan)
                 }
+            };
+            let usage = |policy: Option<crate::policy::PolicyRef<'_>>, path: &[u8]| match self
+                .judge_usage(plan, path)
+            {
+                Ok(usage) => State::Keep {
+                    without_policy: policy.is_none(),
+                    usage,
+                },
+                Err((pref, hit)) => State::Usage {
+                    policy: policy.map_or(u32::MAX, |p| p.index as u32),
+                    pref,
+                    hit,
+                },
             };
             let state = match verdict {
                 HostVerdict::Blocked(hit, policy) => {
                     State::Blocked(hit, policy.map(|p| p.index as u32))
                 }
                 HostVerdict::Missing => match self.missing {
-                    MissingPolicy::Allow => State::Keep {
-                        without_policy: true,
-                    },
+                    MissingPolicy::Allow => usage(None, bytes(pending.path, data, side)),
                     MissingPolicy::Deny | MissingPolicy::Error => State::NoPolicy,
                 },
                 HostVerdict::Unreachable(policy) => State::Unreachable(policy.index as u32),
                 HostVerdict::Rules(policy, compiled) => {
-                    match self.judge_path(compiled, bytes(pending.path, data, side), verdicts) {
-                        None => State::Keep {
-                            without_policy: false,
-                        },
-                        Some((agent, rule)) => {
-                            for (hits, verdict) in group.hits.iter_mut().zip(verdicts.iter()) {
-                                *hits += u64::from(!verdict.allowed);
+                    let path = bytes(pending.path, data, side);
+                    match self.judge_access(policy, compiled, path, verdicts, aware_verdicts) {
+                        None => usage(Some(policy), path),
+                        Some((agent, rule, aware)) => {
+                            if aware {
+                                // The aware reading's contents differ from
+                                // the hit counters'; count the named agent.
+                                out.stats.agent_disallowed[agent] += 1;
+                            } else {
+                                for (hits, verdict) in group.hits.iter_mut().zip(verdicts.iter()) {
+                                    *hits += u64::from(!verdict.allowed);
+                                }
                             }
                             State::Disallow {
                                 policy: policy.index as u32,
                                 agent: agent as u32,
                                 rule: rule as u32,
+                                aware,
                             }
                         }
                     }
@@ -388,9 +421,13 @@ impl Engine {
                     out.stats.skipped[reason.index()] += 1;
                     continue;
                 }
-                State::Keep { without_policy } => {
+                State::Keep {
+                    without_policy,
+                    usage,
+                } => {
                     out.stats.kept += 1;
                     out.stats.kept_without_policy += u64::from(*without_policy);
+                    out.stats.count_usage(*usage);
                     if outputs.kept {
                         out.kept.extend_from_slice(raw);
                     }
@@ -429,16 +466,23 @@ impl Engine {
                     policy,
                     agent,
                     rule,
+                    aware,
                 } => {
                     let policy = self.snapshot.get_index(*policy as usize);
-                    self.disallow_removal(origin(), policy, *agent as usize, *rule as usize)
+                    self.disallow_removal(origin(), policy, *agent as usize, *rule as usize, *aware)
+                }
+                State::Usage { policy, pref, hit } => {
+                    out.stats.count_usage(*pref);
+                    let policy = Some(*policy as usize).filter(|&p| p != u32::MAX as usize);
+                    let policy = policy.map(|p| self.snapshot.get_index(p));
+                    self.usage_removal(origin(), policy, *pref, *hit)
                 }
             };
             // Rows of hosts with a policy had their domain counted in pass 2.
             let counted = matches!(
                 row.state,
                 State::Blocked(_, Some(_)) | State::Unreachable(_) | State::Disallow { .. }
-            );
+            ) || matches!(row.state, State::Usage { policy, .. } if policy != u32::MAX);
             self.count_removal(
                 &removal,
                 number,

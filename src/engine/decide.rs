@@ -16,9 +16,11 @@
 
 use crate::agents::AgentRule;
 use crate::blocklist::{Hit, HitRef};
+use crate::engine::usage::{UsageHit, UsagePlan, keeps};
 use crate::engine::{Engine, MissingPolicy};
 use crate::origin::{InvalidUrl, UrlParser};
 use crate::policy::{OriginPolicy, PolicyRef};
+use crate::signals::aipref::Pref;
 use crate::signals::robots::{CompiledRobots, ContentVerdict};
 use crate::signals::{ReasonCode, SkipReason};
 
@@ -29,6 +31,9 @@ pub enum Decision<'a> {
     Keep {
         /// The host had no policy and `--missing-policy allow` let it pass.
         without_policy: bool,
+        /// What the usage statements say about the enforced purpose:
+        /// allowed, or unknown (kept under `--unknown keep`).
+        usage: Pref,
     },
     /// The row goes, for a reason.
     Remove(Removal<'a>),
@@ -70,6 +75,19 @@ pub enum Evidence<'a> {
         agent: usize,
         /// The deciding rule, an index into the policy's rules.
         rule: usize,
+        /// Only the aipref-aware reading disallows (`rule` indexes its
+        /// rules, which are the same lines in the same order).
+        aware: bool,
+    },
+    /// A usage statement disallows the enforced purpose, or none allows
+    /// it and unknown is dropped.
+    Usage {
+        /// The host's policy, when it has one.
+        policy: Option<PolicyRef<'a>>,
+        /// The verdict: disallowed or unknown.
+        pref: Pref,
+        /// The deciding statement; `None` for unknown.
+        hit: Option<UsageHit>,
     },
 }
 
@@ -80,6 +98,8 @@ pub struct Scratch {
     pub parser: UrlParser,
     /// Verdicts per rule content of the current policy.
     pub verdicts: Vec<ContentVerdict>,
+    /// The same for the aipref-aware reading.
+    pub aware_verdicts: Vec<ContentVerdict>,
     /// Per-chunk row table of the chunk processor.
     pub(crate) rows: Vec<super::chunk::Row>,
     /// Rows to judge, by host.
@@ -203,6 +223,68 @@ impl Engine {
         Some((agent, rule))
     }
 
+    /// Access for a path under both readings of the policy's robots.txt:
+    /// the agent and rule of a disallow, and whether only the
+    /// aipref-aware reading disallows (SIGNALS.md §2 item 5).
+    pub(crate) fn judge_access(
+        &self,
+        policy: PolicyRef<'_>,
+        compiled: &CompiledRobots,
+        path: &[u8],
+        verdicts: &mut Vec<ContentVerdict>,
+        aware_verdicts: &mut Vec<ContentVerdict>,
+    ) -> Option<(usize, usize, bool)> {
+        if let Some((agent, rule)) = self.judge_path(compiled, path, verdicts) {
+            return Some((agent, rule, false));
+        }
+        let aware = policy.aware?;
+        let (agent, rule) = self.judge_path(aware, path, aware_verdicts)?;
+        Some((agent, rule, true))
+    }
+
+    /// The usage plan of a policy, if it has statements.
+    pub(crate) fn plan_of(&self, policy: Option<PolicyRef<'_>>) -> Option<&UsagePlan> {
+        policy.and_then(|p| self.hosts[p.index].usage.as_ref())
+    }
+
+    /// The usage stage for a path access lets through, with the host's
+    /// plan ([`Engine::plan_of`]): the verdict of a kept row, or why the
+    /// row goes.
+    pub(crate) fn judge_usage(
+        &self,
+        plan: Option<&UsagePlan>,
+        path: &[u8],
+    ) -> Result<Pref, (Pref, Option<UsageHit>)> {
+        let (pref, hit) = match plan {
+            Some(plan) => plan.verdict(path, &self.usage, self.agent_rule),
+            None => (Pref::Unknown, None),
+        };
+        if keeps(pref, &self.usage) {
+            Ok(pref)
+        } else {
+            Err((pref, hit))
+        }
+    }
+
+    /// The removal for a usage verdict.
+    pub(crate) fn usage_removal<'a>(
+        &'a self,
+        key: &'a str,
+        policy: Option<PolicyRef<'a>>,
+        pref: Pref,
+        hit: Option<UsageHit>,
+    ) -> Removal<'a> {
+        Removal {
+            reason: hit.map_or(ReasonCode::UsageUnknown, |h| {
+                ReasonCode::of_signal(h.signal)
+            }),
+            host: Some(host_of(key)),
+            origin: Some(key),
+            domain: policy.map(|p| &*self.hosts[p.index].domain),
+            evidence: Evidence::Usage { policy, pref, hit },
+        }
+    }
+
     /// The removal a host verdict makes on its own, if any.
     pub(crate) fn host_removal<'a>(
         &'a self,
@@ -245,6 +327,7 @@ impl Engine {
         policy: PolicyRef<'a>,
         agent: usize,
         rule: usize,
+        aware: bool,
     ) -> Removal<'a> {
         Removal {
             reason: ReasonCode::RobotsDisallow,
@@ -255,6 +338,7 @@ impl Engine {
                 policy,
                 agent,
                 rule,
+                aware,
             },
         }
     }
@@ -286,16 +370,31 @@ impl Engine {
             return Decision::Remove(removal);
         }
         let HostVerdict::Rules(policy, compiled) = verdict else {
-            return Decision::Keep {
-                without_policy: true,
+            return match self.judge_usage(None, url.path) {
+                Ok(usage) => Decision::Keep {
+                    without_policy: true,
+                    usage,
+                },
+                Err((pref, hit)) => Decision::Remove(self.usage_removal(key, None, pref, hit)),
             };
         };
-        match self.judge_path(compiled, url.path, &mut scratch.verdicts) {
-            None => Decision::Keep {
-                without_policy: false,
+        let Scratch {
+            verdicts,
+            aware_verdicts,
+            ..
+        } = scratch;
+        match self.judge_access(policy, compiled, url.path, verdicts, aware_verdicts) {
+            None => match self.judge_usage(self.plan_of(Some(policy)), url.path) {
+                Ok(usage) => Decision::Keep {
+                    without_policy: false,
+                    usage,
+                },
+                Err((pref, hit)) => {
+                    Decision::Remove(self.usage_removal(key, Some(policy), pref, hit))
+                }
             },
-            Some((agent, rule)) => {
-                Decision::Remove(self.disallow_removal(key, policy, agent, rule))
+            Some((agent, rule, aware)) => {
+                Decision::Remove(self.disallow_removal(key, policy, agent, rule, aware))
             }
         }
     }

@@ -16,6 +16,7 @@
 mod chunk;
 pub mod decide;
 pub mod stats;
+pub mod usage;
 
 use std::sync::mpsc;
 
@@ -30,6 +31,7 @@ use crate::policy::Snapshot;
 
 pub use decide::{Decision, Evidence, Removal, Scratch};
 pub use stats::Stats;
+pub use usage::{UsageHit, UsageOptions, UsagePlan};
 
 /// What to do with a URL whose host has no policy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -54,6 +56,7 @@ pub struct Engine {
     agents: AgentSet,
     agent_rule: AgentRule,
     missing: MissingPolicy,
+    usage: UsageOptions,
 }
 
 /// Facts about a host with a policy, worked out once per run.
@@ -63,6 +66,8 @@ struct KnownHost {
     blocked: Option<HitRef>,
     /// The host's registrable domain, for reports.
     domain: Box<str>,
+    /// Its usage sources; `None` when none can state anything.
+    usage: Option<UsagePlan>,
 }
 
 /// At most this many row problems are kept per run for messages; all are
@@ -128,6 +133,10 @@ struct RemovedRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     agent: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    purpose: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statement: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     group: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<u64>,
@@ -141,6 +150,10 @@ struct RemovedRecord<'a> {
     policy: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_sha256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_sha256: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fetched_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,6 +180,7 @@ impl Engine {
             .map(|p| KnownHost {
                 blocked: blocklists.find_ref(&p.host),
                 domain: registrable_domain(&p.host).into(),
+                usage: UsagePlan::new(p, agents.keys()),
             })
             .collect();
         Engine {
@@ -176,7 +190,28 @@ impl Engine {
             agents,
             agent_rule,
             missing,
+            usage: UsageOptions::default(),
         }
+    }
+
+    /// The engine with the usage stage set to `options` (the default:
+    /// purpose `train`, unknown kept, legacy keys not counted).
+    #[must_use]
+    pub fn with_usage(mut self, options: UsageOptions) -> Engine {
+        self.usage = options;
+        self
+    }
+
+    /// What the usage stage enforces.
+    #[must_use]
+    pub fn usage_options(&self) -> &UsageOptions {
+        &self.usage
+    }
+
+    /// The usage plan of the policy at `index`, if it has statements.
+    #[must_use]
+    pub fn usage_plan(&self, index: usize) -> Option<&UsagePlan> {
+        self.hosts[index].usage.as_ref()
     }
 
     /// The selected agents.
@@ -258,6 +293,8 @@ impl Engine {
                 .domain
                 .or_else(|| removal.host.map(registrable_domain)),
             agent: None,
+            purpose: None,
+            statement: None,
             group: None,
             line: None,
             rule: None,
@@ -265,6 +302,8 @@ impl Engine {
             entry: None,
             policy: None,
             policy_sha256: None,
+            source: None,
+            source_sha256: None,
             fetched_at: None,
             note: None,
             detail: None,
@@ -296,15 +335,55 @@ impl Engine {
                     record.detail = Some(detail.clone());
                 }
             }
+            Evidence::Usage { policy, pref, hit } => {
+                record.purpose = Some(self.usage.purpose.as_str());
+                record.statement = Some(pref.as_str());
+                if let Some(policy) = policy {
+                    record.policy = Some(&policy.policy.source);
+                    record.policy_sha256 = Some(&policy.policy.sha256);
+                    record.fetched_at = policy.policy.fetched_at.map(crate::time::format);
+                }
+                match (hit, policy) {
+                    (Some(hit), Some(policy)) => {
+                        let located = usage::locate(policy.policy, hit);
+                        record.agent = Some(&self.agents.names()[usize::from(hit.agent)]);
+                        record.line = located.line.map(u64::from);
+                        record.rule = Some(located.text);
+                        if located.source != policy.policy.source {
+                            record.source = Some(located.source);
+                            record.source_sha256 = located.sha256;
+                        }
+                        record.fetched_at = located.fetched_at.map(crate::time::format);
+                    }
+                    _ => {
+                        record.detail = Some(format!(
+                            "no statement allows {} and --unknown is drop",
+                            self.usage.purpose
+                        ));
+                    }
+                }
+            }
             Evidence::Disallow {
                 policy,
                 agent,
                 rule,
-                ..
+                aware,
             } => {
-                let robots = policy.robots().expect("disallow implies rules");
+                let primary = policy.robots().expect("disallow implies rules");
+                let robots = if *aware {
+                    primary.usage_reading()
+                } else {
+                    primary
+                };
                 let rule = &robots.rules[*rule];
                 record.agent = Some(&self.agents.names()[*agent]);
+                if *aware {
+                    record.detail = Some(
+                        "disallowed when Content-Usage lines are read as rules (aipref attach): \
+                         they split the group, and the stricter reading applies"
+                            .into(),
+                    );
+                }
                 record.group = Some(robots.groups[rule.group].line());
                 record.line = Some(u64::from(rule.line));
                 record.rule = Some(robots.rule_text(rule));

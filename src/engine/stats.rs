@@ -29,6 +29,9 @@ pub struct Stats {
     pub removed_domains: HashMap<String, u64, foldhash::fast::RandomState>,
     /// Distinct origins (`scheme://host[:port]`) with no policy.
     pub origins_without_policy: HashSet<String, foldhash::fast::RandomState>,
+    /// Rows that reached the usage stage (access allowed them), by the
+    /// verdict for the enforced purpose: allowed, unknown, disallowed.
+    pub usage: [u64; 3],
 }
 
 impl Stats {
@@ -39,6 +42,17 @@ impl Stats {
             agent_disallowed: vec![0; agents],
             ..Stats::default()
         }
+    }
+
+    /// Counts a row's usage verdict.
+    pub fn count_usage(&mut self, verdict: crate::signals::aipref::Pref) {
+        use crate::signals::aipref::Pref;
+        let slot = match verdict {
+            Pref::Allowed => 0,
+            Pref::Unknown => 1,
+            Pref::Disallowed => 2,
+        };
+        self.usage[slot] += 1;
     }
 
     /// Rows removed, whatever the reason.
@@ -90,6 +104,11 @@ impl Stats {
                 .map(|(a, n)| (a.as_str(), *n))
                 .collect(),
             origins_without_policy: self.origins_without_policy.len(),
+            usage: UsageCounts {
+                allowed: self.usage[0],
+                unknown: self.usage[1],
+                disallowed: self.usage[2],
+            },
             top_removed_domains: domains
                 .into_iter()
                 .map(|(domain, rows)| DomainCount { domain, rows })
@@ -121,6 +140,9 @@ impl AddAssign<Stats> for Stats {
         }
         self.origins_without_policy
             .extend(other.origins_without_policy);
+        for (a, b) in self.usage.iter_mut().zip(other.usage) {
+            *a += b;
+        }
     }
 }
 
@@ -149,6 +171,20 @@ pub struct Report<'a> {
     pub origins_without_policy: usize,
     /// Registrable domains with the most removed rows.
     pub top_removed_domains: Vec<DomainCount<'a>>,
+    /// Rows access allowed, by the usage verdict for the enforced
+    /// purpose; `unknown` is never folded into `allowed`.
+    pub usage: UsageCounts,
+}
+
+/// Usage verdicts of the rows access allowed.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct UsageCounts {
+    /// A statement allows the purpose.
+    pub allowed: u64,
+    /// No statement says anything about it.
+    pub unknown: u64,
+    /// A statement disallows it (the rows are removed).
+    pub disallowed: u64,
 }
 
 /// Removed rows of one registrable domain.

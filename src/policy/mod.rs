@@ -19,6 +19,8 @@
 //! disallow, §2.3.1.4). A key with no record at all is "missing", which the
 //! engine handles by `--missing-policy`.
 
+pub mod files;
+
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -66,6 +68,8 @@ pub struct OriginPolicy {
     pub note: String,
     /// The outcome.
     pub access: Access,
+    /// The origin's other policy files.
+    pub files: files::SiteFiles,
 }
 
 impl OriginPolicy {
@@ -80,6 +84,7 @@ impl OriginPolicy {
             fetched_at: None,
             note: String::new(),
             access: Access::Rules(Arc::new(RobotsTxt::parse(body))),
+            files: files::SiteFiles::default(),
         }
     }
 }
@@ -261,6 +266,7 @@ impl PolicySet {
                         access: Access::Unreachable {
                             detail: format!("reading the policy file failed: {e}"),
                         },
+                        files: files::SiteFiles::default(),
                     });
                 }
             }
@@ -274,21 +280,30 @@ impl PolicySet {
     pub fn compile(self, agents: &AgentSet) -> Snapshot {
         let empty = Arc::new(RobotsTxt::parse(b"").compile(agents.keys()));
         let mut done: HashMap<*const RobotsTxt, Arc<CompiledRobots>> = HashMap::new();
-        let compiled = self
-            .policies
-            .iter()
-            .map(|p| match &p.access {
-                Access::Rules(robots) => Some(Arc::clone(
-                    done.entry(Arc::as_ptr(robots))
-                        .or_insert_with(|| Arc::new(robots.compile(agents.keys()))),
-                )),
+        let mut compile = |robots: &RobotsTxt| {
+            Arc::clone(
+                done.entry(std::ptr::from_ref(robots))
+                    .or_insert_with(|| Arc::new(robots.compile(agents.keys()))),
+            )
+        };
+        let mut compiled = Vec::with_capacity(self.policies.len());
+        let mut aware = Vec::new();
+        for (index, p) in self.policies.iter().enumerate() {
+            compiled.push(match &p.access {
+                Access::Rules(robots) => {
+                    if let Some(other) = &robots.aware {
+                        aware.push((index, compile(other)));
+                    }
+                    Some(compile(robots))
+                }
                 Access::Unavailable { .. } => Some(Arc::clone(&empty)),
                 Access::Unreachable { .. } => None,
-            })
-            .collect();
+            });
+        }
         Snapshot {
             set: self,
             compiled,
+            aware: aware.into_iter().collect(),
         }
     }
 }
@@ -300,6 +315,9 @@ pub struct Snapshot {
     set: PolicySet,
     /// Per policy: the compiled rules, `None` when unreachable.
     compiled: Vec<Option<Arc<CompiledRobots>>>,
+    /// The aipref-aware reading's rules, for the few policies whose two
+    /// readings group differently ([`RobotsTxt::aware`]).
+    aware: HashMap<usize, Arc<CompiledRobots>>,
 }
 
 /// A host's policy as the engine sees it.
@@ -312,6 +330,9 @@ pub struct PolicyRef<'a> {
     /// Its compiled rules (none for an unavailable robots.txt); `None`
     /// when unreachable.
     pub compiled: Option<&'a CompiledRobots>,
+    /// The rules of the aipref-aware reading, when it groups the file
+    /// differently: access is the stricter of the two.
+    pub aware: Option<&'a CompiledRobots>,
 }
 
 impl PolicyRef<'_> {
@@ -337,11 +358,7 @@ impl Snapshot {
                 *self.set.index.get(host)?
             }
         };
-        Some(PolicyRef {
-            index: at as usize,
-            policy: &self.set.policies[at as usize],
-            compiled: self.compiled[at as usize].as_deref(),
-        })
+        Some(self.get_index(at as usize))
     }
 
     /// The policy at `index` (see [`PolicyRef::index`]).
@@ -351,6 +368,11 @@ impl Snapshot {
             index,
             policy: &self.set.policies[index],
             compiled: self.compiled[index].as_deref(),
+            aware: if self.aware.is_empty() {
+                None
+            } else {
+                self.aware.get(&index).map(|c| &**c)
+            },
         }
     }
 

@@ -41,13 +41,13 @@ impl Pref {
         self.max(other)
     }
 
-    /// `y`, `n` or `unknown`, as written in evidence.
+    /// `allowed`, `disallowed` or `unknown`, as written in outputs.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Pref::Unknown => "unknown",
-            Pref::Allowed => "y",
-            Pref::Disallowed => "n",
+            Pref::Allowed => "allowed",
+            Pref::Disallowed => "disallowed",
         }
     }
 }

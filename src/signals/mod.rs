@@ -29,6 +29,14 @@ use std::fmt;
 /// | `no-policy` | no robots.txt is known for the host and `--missing-policy` is `deny` or `error` | optout |
 /// | `robots-unreachable` | the host's robots.txt could not be read: RFC 9309 says assume complete disallow | RFC 9309 §2.3.1.4 |
 /// | `robots-disallow` | robots.txt disallows the URL for a selected agent | RFC 9309 §2.2 |
+/// | `content-usage` | an aipref `Content-Usage` statement disallows the enforced purpose | draft-ietf-aipref-attach-05, vocab-07 |
+/// | `content-signal` | a Cloudflare `Content-Signal` line disallows it | Cloudflare Content Signals Policy |
+/// | `tdmrep` | TDMRep reserves TDM rights (`tdm-reservation: 1`), or tdmrep.json is unreadable | W3C TDMRep CG report (2024) |
+/// | `ai-txt` | Spawning's ai.txt disallows the URL, or is unreadable | Spawning ai.txt |
+/// | `x-robots-tag` | an `X-Robots-Tag` header says `noai` / `noimageai` | DeviantArt `noai` convention |
+/// | `meta-robots` | a robots meta tag says `noai` / `noimageai` | DeviantArt `noai` convention |
+/// | `rsl` | the RSL license does not permit the use, or cannot be read | RSL 1.0 |
+/// | `usage-unknown` | no statement allows the purpose and `--unknown drop` | optout |
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum ReasonCode {
@@ -42,16 +50,40 @@ pub enum ReasonCode {
     RobotsUnreachable,
     /// robots.txt disallows the URL for a selected agent.
     RobotsDisallow,
+    /// aipref `Content-Usage` disallows the purpose.
+    ContentUsage,
+    /// Cloudflare `Content-Signal` disallows the purpose.
+    ContentSignal,
+    /// TDMRep reserves TDM rights.
+    TdmRep,
+    /// Spawning's ai.txt disallows the URL.
+    AiTxt,
+    /// An `X-Robots-Tag` header says `noai`.
+    XRobotsTag,
+    /// A robots meta tag says `noai`.
+    MetaRobots,
+    /// The RSL license does not permit the purpose.
+    Rsl,
+    /// No statement allows the purpose, and `--unknown drop`.
+    UsageUnknown,
 }
 
 impl ReasonCode {
     /// Every code, in order of precedence.
-    pub const ALL: [ReasonCode; 5] = [
+    pub const ALL: [ReasonCode; 13] = [
         ReasonCode::InvalidUrl,
         ReasonCode::Blocklist,
         ReasonCode::NoPolicy,
         ReasonCode::RobotsUnreachable,
         ReasonCode::RobotsDisallow,
+        ReasonCode::ContentUsage,
+        ReasonCode::ContentSignal,
+        ReasonCode::TdmRep,
+        ReasonCode::AiTxt,
+        ReasonCode::XRobotsTag,
+        ReasonCode::MetaRobots,
+        ReasonCode::Rsl,
+        ReasonCode::UsageUnknown,
     ];
 
     /// The stable, kebab-case code.
@@ -63,6 +95,28 @@ impl ReasonCode {
             ReasonCode::NoPolicy => "no-policy",
             ReasonCode::RobotsUnreachable => "robots-unreachable",
             ReasonCode::RobotsDisallow => "robots-disallow",
+            ReasonCode::ContentUsage => "content-usage",
+            ReasonCode::ContentSignal => "content-signal",
+            ReasonCode::TdmRep => "tdmrep",
+            ReasonCode::AiTxt => "ai-txt",
+            ReasonCode::XRobotsTag => "x-robots-tag",
+            ReasonCode::MetaRobots => "meta-robots",
+            ReasonCode::Rsl => "rsl",
+            ReasonCode::UsageUnknown => "usage-unknown",
+        }
+    }
+
+    /// The code of a removal by `signal`.
+    #[must_use]
+    pub fn of_signal(signal: usage::Signal) -> ReasonCode {
+        match signal {
+            usage::Signal::ContentUsage => ReasonCode::ContentUsage,
+            usage::Signal::ContentSignal => ReasonCode::ContentSignal,
+            usage::Signal::TdmRep => ReasonCode::TdmRep,
+            usage::Signal::AiTxt => ReasonCode::AiTxt,
+            usage::Signal::XRobotsTag => ReasonCode::XRobotsTag,
+            usage::Signal::MetaRobots => ReasonCode::MetaRobots,
+            usage::Signal::Rsl => ReasonCode::Rsl,
         }
     }
 
@@ -130,9 +184,28 @@ mod tests {
                 "blocklist",
                 "no-policy",
                 "robots-unreachable",
-                "robots-disallow"
+                "robots-disallow",
+                "content-usage",
+                "content-signal",
+                "tdmrep",
+                "ai-txt",
+                "x-robots-tag",
+                "meta-robots",
+                "rsl",
+                "usage-unknown",
             ]
         );
+        for signal in [
+            usage::Signal::ContentUsage,
+            usage::Signal::ContentSignal,
+            usage::Signal::TdmRep,
+            usage::Signal::AiTxt,
+            usage::Signal::XRobotsTag,
+            usage::Signal::MetaRobots,
+            usage::Signal::Rsl,
+        ] {
+            assert_eq!(ReasonCode::of_signal(signal).as_str(), signal.code());
+        }
         for (i, code) in ReasonCode::ALL.iter().enumerate() {
             assert_eq!(code.index(), i);
         }

@@ -171,26 +171,49 @@ fn chunk_processor_agrees_with_single_row_decisions() {
     use optout::agents::{AgentRule, AgentSet, Purpose, Registry};
     use optout::blocklist::{self, Blocklists};
     use optout::corpus::{Chunk, ChunkReader, Compression, Input};
+    use optout::engine::UsageOptions;
     use optout::engine::{
         ChunkResult, Decision, Engine, Evidence, MissingPolicy, Outputs, Scratch,
     };
     use optout::policy::PolicySet;
+    use optout::signals::usage::{Purpose as UsagePurpose, UnknownPolicy};
 
     let agents = AgentSet::for_purpose(Registry::builtin(), Purpose::Train).unwrap();
     let (set, _) = PolicySet::load_dir(&fixture("robots/real")).unwrap();
     let lists = Blocklists::new(vec![
         blocklist::load("piracy", &fixture("blocklists/piracy.txt")).unwrap(),
     ]);
-    for missing in [MissingPolicy::Allow, MissingPolicy::Deny] {
-        let (set, _) = (set.clone(), ());
+    let set = with_usage_hosts(set);
+    let drop = UsageOptions {
+        unknown: UnknownPolicy::Drop,
+        legacy_conservative: true,
+        ..UsageOptions::default()
+    };
+    let search = UsageOptions {
+        purpose: UsagePurpose::Search,
+        ..UsageOptions::default()
+    };
+    for (missing, usage, rule) in [
+        (
+            MissingPolicy::Allow,
+            UsageOptions::default(),
+            AgentRule::Any,
+        ),
+        (MissingPolicy::Deny, UsageOptions::default(), AgentRule::Any),
+        (MissingPolicy::Allow, drop, AgentRule::Any),
+        (MissingPolicy::Deny, search, AgentRule::All),
+    ] {
+        let mut seen = std::collections::BTreeSet::new();
         let engine = Engine::new(
-            set.compile(&agents),
+            set.clone().compile(&agents),
             lists.clone(),
             agents.clone(),
-            AgentRule::Any,
+            rule,
             missing,
-        );
-        let data = corpus();
+        )
+        .with_usage(usage);
+        let mut data = corpus();
+        data.extend_from_slice(&usage_corpus());
         let mut reader = ChunkReader::with_chunk_size(
             Input {
                 path: "corpus".into(),
@@ -230,6 +253,10 @@ fn chunk_processor_agrees_with_single_row_decisions() {
                     }
                     Decision::Skip(_) => {}
                     Decision::Remove(removal) => {
+                        seen.insert(removal.reason.as_str());
+                        if let Evidence::Disallow { aware: true, .. } = removal.evidence {
+                            seen.insert("aware");
+                        }
                         let record: serde_json::Value =
                             serde_json::from_slice(removed.next().expect("a removed record"))
                                 .unwrap();
@@ -239,6 +266,7 @@ fn chunk_processor_agrees_with_single_row_decisions() {
                             agent,
                             rule,
                             policy,
+                            ..
                         } = removal.evidence
                         {
                             assert_eq!(
@@ -258,6 +286,88 @@ fn chunk_processor_agrees_with_single_row_decisions() {
             assert!(removed.next().is_none());
             assert_eq!(result.kept, kept);
         }
-        assert_eq!(rows, 40_000);
+        assert_eq!(rows, 40_000 + 4_000);
+        let want: &[&str] = match (usage.unknown, usage.purpose) {
+            (UnknownPolicy::Drop, _) => &["content-usage", "tdmrep", "usage-unknown", "aware"],
+            (_, UsagePurpose::Search) => &["content-usage"],
+            _ => &[
+                "content-usage",
+                "content-signal",
+                "tdmrep",
+                "ai-txt",
+                "aware",
+            ],
+        };
+        for reason in want {
+            assert!(seen.contains(reason), "{reason} never decided: {seen:?}");
+        }
     }
+}
+
+const USAGE_HOSTS: [(&str, &str); 4] = [
+    (
+        "cu.example",
+        "User-agent: *\nAllow: /\nDisallow: /never/\nContent-Usage: train-ai=n\nContent-Usage: /ai-ok/ train-ai=y, search=n\n\nUser-agent: GPTBot\nContent-Usage: ai=n, search=n\nAllow: /\n",
+    ),
+    (
+        "cs.example",
+        "User-Agent: *\nContent-signal: search=yes, ai-train=no\nAllow: /\n\nUser-agent: CCBot\nAllow: /\n",
+    ),
+    (
+        "split.example",
+        "User-agent: GPTBot\nDisallow: /\n\nUser-agent: GPTBot\nContent-Usage: train-ai=y\nUser-agent: CCBot\nAllow: /private/\n",
+    ),
+    ("files.example", "User-agent: *\nDisallow: /private/\n"),
+];
+
+/// The fixture policies plus hosts whose robots.txt and files carry usage
+/// statements.
+fn with_usage_hosts(mut set: optout::policy::PolicySet) -> optout::policy::PolicySet {
+    use optout::policy::files::FileState;
+    use optout::signals::{ai_txt::AiTxt, tdmrep::TdmRepFile};
+    use std::sync::Arc;
+    for (host, body) in USAGE_HOSTS {
+        set.insert_body(host, &format!("https://{host}/robots.txt"), body.as_bytes());
+    }
+    let mut files = set.get("files.example").unwrap().clone();
+    files.files.tdmrep = FileState::Read {
+        parsed: Arc::new(TdmRepFile::parse(
+            br#"[{"location": "/free/*", "tdm-reservation": 0}, {"location": "/*", "tdm-reservation": 1}]"#,
+        )),
+        source: "https://files.example/.well-known/tdmrep.json".into(),
+        sha256: "0".repeat(64),
+        fetched_at: Some(1),
+        note: String::new(),
+    };
+    files.files.ai_txt = FileState::Read {
+        parsed: Arc::new(AiTxt::parse(
+            b"User-agent: *\nDisallow: *.jpg\nAllow: *.txt\n",
+        )),
+        source: "https://files.example/ai.txt".into(),
+        sha256: "1".repeat(64),
+        fetched_at: Some(1),
+        note: String::new(),
+    };
+    set.insert(files);
+    set
+}
+
+fn usage_corpus() -> Vec<u8> {
+    let paths = [
+        "/",
+        "/never/x",
+        "/ai-ok/a",
+        "/free/a.jpg",
+        "/free/a.txt",
+        "/private/x",
+        "/a.txt",
+        "/x",
+    ];
+    let mut out = Vec::new();
+    for i in 0..4_000usize {
+        let host = USAGE_HOSTS[i % USAGE_HOSTS.len()].0;
+        let path = paths[(i / 4) % paths.len()];
+        out.extend_from_slice(format!("https://{host}{path}\n").as_bytes());
+    }
+    out
 }

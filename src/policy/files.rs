@@ -1,0 +1,156 @@
+//! What an origin's other policy files say: `/.well-known/tdmrep.json`
+//! (TDMRep) and `/ai.txt` (Spawning). Like robots.txt, each is a fetch
+//! outcome turned into data, never an `Option`: a file was not asked for,
+//! the server has none (a 4xx other than 429: no statement), it was read,
+//! or it could not be read (a 5xx, 429 or network failure). An unreadable
+//! file is read the way RFC 9309 reads an unreachable robots.txt: as the
+//! most restrictive thing it could have said (training disallowed), never
+//! as "nothing said".
+
+use std::sync::Arc;
+
+use crate::signals::ai_txt::AiTxt;
+use crate::signals::tdmrep::TdmRepFile;
+use crate::time::Millis;
+
+/// Which per-origin file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SiteFile {
+    /// `/robots.txt`.
+    Robots,
+    /// `/.well-known/tdmrep.json`.
+    TdmRep,
+    /// `/ai.txt`.
+    AiTxt,
+}
+
+impl SiteFile {
+    /// Every file, robots.txt first.
+    pub const ALL: [SiteFile; 3] = [SiteFile::Robots, SiteFile::TdmRep, SiteFile::AiTxt];
+
+    /// The path on the origin.
+    #[must_use]
+    pub fn path(self) -> &'static str {
+        match self {
+            SiteFile::Robots => "/robots.txt",
+            SiteFile::TdmRep => "/.well-known/tdmrep.json",
+            SiteFile::AiTxt => "/ai.txt",
+        }
+    }
+
+    /// The stable name used in the cache, on the command line and in
+    /// outputs.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            SiteFile::Robots => "robots.txt",
+            SiteFile::TdmRep => "tdmrep.json",
+            SiteFile::AiTxt => "ai.txt",
+        }
+    }
+
+    /// The file named `name` ([`SiteFile::name`]).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<SiteFile> {
+        SiteFile::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// What is known about one optional file of an origin.
+#[derive(Clone, Debug, Default)]
+pub enum FileState<T> {
+    /// Not fetched for this origin (not asked for, or not yet): it states
+    /// nothing, and `explain` says that it was not looked at.
+    #[default]
+    NotFetched,
+    /// The server has none: no statement.
+    Absent {
+        /// The URL asked.
+        source: String,
+        /// The HTTP status.
+        status: u16,
+        /// When.
+        fetched_at: Option<Millis>,
+    },
+    /// Read and parsed.
+    Read {
+        /// The parse, shared by origins serving the same bytes.
+        parsed: Arc<T>,
+        /// The URL asked.
+        source: String,
+        /// SHA-256 of the body, hex.
+        sha256: String,
+        /// When.
+        fetched_at: Option<Millis>,
+        /// A fallback to an older copy, a truncated body.
+        note: String,
+    },
+    /// Could not be read: read as the most restrictive statement.
+    Unreachable {
+        /// The URL asked.
+        source: String,
+        /// What went wrong.
+        detail: String,
+        /// When.
+        fetched_at: Option<Millis>,
+    },
+}
+
+impl<T> FileState<T> {
+    /// The URL asked, when the file was fetched.
+    #[must_use]
+    pub fn source(&self) -> Option<&str> {
+        match self {
+            FileState::NotFetched => None,
+            FileState::Absent { source, .. }
+            | FileState::Read { source, .. }
+            | FileState::Unreachable { source, .. } => Some(source),
+        }
+    }
+
+    /// When it was fetched.
+    #[must_use]
+    pub fn fetched_at(&self) -> Option<Millis> {
+        match self {
+            FileState::NotFetched => None,
+            FileState::Absent { fetched_at, .. }
+            | FileState::Read { fetched_at, .. }
+            | FileState::Unreachable { fetched_at, .. } => *fetched_at,
+        }
+    }
+
+    /// Whether the file can say anything: read, or unreadable.
+    #[must_use]
+    pub fn speaks(&self) -> bool {
+        matches!(self, FileState::Read { .. } | FileState::Unreachable { .. })
+    }
+
+    /// A short word for outputs: `not-fetched`, `absent`, `read`,
+    /// `unreachable`.
+    #[must_use]
+    pub fn state(&self) -> &'static str {
+        match self {
+            FileState::NotFetched => "not-fetched",
+            FileState::Absent { .. } => "absent",
+            FileState::Read { .. } => "read",
+            FileState::Unreachable { .. } => "unreachable",
+        }
+    }
+}
+
+/// An origin's optional policy files.
+#[derive(Clone, Debug, Default)]
+pub struct SiteFiles {
+    /// `/.well-known/tdmrep.json`.
+    pub tdmrep: FileState<TdmRepFile>,
+    /// `/ai.txt`.
+    pub ai_txt: FileState<AiTxt>,
+}
+
+impl SiteFiles {
+    /// Whether any file can say anything.
+    #[must_use]
+    pub fn speak(&self) -> bool {
+        self.tdmrep.speaks() || self.ai_txt.speaks()
+    }
+}
