@@ -51,9 +51,11 @@ fn main() {
     let path = dir.path().join("cache.sqlite");
     let cache = Cache::open(&path).unwrap();
     let jobs: Vec<Job> = (0..origins)
-        .map(|i| Job {
-            origin: Origin::parse_key(&format!("http://ok{i}.bench.test")).unwrap(),
-            validators: Validators::default(),
+        .map(|i| {
+            Job::robots(
+                Origin::parse_key(&format!("http://ok{i}.bench.test")).unwrap(),
+                Validators::default(),
+            )
         })
         .collect();
     let options = FetchOptions {

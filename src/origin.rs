@@ -91,7 +91,16 @@ impl Origin {
         self.port.unwrap_or(self.scheme.default_port())
     }
 
-    /// The URL of the origin's robots.txt.
+    /// The URL of one of the origin's files.
+    #[must_use]
+    pub fn file_url(&self, file: SiteFile) -> String {
+        let mut url = self.robots_url();
+        url.truncate(url.len() - "/robots.txt".len());
+        url.push_str(file.path());
+        url
+    }
+
+    /// The URL of the origin's `/robots.txt`.
     #[must_use]
     pub fn robots_url(&self) -> String {
         format!("{self}/robots.txt")
@@ -105,6 +114,79 @@ impl fmt::Display for Origin {
             Some(port) => write!(f, ":{port}"),
             None => Ok(()),
         }
+    }
+}
+
+/// Which per-origin file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SiteFile {
+    /// `/robots.txt`.
+    #[default]
+    Robots,
+    /// `/.well-known/tdmrep.json`.
+    TdmRep,
+    /// `/ai.txt`.
+    AiTxt,
+}
+
+impl SiteFile {
+    /// Every file, robots.txt first.
+    pub const ALL: [SiteFile; 3] = [SiteFile::Robots, SiteFile::TdmRep, SiteFile::AiTxt];
+
+    /// The path on the origin.
+    #[must_use]
+    pub fn path(self) -> &'static str {
+        match self {
+            SiteFile::Robots => "/robots.txt",
+            SiteFile::TdmRep => "/.well-known/tdmrep.json",
+            SiteFile::AiTxt => "/ai.txt",
+        }
+    }
+
+    /// The stable name used in the cache, on the command line and in
+    /// outputs.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            SiteFile::Robots => "robots.txt",
+            SiteFile::TdmRep => "tdmrep.json",
+            SiteFile::AiTxt => "ai.txt",
+        }
+    }
+
+    /// The file named `name` ([`SiteFile::name`]).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<SiteFile> {
+        SiteFile::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl serde::Serialize for SiteFile {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SiteFile {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        SiteFile::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown site file `{name}`")))
+    }
+}
+
+impl std::str::FromStr for SiteFile {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        SiteFile::from_name(s).ok_or_else(|| {
+            format!("unknown file `{s}` (expected robots.txt, tdmrep.json or ai.txt)")
+        })
     }
 }
 

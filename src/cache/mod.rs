@@ -30,6 +30,7 @@
 pub mod freshness;
 pub mod snapshot;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,8 +40,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::fetch::{FetchRecord, Hop, Job, Outcome, Validators};
-use crate::origin::Origin;
+use crate::origin::{Origin, SiteFile};
+use crate::policy::files::{FileState, SiteFiles};
 use crate::policy::{Access, OriginPolicy, ParsedBodies, PolicySet};
+use crate::signals::ai_txt::AiTxt;
+use crate::signals::tdmrep::TdmRepFile;
 use crate::time::{self, Millis};
 use freshness::{Choice, Said};
 
@@ -82,29 +86,42 @@ CREATE TABLE IF NOT EXISTS fetches (
     body_size INTEGER,
     truncated INTEGER NOT NULL,
     html INTEGER NOT NULL,
-    source TEXT NOT NULL
+    source TEXT NOT NULL,
+    file TEXT NOT NULL DEFAULT 'robots.txt'
 );
 CREATE INDEX IF NOT EXISTS fetches_by_origin ON fetches(origin_id, fetched_at);
-CREATE VIEW IF NOT EXISTS history AS
-    SELECT o.origin, f.body_sha256 AS sha256,
+";
+
+/// Indexes and views that depend on the `file` column, made after a cache
+/// written before it had one gained it. Views are made anew on every open,
+/// so that their definitions follow the code.
+const SCHEMA_FILES: &str = "
+CREATE INDEX IF NOT EXISTS fetches_by_file ON fetches(origin_id, file, fetched_at);
+DROP VIEW IF EXISTS history;
+DROP VIEW IF EXISTS latest;
+CREATE VIEW history AS
+    SELECT o.origin, f.file, f.body_sha256 AS sha256,
            strftime('%Y-%m-%dT%H:%M:%fZ', MIN(f.fetched_at) / 1000.0, 'unixepoch') AS first_seen,
            strftime('%Y-%m-%dT%H:%M:%fZ', MAX(f.fetched_at) / 1000.0, 'unixepoch') AS last_seen,
            COUNT(*) AS fetches
     FROM fetches f JOIN origins o ON o.id = f.origin_id
     WHERE f.body_sha256 IS NOT NULL
-    GROUP BY f.origin_id, f.body_sha256;
-CREATE VIEW IF NOT EXISTS latest AS
-    SELECT o.origin,
+    GROUP BY f.origin_id, f.file, f.body_sha256;
+CREATE VIEW latest AS
+    SELECT o.origin, n.file,
            strftime('%Y-%m-%dT%H:%M:%fZ', f.fetched_at / 1000.0, 'unixepoch') AS fetched,
            f.status, f.outcome, f.class, f.body_sha256 AS sha256, f.final_url, f.detail
-    FROM origins o JOIN fetches f ON f.id = (
-        SELECT id FROM fetches WHERE origin_id = o.id ORDER BY fetched_at DESC, id DESC LIMIT 1);
+    FROM origins o
+    JOIN (SELECT DISTINCT origin_id, file FROM fetches) n ON n.origin_id = o.id
+    JOIN fetches f ON f.id = (
+        SELECT id FROM fetches WHERE origin_id = o.id AND file = n.file
+        ORDER BY fetched_at DESC, id DESC LIMIT 1);
 ";
 
 const FETCH_COLUMNS: &str = "f.id, o.origin, f.started_at, f.fetched_at, f.url, f.final_url, \
     f.redirects, f.status, f.outcome, f.detail, f.attempts, f.etag, f.last_modified, \
     f.content_type, f.content_encoding, f.retry_after, f.body_sha256, f.body_size, \
-    f.truncated, f.html, f.source, f.earlier";
+    f.truncated, f.html, f.source, f.earlier, f.file";
 
 /// One stored fetch: a row of `fetches`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +131,10 @@ pub struct StoredFetch {
     pub id: i64,
     /// The origin.
     pub origin: String,
+    /// Which of its files (snapshots written before files had names hold
+    /// robots.txt only).
+    #[serde(default)]
+    pub file: SiteFile,
     /// When the first request was sent (ms since the epoch).
     pub started_at: Millis,
     /// When the outcome was known (ms since the epoch).
@@ -190,6 +211,11 @@ impl StoredFetch {
             html: row.get(19)?,
             source: row.get(20)?,
             earlier: serde_json::from_str(&earlier).map_err(|e| bad(21, e.to_string()))?,
+            file: {
+                let name: String = row.get(22)?;
+                SiteFile::from_name(&name)
+                    .ok_or_else(|| bad(22, format!("unknown file `{name}`")))?
+            },
         })
     }
 
@@ -294,6 +320,100 @@ impl Effective {
     }
 }
 
+/// Parses of tdmrep.json and ai.txt bodies by SHA-256, shared by the
+/// origins that serve the same bytes.
+#[derive(Debug, Default)]
+pub struct FileBodies {
+    tdmrep: HashMap<String, Arc<TdmRepFile>>,
+    ai_txt: HashMap<String, Arc<AiTxt>>,
+}
+
+impl FileBodies {
+    /// Sets the state of `effective`'s file in `files`, given its body
+    /// (unless a parse of it is held).
+    pub fn attach(&mut self, files: &mut SiteFiles, effective: &Effective, body: Option<&[u8]>) {
+        match effective.used.file {
+            SiteFile::TdmRep => {
+                files.tdmrep = effective.to_file_state(body, &mut self.tdmrep, TdmRepFile::parse);
+            }
+            SiteFile::AiTxt => {
+                files.ai_txt = effective.to_file_state(body, &mut self.ai_txt, AiTxt::parse);
+            }
+            SiteFile::Robots => {}
+        }
+    }
+}
+
+impl Effective {
+    /// What this copy of a tdmrep.json or ai.txt makes, given its body
+    /// (for body outcomes) or a parse of it in `parsed`.
+    pub fn to_file_state<T>(
+        &self,
+        body: Option<&[u8]>,
+        parsed: &mut HashMap<String, Arc<T>>,
+        parse: impl Fn(&[u8]) -> T,
+    ) -> FileState<T> {
+        let used = &self.used;
+        let mut notes = Vec::new();
+        if let Some(failed) = &self.failed {
+            notes.push(format!(
+                "{} unreachable ({}) at {}: the last good copy, fetched at {}, is used (at most 30 days, as for robots.txt)",
+                used.file.name(),
+                failed.outcome,
+                time::format(failed.fetched_at),
+                time::format(used.fetched_at)
+            ));
+        }
+        if used.truncated {
+            notes.push(format!(
+                "body longer than the limit: its first {} bytes were read",
+                used.body_size.unwrap_or_default()
+            ));
+        }
+        match used.said() {
+            Said::Body => {
+                let sha = used.sha256.clone().unwrap_or_default();
+                let parse_now = || body.map(|b| Arc::new(parse(b)));
+                let file = match parsed.get(&sha) {
+                    Some(file) => Some(Arc::clone(file)),
+                    None => parse_now().inspect(|file| {
+                        parsed.insert(sha.clone(), Arc::clone(file));
+                    }),
+                };
+                match file {
+                    Some(parsed) => FileState::Read {
+                        parsed,
+                        source: used.url.clone(),
+                        sha256: sha,
+                        fetched_at: Some(used.fetched_at),
+                        note: notes.join("; "),
+                    },
+                    None => FileState::Unreachable {
+                        source: used.url.clone(),
+                        detail: format!("the body {sha} is missing from the cache"),
+                        fetched_at: Some(used.fetched_at),
+                    },
+                }
+            }
+            Said::Unavailable => FileState::Absent {
+                source: used.url.clone(),
+                status: used.status.unwrap_or(404),
+                fetched_at: Some(used.fetched_at),
+            },
+            Said::Unreachable => FileState::Unreachable {
+                source: used.url.clone(),
+                detail: format!(
+                    "{} ({}): {}; no good copy in the 30 days before",
+                    used.file.name(),
+                    used.outcome,
+                    used.detail
+                ),
+                fetched_at: Some(used.fetched_at),
+            },
+        }
+    }
+}
+
 /// Counts over the whole cache.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CacheStats {
@@ -370,6 +490,25 @@ impl Cache {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|e| self.err(e))?;
         conn.execute_batch(&format!("BEGIN; {SCHEMA} COMMIT;"))
+            .map_err(|e| self.err(e))?;
+        // Caches written before per-origin files were fetched have no
+        // `file` column; every row they hold is a robots.txt fetch, which
+        // is what the column's default says. Adding it loses nothing.
+        let has_file: bool = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('fetches') WHERE name = 'file'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.err(e))?;
+        if !has_file {
+            conn.execute_batch(
+                "ALTER TABLE fetches ADD COLUMN file TEXT NOT NULL DEFAULT 'robots.txt';",
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        conn.execute_batch(&format!("BEGIN; {SCHEMA_FILES} COMMIT;"))
             .map_err(|e| self.err(e))?;
         let format: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
@@ -453,7 +592,7 @@ impl Cache {
     ///
     /// When the database cannot be read.
     pub fn latest(&self, origin: &str, at: Millis) -> Result<Option<StoredFetch>> {
-        Cache::borrowed(&self.conn, &self.path).latest(origin, at, false)
+        Cache::borrowed(&self.conn, &self.path).latest(origin, SiteFile::Robots, at, false)
     }
 
     /// The copy that decides for `origin` at `at` (see [`freshness`]).
@@ -462,8 +601,23 @@ impl Cache {
     ///
     /// When the database cannot be read.
     pub fn effective(&self, origin: &str, at: Millis) -> Result<Option<Effective>> {
+        self.effective_file(origin, SiteFile::Robots, at)
+    }
+
+    /// The copy of one of `origin`'s files that decides at `at`, with the
+    /// same rules as robots.txt.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn effective_file(
+        &self,
+        origin: &str,
+        file: SiteFile,
+        at: Millis,
+    ) -> Result<Option<Effective>> {
         let this = Cache::borrowed(&self.conn, &self.path);
-        let Some(latest) = this.latest(origin, at, false)? else {
+        let Some(latest) = this.latest(origin, file, at, false)? else {
             return Ok(None);
         };
         if latest.said() != Said::Unreachable {
@@ -472,7 +626,7 @@ impl Cache {
                 failed: None,
             }));
         }
-        let good = this.latest(origin, at, true)?;
+        let good = this.latest(origin, file, at, true)?;
         let choice = freshness::choose(
             Said::Unreachable,
             good.as_ref().map(|g| g.fetched_at),
@@ -565,12 +719,65 @@ impl Cache {
         };
         let mut set = PolicySet::new();
         let mut parsed = ParsedBodies::default();
+        // Most caches hold robots.txt only: then no origin is asked for
+        // files it cannot have.
+        let files = self.has_files()?;
+        let mut bodies = FileBodies::default();
         for origin in origins {
-            if let Some(policy) = self.shared_policy(origin, at, &mut parsed)? {
+            if let Some(mut policy) = self.shared_policy(origin, at, &mut parsed)? {
+                if files {
+                    policy.files = self.site_files(origin, at, &mut bodies)?;
+                }
                 set.insert(policy);
             }
         }
         Ok(set)
+    }
+
+    /// Whether any fetch of a file other than robots.txt is stored.
+    fn has_files(&self) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM fetches WHERE file != 'robots.txt')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// What `origin`'s tdmrep.json and ai.txt say at `at`.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn files_of(&self, origin: &str, at: Millis) -> Result<SiteFiles> {
+        self.site_files(origin, at, &mut FileBodies::default())
+    }
+
+    fn site_files(&self, origin: &str, at: Millis, bodies: &mut FileBodies) -> Result<SiteFiles> {
+        let mut files = SiteFiles::default();
+        for file in [SiteFile::TdmRep, SiteFile::AiTxt] {
+            if let Some(effective) = self.effective_file(origin, file, at)? {
+                let body = match file {
+                    SiteFile::AiTxt => self.file_body(&effective, &bodies.ai_txt)?,
+                    _ => self.file_body(&effective, &bodies.tdmrep)?,
+                };
+                bodies.attach(&mut files, &effective, body.as_deref());
+            }
+        }
+        Ok(files)
+    }
+
+    /// The body of `effective`, unless a parse of it is at hand.
+    fn file_body<T>(
+        &self,
+        effective: &Effective,
+        parsed: &HashMap<String, Arc<T>>,
+    ) -> Result<Option<Vec<u8>>> {
+        match &effective.used.sha256 {
+            Some(sha) if !parsed.contains_key(sha) => self.body(sha),
+            _ => Ok(None),
+        }
     }
 
     /// Which of `origins` need a fetch at `now` under `max_age`, with the
@@ -579,29 +786,43 @@ impl Cache {
     /// # Errors
     ///
     /// When the database cannot be read.
-    pub fn plan(&self, origins: &[Origin], now: Millis, max_age: Duration) -> Result<Plan> {
+    pub fn plan(
+        &self,
+        origins: &[Origin],
+        files: &[SiteFile],
+        now: Millis,
+        max_age: Duration,
+    ) -> Result<Plan> {
         let this = Cache::borrowed(&self.conn, &self.path);
         let mut plan = Plan::default();
         for origin in origins {
             let key = origin.to_string();
-            let last = this.latest(&key, Millis::MAX, false)?;
-            if !freshness::needs_fetch(last.as_ref().map(|l| l.fetched_at), now, max_age) {
-                plan.fresh += 1;
-                continue;
-            }
-            let good = match last {
-                Some(last) if last.said() == Said::Body => Some(last),
-                Some(_) => this.latest(&key, Millis::MAX, true)?,
-                None => None,
-            };
-            let validators = good.map_or_else(Validators::default, |g| Validators {
-                etag: g.etag,
-                last_modified: g.last_modified,
-            });
-            plan.jobs.push(Job {
+            let mut job = Job {
                 origin: origin.clone(),
-                validators,
-            });
+                files: Vec::new(),
+            };
+            for &file in files {
+                let last = this.latest(&key, file, Millis::MAX, false)?;
+                if !freshness::needs_fetch(last.as_ref().map(|l| l.fetched_at), now, max_age) {
+                    if file == SiteFile::Robots {
+                        plan.fresh += 1;
+                    }
+                    continue;
+                }
+                let good = match last {
+                    Some(last) if last.said() == Said::Body => Some(last),
+                    Some(_) => this.latest(&key, file, Millis::MAX, true)?,
+                    None => None,
+                };
+                let validators = good.map_or_else(Validators::default, |g| Validators {
+                    etag: g.etag,
+                    last_modified: g.last_modified,
+                });
+                job.files.push((file, validators));
+            }
+            if !job.files.is_empty() {
+                plan.jobs.push(job);
+            }
         }
         Ok(plan)
     }
@@ -655,7 +876,7 @@ impl Cache {
             .conn
             .prepare(
                 "SELECT f.outcome, f.fetched_at FROM origins o JOIN fetches f ON f.id = (
-                    SELECT id FROM fetches WHERE origin_id = o.id
+                    SELECT id FROM fetches WHERE origin_id = o.id AND file = 'robots.txt'
                     ORDER BY fetched_at DESC, id DESC LIMIT 1)",
             )
             .map_err(|e| self.err(e))?;
@@ -691,9 +912,15 @@ impl Borrowed<'_> {
         Error::cache(self.path, e)
     }
 
-    /// The last fetch of `origin` by `at`; with `good`, the last one with a
-    /// body.
-    fn latest(&self, origin: &str, at: Millis, good: bool) -> Result<Option<StoredFetch>> {
+    /// The last fetch of `origin`'s `file` by `at`; with `good`, the last
+    /// one with a body.
+    fn latest(
+        &self,
+        origin: &str,
+        file: SiteFile,
+        at: Millis,
+        good: bool,
+    ) -> Result<Option<StoredFetch>> {
         let filter = if good {
             "AND f.body_sha256 IS NOT NULL AND f.outcome IN ('ok', 'not-modified')"
         } else {
@@ -701,11 +928,11 @@ impl Borrowed<'_> {
         };
         let sql = format!(
             "SELECT {FETCH_COLUMNS} FROM fetches f JOIN origins o ON o.id = f.origin_id \
-             WHERE o.origin = ?1 AND f.fetched_at <= ?2 {filter} \
+             WHERE o.origin = ?1 AND f.file = ?3 AND f.fetched_at <= ?2 {filter} \
              ORDER BY f.fetched_at DESC, f.id DESC LIMIT 1"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        stmt.query_row(params![origin, at], StoredFetch::from_row)
+        stmt.query_row(params![origin, at, file.name()], StoredFetch::from_row)
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -715,14 +942,15 @@ impl Borrowed<'_> {
             .prepare_cached(
                 "SELECT 1 FROM fetches f JOIN origins o ON o.id = f.origin_id \
                  WHERE o.origin = ?1 AND f.fetched_at = ?2 AND f.outcome = ?3 \
-                 AND f.body_sha256 IS ?4",
+                 AND f.body_sha256 IS ?4 AND f.file = ?5",
             )
             .and_then(|mut stmt| {
                 stmt.exists(params![
                     row.origin,
                     row.fetched_at,
                     row.outcome.code(),
-                    row.sha256
+                    row.sha256,
+                    row.file.name()
                 ])
             })
             .map_err(|e| self.err(e))
@@ -746,7 +974,7 @@ impl Borrowed<'_> {
         if row.outcome == Outcome::NotModified && row.sha256.is_none() {
             // A 304 confirms the stored copy: point at its body, and keep
             // its validators and flags when the 304 did not repeat them.
-            if let Some(good) = self.latest(&row.origin, Millis::MAX, true)? {
+            if let Some(good) = self.latest(&row.origin, row.file, Millis::MAX, true)? {
                 row.sha256 = good.sha256;
                 row.body_size = good.body_size;
                 row.truncated = good.truncated;
@@ -772,9 +1000,9 @@ impl Borrowed<'_> {
                 "INSERT INTO fetches (origin_id, started_at, fetched_at, url, final_url, redirects, \
                  status, outcome, class, detail, attempts, etag, last_modified, content_type, \
                  content_encoding, retry_after, body_sha256, body_size, truncated, html, source, \
-                 earlier) \
+                 earlier, file) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-                 ?17, ?18, ?19, ?20, ?21, ?22)",
+                 ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -800,6 +1028,7 @@ impl Borrowed<'_> {
                     row.html,
                     row.source,
                     earlier,
+                    row.file.name(),
                 ])
             })
             .map_err(|e| self.err(e))?;
@@ -811,6 +1040,7 @@ fn stored_of(r: &FetchRecord, source: &str) -> StoredFetch {
     StoredFetch {
         id: 0,
         origin: r.origin.to_string(),
+        file: r.file,
         started_at: r.started_at,
         fetched_at: r.finished_at,
         url: r.url.clone(),
@@ -882,7 +1112,7 @@ mod tests {
 
     fn record(origin: &str, at: Millis, outcome: Outcome, body: Option<&[u8]>) -> Arc<FetchRecord> {
         let origin = Origin::parse_key(origin).unwrap();
-        let mut r = FetchRecord::new(&origin, at);
+        let mut r = FetchRecord::new(&origin, SiteFile::Robots, at);
         r.finished_at = at;
         r.outcome = outcome;
         r.status = Some(match outcome {
@@ -964,14 +1194,28 @@ mod tests {
             .iter()
             .map(|o| Origin::parse_key(o).unwrap())
             .collect();
+        let robots = [SiteFile::Robots];
         let plan = cache
-            .plan(&origins, 10 * D + 1000, freshness::MAX_AGE)
+            .plan(&origins, &robots, 10 * D + 1000, freshness::MAX_AGE)
             .unwrap();
         assert_eq!((plan.fresh, plan.jobs.len()), (2, 1));
-        let plan = cache.plan(&origins, 12 * D, freshness::MAX_AGE).unwrap();
+        let plan = cache
+            .plan(&origins, &robots, 12 * D, freshness::MAX_AGE)
+            .unwrap();
         assert_eq!(plan.jobs.len(), 3);
-        assert_eq!(plan.jobs[0].validators.etag.as_deref(), Some("\"v1\""));
-        assert!(plan.jobs[1].validators.is_empty());
+        assert_eq!(plan.jobs[0].files[0].1.etag.as_deref(), Some("\"v1\""));
+        assert!(plan.jobs[1].files[0].1.is_empty());
+        // Files never fetched are planned even for an origin whose
+        // robots.txt is fresh.
+        let all = [SiteFile::Robots, SiteFile::TdmRep, SiteFile::AiTxt];
+        let plan = cache
+            .plan(&origins, &all, 10 * D + 1000, freshness::MAX_AGE)
+            .unwrap();
+        assert_eq!((plan.fresh, plan.jobs.len()), (2, 3));
+        assert_eq!(
+            plan.jobs[0].files.iter().map(|f| f.0).collect::<Vec<_>>(),
+            [SiteFile::TdmRep, SiteFile::AiTxt]
+        );
     }
 
     #[test]

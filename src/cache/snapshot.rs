@@ -10,7 +10,11 @@
 //! `used` is the fetch whose answer decides and `failed` the later
 //! unreachable fetch when `used` is a fallback copy (see
 //! [`crate::cache::freshness`]). Fetch fields are those of the cache's
-//! `fetches` table, times in milliseconds since the epoch.
+//! `fetches` table, times in milliseconds since the epoch. An origin's
+//! tdmrep.json and ai.txt, when fetched, follow its robots.txt line as
+//! lines of their own (`"file":"tdmrep.json"`); the header counts them in
+//! `files` (absent, and 0, in snapshots written before files were
+//! fetched).
 //!
 //! Reading checks every body against its SHA-256 and names the line of
 //! any mismatch: a snapshot is evidence, and altered evidence must not be
@@ -25,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::{Cache, Effective};
 use crate::corpus::Input;
 use crate::error::{Error, ErrorKind, Result};
+use crate::origin::SiteFile;
 use crate::policy::PolicySet;
 use crate::time::{self, Millis};
 
@@ -44,6 +49,9 @@ pub struct Header {
     pub as_of: String,
     /// The number of origin lines.
     pub origins: u64,
+    /// Lines of files other than robots.txt.
+    #[serde(default)]
+    pub files: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -62,9 +70,16 @@ struct Line {
 pub fn export(cache: &Cache, at: Millis, out: &mut dyn Write, path: &Path) -> Result<u64> {
     let origins = cache.origins()?;
     let mut entries = Vec::new();
+    let mut files = 0;
     for origin in &origins {
         if let Some(effective) = cache.effective(origin, at)? {
             entries.push(effective);
+            for file in [SiteFile::TdmRep, SiteFile::AiTxt] {
+                if let Some(effective) = cache.effective_file(origin, file, at)? {
+                    entries.push(effective);
+                    files += 1;
+                }
+            }
         }
     }
     let header = Header {
@@ -72,7 +87,8 @@ pub fn export(cache: &Cache, at: Millis, out: &mut dyn Write, path: &Path) -> Re
         tool: concat!("optout ", env!("CARGO_PKG_VERSION")).to_owned(),
         created: time::format(time::now()),
         as_of: time::format(at),
-        origins: entries.len() as u64,
+        origins: entries.len() as u64 - files,
+        files,
     };
     let io = |e: std::io::Error| Error::io(path, e);
     serde_json::to_writer(&mut *out, &header).map_err(|e| io(e.into()))?;
@@ -125,7 +141,7 @@ pub fn read(
             format!("format `{}` is not `{FORMAT}`", header.format),
         ));
     }
-    let mut count = 0;
+    let (mut count, mut files) = (0, 0);
     for (number, line) in (2..).zip(lines) {
         let line = line.map_err(|e| Error::io(path, e))?;
         if line.trim().is_empty() {
@@ -157,15 +173,20 @@ pub fn read(
                 format!("`{}` is not an origin", line.effective.used.origin),
             ));
         }
+        let robots = line.effective.used.file == SiteFile::Robots;
         each(line.effective, body)?;
-        count += 1;
+        if robots {
+            count += 1;
+        } else {
+            files += 1;
+        }
     }
-    if count != header.origins {
+    if count != header.origins || files != header.files {
         return Err(bad(
-            count + 2,
+            count + files + 2,
             format!(
-                "{count} origins, but the header says {}: the file is cut",
-                header.origins
+                "{count} origins and {files} files, but the header says {} and {}: the file is cut",
+                header.origins, header.files
             ),
         ));
     }
@@ -180,10 +201,23 @@ pub fn read(
 pub fn load(path: &Path) -> Result<(Header, PolicySet)> {
     let mut set = PolicySet::new();
     let mut parsed = crate::policy::ParsedBodies::default();
+    let mut files = Vec::new();
     let header = read(path, |effective, body| {
-        set.insert(effective.to_shared_policy(body.as_deref(), &mut parsed));
+        if effective.used.file == SiteFile::Robots {
+            set.insert(effective.to_shared_policy(body.as_deref(), &mut parsed));
+        } else {
+            files.push((effective, body));
+        }
         Ok(())
     })?;
+    let mut bodies = crate::cache::FileBodies::default();
+    for (effective, body) in files {
+        let Some(mut policy) = set.get(&effective.used.origin).cloned() else {
+            continue;
+        };
+        bodies.attach(&mut policy.files, &effective, body.as_deref());
+        set.insert(policy);
+    }
     Ok((header, set))
 }
 

@@ -17,7 +17,7 @@ use crate::cli::say;
 use crate::corpus::{self, ChunkReader, Input};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetch::{FetchOptions, Fetcher, ResolveRule, RetryPolicy};
-use crate::origin::Origin;
+use crate::origin::{Origin, SiteFile};
 use crate::time;
 
 /// Where the cache lives and how origins are fetched; shared by `fetch`,
@@ -85,6 +85,18 @@ pub(crate) struct NetArgs {
     #[arg(long, default_value = "1s", value_name = "DURATION")]
     retry_base: String,
 
+    /// Per-origin files fetched besides robots.txt, comma-separated:
+    /// `tdmrep.json` (/.well-known/tdmrep.json, TDMRep) and `ai.txt`
+    /// (Spawning); `none` for robots.txt only. They are not asked for when
+    /// robots.txt is unreachable (the origin is disallowed anyway).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "tdmrep.json,ai.txt",
+        value_name = "FILES"
+    )]
+    files: Vec<String>,
+
     /// Send hosts matching PATTERN to ADDR:PORT instead of resolving them,
     /// like curl's --resolve: `host`, `*.suffix` or `*`; ADDR `-` makes
     /// them fail as unresolvable. Repeatable; the first match wins.
@@ -93,6 +105,23 @@ pub(crate) struct NetArgs {
 }
 
 impl NetArgs {
+    /// The files to fetch per origin, robots.txt first.
+    pub(crate) fn files(&self) -> Result<Vec<SiteFile>> {
+        let mut files = vec![SiteFile::Robots];
+        for name in &self.files {
+            if name == "none" {
+                continue;
+            }
+            let file: SiteFile = name
+                .parse()
+                .map_err(|e: String| Error::config(format!("--files: {e}")))?;
+            if !files.contains(&file) {
+                files.push(file);
+            }
+        }
+        Ok(files)
+    }
+
     pub(crate) fn max_age(&self) -> Result<Duration> {
         time::parse_duration(&self.max_age)
     }
@@ -164,14 +193,22 @@ pub(crate) struct Refresh {
     pub(crate) by_class: BTreeMap<&'static str, u64>,
     /// Origins not finished (interrupted): fetched by the next run.
     pub(crate) unfinished: usize,
+    /// Fetches of files other than robots.txt, by file and outcome class.
+    pub(crate) files: BTreeMap<&'static str, BTreeMap<&'static str, u64>>,
     /// SIGINT stopped the run.
     pub(crate) interrupted: bool,
     /// Wall time of the fetching, in seconds.
     pub(crate) seconds: f64,
 }
 
-/// Finished fetches by outcome code and by outcome class.
-type Counts = (BTreeMap<&'static str, u64>, BTreeMap<&'static str, u64>);
+/// Finished robots.txt fetches by outcome code and by outcome class, and
+/// other files' by file and class.
+#[derive(Default)]
+struct Counts {
+    by_outcome: BTreeMap<&'static str, u64>,
+    by_class: BTreeMap<&'static str, u64>,
+    files: BTreeMap<&'static str, BTreeMap<&'static str, u64>>,
+}
 
 pub(crate) fn run(args: &FetchArgs) -> ExitStatus {
     match fetch(args) {
@@ -251,7 +288,7 @@ pub(crate) fn refresh(net: &NetArgs, origins: &[Origin], quiet: bool) -> Result<
     let options = net.options()?;
     let path = net.cache.path()?;
     let cache = Cache::open(&path)?;
-    let plan = cache.plan(origins, time::now(), net.max_age()?)?;
+    let plan = cache.plan(origins, &net.files()?, time::now(), net.max_age()?)?;
     let mut refresh = Refresh {
         cache: path.display().to_string(),
         origins: origins.len(),
@@ -261,7 +298,12 @@ pub(crate) fn refresh(net: &NetArgs, origins: &[Origin], quiet: bool) -> Result<
     if plan.jobs.is_empty() {
         return Ok(refresh);
     }
-    let jobs = plan.jobs.len();
+    // Progress and `unfinished` count robots.txt fetches: one per origin.
+    let jobs = plan
+        .jobs
+        .iter()
+        .filter(|j| j.files.iter().any(|(f, _)| *f == SiteFile::Robots))
+        .count();
     let bar = if quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -279,9 +321,22 @@ pub(crate) fn refresh(net: &NetArgs, origins: &[Origin], quiet: bool) -> Result<
         let counts = Arc::clone(&counts);
         cache::spawn_writer(cache, "fetch".into(), move |record| {
             let mut counts = counts.lock().expect("counts lock");
-            *counts.0.entry(record.outcome.code()).or_default() += 1;
-            *counts.1.entry(record.outcome.class()).or_default() += 1;
-            let classes: Vec<String> = counts.1.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            if record.file != SiteFile::Robots {
+                *counts
+                    .files
+                    .entry(record.file.name())
+                    .or_default()
+                    .entry(record.outcome.class())
+                    .or_default() += 1;
+                return;
+            }
+            *counts.by_outcome.entry(record.outcome.code()).or_default() += 1;
+            *counts.by_class.entry(record.outcome.class()).or_default() += 1;
+            let classes: Vec<String> = counts
+                .by_class
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect();
             bar.set_message(classes.join(", "));
             bar.inc(1);
         })
@@ -310,9 +365,10 @@ pub(crate) fn refresh(net: &NetArgs, origins: &[Origin], quiet: bool) -> Result<
     bar.finish_and_clear();
     written?;
     let counts = counts.lock().expect("counts lock");
-    refresh.by_outcome = counts.0.clone();
-    refresh.by_class = counts.1.clone();
-    refresh.fetched = counts.0.values().sum::<u64>() as usize;
+    refresh.by_outcome = counts.by_outcome.clone();
+    refresh.by_class = counts.by_class.clone();
+    refresh.files = counts.files.clone();
+    refresh.fetched = counts.by_outcome.values().sum::<u64>() as usize;
     refresh.unfinished = jobs - refresh.fetched;
     refresh.interrupted = end.interrupted;
     refresh.seconds = started.elapsed().as_secs_f64();

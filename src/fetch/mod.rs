@@ -38,7 +38,7 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::origin::Origin;
+use crate::origin::{Origin, SiteFile};
 use crate::signals::robots::{PARSE_LIMIT, looks_like_html};
 use crate::time;
 
@@ -96,19 +96,33 @@ impl Default for FetchOptions {
     }
 }
 
-/// One origin to fetch, with the validators of its stored copy.
+/// One origin to fetch: which of its files, each with the validators of
+/// its stored copy.
 #[derive(Clone, Debug)]
 pub struct Job {
     /// The origin.
     pub origin: Origin,
-    /// Sent as `If-None-Match` / `If-Modified-Since` when present.
-    pub validators: Validators,
+    /// The files, in order; robots.txt, when present, comes first. Each
+    /// file's validators are sent as `If-None-Match` / `If-Modified-Since`
+    /// when present.
+    pub files: Vec<(SiteFile, Validators)>,
+}
+
+impl Job {
+    /// A job for the origin's robots.txt only.
+    #[must_use]
+    pub fn robots(origin: Origin, validators: Validators) -> Job {
+        Job {
+            origin,
+            files: vec![(SiteFile::Robots, validators)],
+        }
+    }
 }
 
 /// How [`Fetcher::run`] ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RunEnd {
-    /// Records handed to the channel.
+    /// Jobs whose records were all handed to the channel.
     pub finished: usize,
     /// Jobs not finished (interrupted, or the channel closed).
     pub unfinished: usize,
@@ -122,7 +136,7 @@ pub struct Fetcher {
     client: reqwest::Client,
     options: FetchOptions,
     hosts: HostLocks,
-    flights: SingleFlight<Origin, Arc<FetchRecord>>,
+    flights: SingleFlight<(Origin, SiteFile), Arc<FetchRecord>>,
     seed: foldhash::fast::RandomState,
 }
 
@@ -174,14 +188,48 @@ impl Fetcher {
     /// Fetches `origin`'s robots.txt, with retries, within the origin's
     /// deadline. Concurrent calls for one origin share one fetch.
     pub async fn fetch(&self, origin: &Origin, validators: &Validators) -> Arc<FetchRecord> {
+        self.fetch_file(origin, SiteFile::Robots, validators).await
+    }
+
+    /// Fetches one of `origin`'s files, with the same rules as robots.txt:
+    /// redirects, limits, retries, deadline. A 4xx other than 429 means
+    /// the origin has no such file.
+    pub async fn fetch_file(
+        &self,
+        origin: &Origin,
+        file: SiteFile,
+        validators: &Validators,
+    ) -> Arc<FetchRecord> {
+        let key = (origin.clone(), file);
         self.flights
-            .run(origin, || async {
-                Arc::new(self.fetch_uncached(origin, validators).await)
+            .run(&key, || async {
+                Arc::new(self.fetch_uncached(origin, file, validators).await)
             })
             .await
     }
 
-    async fn fetch_uncached(&self, origin: &Origin, validators: &Validators) -> FetchRecord {
+    /// Fetches a job's files in order; after an unreachable robots.txt the
+    /// rest are not asked for: the origin is fully disallowed whatever
+    /// they say, and a failing server is not sent more requests.
+    pub async fn fetch_job(&self, job: &Job) -> Vec<Arc<FetchRecord>> {
+        let mut records = Vec::with_capacity(job.files.len());
+        for (file, validators) in &job.files {
+            let record = self.fetch_file(&job.origin, *file, validators).await;
+            let stop = *file == SiteFile::Robots && record.outcome.is_unreachable();
+            records.push(record);
+            if stop {
+                break;
+            }
+        }
+        records
+    }
+
+    async fn fetch_uncached(
+        &self,
+        origin: &Origin,
+        file: SiteFile,
+        validators: &Validators,
+    ) -> FetchRecord {
         let started = time::now();
         let deadline = Instant::now() + self.options.deadline;
         let seed = self.seed.hash_one(origin);
@@ -191,10 +239,12 @@ impl Fetcher {
             attempt += 1;
             let left = deadline.saturating_duration_since(Instant::now());
             let mut record =
-                match tokio::time::timeout(left, self.attempt(origin, validators, started)).await {
+                match tokio::time::timeout(left, self.attempt(origin, file, validators, started))
+                    .await
+                {
                     Ok(record) => record,
                     Err(_) => {
-                        let mut record = FetchRecord::new(origin, started);
+                        let mut record = FetchRecord::new(origin, file, started);
                         record.outcome = Outcome::Unreachable(Unreachable::Timeout);
                         record.detail = format!(
                             "no answer within the origin's deadline of {}",
@@ -232,10 +282,11 @@ impl Fetcher {
     async fn attempt(
         &self,
         origin: &Origin,
+        file: SiteFile,
         validators: &Validators,
         started: time::Millis,
     ) -> FetchRecord {
-        let mut record = FetchRecord::new(origin, started);
+        let mut record = FetchRecord::new(origin, file, started);
         let Ok(mut url) = Url::parse(&record.url) else {
             record.outcome = Outcome::Unreachable(Unreachable::BadRedirect);
             record.detail = format!("`{}` is not a URL", record.url);
@@ -316,8 +367,12 @@ impl Fetcher {
                 }
                 400..=499 => {
                     record.outcome = Outcome::Unavailable;
-                    record.detail =
-                        format!("{status}: no robots.txt, no restrictions (RFC 9309 §2.3.1.3)");
+                    record.detail = match file {
+                        SiteFile::Robots => {
+                            format!("{status}: no robots.txt, no restrictions (RFC 9309 §2.3.1.3)")
+                        }
+                        other => format!("{status}: no {}, no statement", other.name()),
+                    };
                     return record;
                 }
                 500..=599 => {
@@ -395,7 +450,7 @@ impl Fetcher {
             while set.len() < self.options.concurrency {
                 let Some(job) = pending.next() else { break };
                 let fetcher = Arc::clone(self);
-                set.spawn(async move { fetcher.fetch(&job.origin, &job.validators).await });
+                set.spawn(async move { fetcher.fetch_job(&job).await });
             }
             if set.is_empty() {
                 break;
@@ -409,9 +464,11 @@ impl Fetcher {
                 joined = set.join_next() => {
                     let Some(joined) = joined else { break };
                     // A fetch task only ends by returning or by abort.
-                    let Ok(record) = joined else { continue };
-                    if records.send(record).await.is_err() {
-                        break;
+                    let Ok(done) = joined else { continue };
+                    for record in done {
+                        if records.send(record).await.is_err() {
+                            break;
+                        }
                     }
                     end.finished += 1;
                 }

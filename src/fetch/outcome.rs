@@ -29,7 +29,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::origin::Origin;
+use crate::origin::{Origin, SiteFile};
 use crate::time::Millis;
 
 /// How a fetch ended. Serialised as its [`Outcome::code`].
@@ -135,6 +135,12 @@ impl Outcome {
         }
     }
 
+    /// Whether the outcome is unreachable (complete disallow).
+    #[must_use]
+    pub fn is_unreachable(self) -> bool {
+        matches!(self, Outcome::Unreachable(_))
+    }
+
     /// Whether trying again later may give another answer.
     #[must_use]
     pub fn is_retryable(self) -> bool {
@@ -225,7 +231,9 @@ pub struct FetchRecord {
     pub started_at: Millis,
     /// When the outcome was known.
     pub finished_at: Millis,
-    /// The URL first requested: the origin's `/robots.txt`.
+    /// Which file of the origin.
+    pub file: SiteFile,
+    /// The URL first requested: the origin's file.
     pub url: String,
     /// The URL that gave the final answer.
     pub final_url: String,
@@ -265,10 +273,11 @@ pub struct FetchRecord {
 impl FetchRecord {
     /// A record with nothing filled in but the request.
     #[must_use]
-    pub fn new(origin: &Origin, started_at: Millis) -> FetchRecord {
-        let url = origin.robots_url();
+    pub fn new(origin: &Origin, file: SiteFile, started_at: Millis) -> FetchRecord {
+        let url = origin.file_url(file);
         FetchRecord {
             origin: origin.clone(),
+            file,
             started_at,
             finished_at: started_at,
             final_url: url.clone(),

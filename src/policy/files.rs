@@ -9,52 +9,10 @@
 
 use std::sync::Arc;
 
+pub use crate::origin::SiteFile;
 use crate::signals::ai_txt::AiTxt;
 use crate::signals::tdmrep::TdmRepFile;
 use crate::time::Millis;
-
-/// Which per-origin file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SiteFile {
-    /// `/robots.txt`.
-    Robots,
-    /// `/.well-known/tdmrep.json`.
-    TdmRep,
-    /// `/ai.txt`.
-    AiTxt,
-}
-
-impl SiteFile {
-    /// Every file, robots.txt first.
-    pub const ALL: [SiteFile; 3] = [SiteFile::Robots, SiteFile::TdmRep, SiteFile::AiTxt];
-
-    /// The path on the origin.
-    #[must_use]
-    pub fn path(self) -> &'static str {
-        match self {
-            SiteFile::Robots => "/robots.txt",
-            SiteFile::TdmRep => "/.well-known/tdmrep.json",
-            SiteFile::AiTxt => "/ai.txt",
-        }
-    }
-
-    /// The stable name used in the cache, on the command line and in
-    /// outputs.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            SiteFile::Robots => "robots.txt",
-            SiteFile::TdmRep => "tdmrep.json",
-            SiteFile::AiTxt => "ai.txt",
-        }
-    }
-
-    /// The file named `name` ([`SiteFile::name`]).
-    #[must_use]
-    pub fn from_name(name: &str) -> Option<SiteFile> {
-        SiteFile::ALL.into_iter().find(|f| f.name() == name)
-    }
-}
 
 /// What is known about one optional file of an origin.
 #[derive(Clone, Debug, Default)]

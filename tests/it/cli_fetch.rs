@@ -46,6 +46,10 @@ impl Site {
             "2s",
             "--deadline",
             "20s",
+            // These cases are about robots.txt; per-origin files have
+            // their own tests (`signals.rs`).
+            "--files",
+            "none",
         ]
         .map(String::from)
         .to_vec()

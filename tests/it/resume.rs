@@ -38,7 +38,7 @@ impl Run {
             .args(["fetch", &arg(&self.dir.path("urls.txt")), "--json", "-q"])
             .args(["--cache", &arg(&self.dir.path("cache.sqlite"))])
             .args(["--resolve", &self.server.resolve(), "--resolve", "*=-"])
-            .args(["--concurrency", "8"])
+            .args(["--concurrency", "8", "--files", "none"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         command
@@ -172,7 +172,7 @@ fn sigint_during_filters_fetch_stage_exits_130_and_writes_no_rows() {
         .args(["filter", &arg(&run.dir.path("urls.txt")), "-q"])
         .args(["--cache", &arg(&run.dir.path("cache.sqlite"))])
         .args(["--resolve", &run.server.resolve(), "--resolve", "*=-"])
-        .args(["--concurrency", "8"])
+        .args(["--concurrency", "8", "--files", "none"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let child = command.spawn().unwrap();
