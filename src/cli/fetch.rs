@@ -126,7 +126,7 @@ impl NetArgs {
         time::parse_duration(&self.max_age)
     }
 
-    fn options(&self) -> Result<FetchOptions> {
+    pub(crate) fn options(&self) -> Result<FetchOptions> {
         let mut options = FetchOptions::default();
         if let Some(agent) = &self.user_agent {
             if !agent.to_ascii_lowercase().contains("optout") {

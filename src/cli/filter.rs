@@ -155,7 +155,7 @@ pub(crate) fn run(args: FilterArgs) -> ExitStatus {
     }
 }
 
-fn parse_blocklist_arg(arg: &str) -> Result<(&str, &Path)> {
+pub(crate) fn parse_blocklist_arg(arg: &str) -> Result<(&str, &Path)> {
     let (name, path) = arg
         .split_once('=')
         .ok_or_else(|| Error::config(format!("--blocklist `{arg}`: expected NAME=PATH")))?;
@@ -192,29 +192,10 @@ fn setup(args: &FilterArgs) -> Result<Setup> {
             Some(purpose) => purpose.parse::<Purpose>()?.usage(),
             None => crate::signals::usage::Purpose::Train,
         },
-        unknown: match args.unknown.as_str() {
-            "keep" => UnknownPolicy::Keep,
-            "drop" => UnknownPolicy::Drop,
-            other => {
-                return Err(Error::config(format!(
-                    "--unknown `{other}`: expected keep or drop"
-                )));
-            }
-        },
+        unknown: parse_unknown(&args.unknown)?,
         legacy_conservative: args.legacy_conservative,
     };
-    let agents = match (&args.purpose, args.agents.is_empty()) {
-        (None, false) => AgentSet::from_names(&args.agents)?,
-        (purpose, _) => {
-            let purpose: Purpose = purpose.as_deref().unwrap_or("train").parse()?;
-            let set = AgentSet::for_purpose(registry, purpose)?;
-            if args.agents.is_empty() {
-                set
-            } else {
-                set.union(&AgentSet::from_names(&args.agents)?)
-            }
-        }
-    };
+    let agents = select_agents(args.purpose.as_deref(), &args.agents)?;
     if !args.quiet {
         let unknown: Vec<&str> = agents
             .names()
@@ -334,6 +315,35 @@ fn setup(args: &FilterArgs) -> Result<Setup> {
         missing,
         agent_rule,
     })
+}
+
+/// The agents of `--purpose` (default train) and `--agents`: with only
+/// `--agents`, those.
+pub(crate) fn select_agents(purpose: Option<&str>, names: &[String]) -> Result<AgentSet> {
+    let registry = Registry::builtin();
+    Ok(match (purpose, names.is_empty()) {
+        (None, false) => AgentSet::from_names(names)?,
+        (purpose, _) => {
+            let purpose: Purpose = purpose.unwrap_or("train").parse()?;
+            let set = AgentSet::for_purpose(registry, purpose)?;
+            if names.is_empty() {
+                set
+            } else {
+                set.union(&AgentSet::from_names(names)?)
+            }
+        }
+    })
+}
+
+/// The `--unknown` policy.
+pub(crate) fn parse_unknown(value: &str) -> Result<UnknownPolicy> {
+    match value {
+        "keep" => Ok(UnknownPolicy::Keep),
+        "drop" => Ok(UnknownPolicy::Drop),
+        other => Err(Error::config(format!(
+            "--unknown `{other}`: expected keep or drop"
+        ))),
+    }
 }
 
 /// The policies from the cache: fetching missing and stale origins first

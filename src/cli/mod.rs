@@ -14,6 +14,7 @@
 mod agents;
 mod cache;
 mod check;
+mod explain;
 mod fetch;
 mod filter;
 mod output;
@@ -49,6 +50,9 @@ enum Command {
     Cache(cache::CacheArgs),
     /// Check URLs against one robots.txt file, by hand.
     Check(check::CheckArgs),
+    /// Explain one URL: every signal, the verdict per purpose and agent,
+    /// and the lines that decide (exit 0 kept, 1 removed, 2 error).
+    Explain(Box<explain::ExplainArgs>),
     /// List the agent registry.
     Agents(agents::AgentsArgs),
 }
@@ -75,6 +79,7 @@ pub fn main() -> ExitStatus {
         Command::Fetch(args) => fetch::run(&args),
         Command::Cache(args) => cache::run(args),
         Command::Check(args) => check::run(args),
+        Command::Explain(args) => explain::run(&args),
         Command::Agents(args) => agents::run(&args),
     }
 }

@@ -104,7 +104,7 @@ impl Stats {
                 .map(|(a, n)| (a.as_str(), *n))
                 .collect(),
             origins_without_policy: self.origins_without_policy.len(),
-            usage: UsageCounts {
+            usage_verdicts: UsageCounts {
                 allowed: self.usage[0],
                 unknown: self.usage[1],
                 disallowed: self.usage[2],
@@ -173,7 +173,7 @@ pub struct Report<'a> {
     pub top_removed_domains: Vec<DomainCount<'a>>,
     /// Rows access allowed, by the usage verdict for the enforced
     /// purpose; `unknown` is never folded into `allowed`.
-    pub usage: UsageCounts,
+    pub usage_verdicts: UsageCounts,
 }
 
 /// Usage verdicts of the rows access allowed.

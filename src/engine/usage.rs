@@ -115,6 +115,8 @@ pub struct UsagePlan {
     tdmrep: Option<FileSays<Arc<TdmRepFile>>>,
     ai_txt: Option<FileSays<AiTxtRules>>,
     classes: Box<[Class]>,
+    /// Per agent: its class.
+    class_of: Box<[u16]>,
 }
 
 impl UsagePlan {
@@ -150,6 +152,7 @@ impl UsagePlan {
             return None;
         }
         let mut classes: Vec<(Class, usize)> = Vec::new();
+        let mut class_of = Vec::with_capacity(agent_keys.len());
         for (agent, key) in agent_keys.iter().enumerate() {
             let rules: Box<[u32]> = match &robots {
                 Some(robots) => robots.usage_rules_of(&robots.usage_groups(key)).into(),
@@ -159,20 +162,42 @@ impl UsagePlan {
                 Some(FileSays::Read(rules)) => rules.compiled.content_of(agent),
                 _ => 0,
             };
-            if !classes
+            let found = classes
                 .iter()
-                .any(|(c, content)| c.rules == rules && *content == ai_content)
-            {
+                .position(|(c, content)| c.rules == rules && *content == ai_content);
+            let class = found.unwrap_or_else(|| {
                 let agent = u16::try_from(agent).expect("fewer than 65,536 agents");
                 classes.push((Class { agent, rules }, ai_content));
-            }
+                classes.len() - 1
+            });
+            class_of.push(u16::try_from(class).expect("fewer than 65,536 agents"));
         }
         Some(UsagePlan {
             robots,
             tdmrep,
             ai_txt,
             classes: classes.into_iter().map(|(c, _)| c).collect(),
+            class_of: class_of.into(),
         })
+    }
+
+    /// Every statement of every source for agent `agent` (a position in
+    /// the agent set) about `options.purpose` at `path`, unknown ones
+    /// included: what `explain` lists.
+    #[must_use]
+    pub fn statements_for(
+        &self,
+        agent: usize,
+        path: &[u8],
+        options: &UsageOptions,
+    ) -> Vec<UsageHit> {
+        let class = &self.classes[usize::from(self.class_of[agent])];
+        let mut out = Vec::new();
+        self.each_statement(class, path, options, |mut hit| {
+            hit.agent = u16::try_from(agent).expect("fewer than 65,536 agents");
+            out.push(hit);
+        });
+        out
     }
 
     /// The verdict for `path` (normalised as a URL) and the statement that

@@ -22,6 +22,7 @@
 //! [`Fetcher::run`] sends them into a channel as they finish.
 
 pub mod outcome;
+pub mod page;
 pub mod politeness;
 pub mod resolve;
 pub mod retry;

@@ -11,6 +11,7 @@ pub mod ai_txt;
 pub mod aipref;
 pub mod content_signal;
 pub mod html_meta;
+pub mod page;
 pub mod robots;
 pub mod robots_tag;
 pub mod rsl;

@@ -11,6 +11,7 @@ mod hostile;
 mod oracle;
 mod resume;
 mod server;
+mod signals;
 mod util;
 
 #[global_allocator]

@@ -30,7 +30,9 @@
 //! | `cdn` | as `ok`, after 20 ms |
 //!
 //! [`Server::set`] overrides the answer of one host, to change a site
-//! between two runs.
+//! between two runs; [`Server::set_path`] the answer of one path of a host,
+//! to build a site with a tdmrep.json, an ai.txt or pages that carry
+//! signals.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -84,6 +86,10 @@ struct HostStats {
 struct State {
     hosts: Mutex<HashMap<String, HostStats>>,
     overrides: Mutex<HashMap<String, Reply>>,
+    /// Answers by host and path, checked before `overrides`.
+    paths: Mutex<HashMap<(String, String), Reply>>,
+    /// Requests by host and path.
+    path_hits: Mutex<HashMap<(String, String), usize>>,
     total: AtomicUsize,
 }
 
@@ -209,6 +215,27 @@ impl Server {
             .unwrap()
             .insert(host.into(), reply);
     }
+
+    /// Sets the answer of one path of one host (the request's path, query
+    /// included); other paths of the host answer as before.
+    pub fn set_path(&self, host: &str, path: &str, reply: Reply) {
+        self.state
+            .paths
+            .lock()
+            .unwrap()
+            .insert((host.into(), path.into()), reply);
+    }
+
+    /// Requests served for `path` of `host`.
+    pub fn path_hits(&self, host: &str, path: &str) -> usize {
+        self.state
+            .path_hits
+            .lock()
+            .unwrap()
+            .get(&(host.to_owned(), path.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 struct Request {
@@ -295,6 +322,16 @@ fn ok_reply(req: &Request) -> Reply {
 }
 
 fn act(req: &Request, hits: usize, state: &State) -> Action {
+    let by_path = (req.host.clone(), req.path.clone());
+    *state
+        .path_hits
+        .lock()
+        .unwrap()
+        .entry(by_path.clone())
+        .or_default() += 1;
+    if let Some(reply) = state.paths.lock().unwrap().get(&by_path) {
+        return Action::Reply(reply.clone());
+    }
     if let Some(reply) = state.overrides.lock().unwrap().get(&req.host) {
         return Action::Reply(reply.clone());
     }
