@@ -327,15 +327,7 @@ impl Fetcher {
                         url: url.to_string(),
                         status,
                     });
-                    let next = response
-                        .headers()
-                        .get(header::LOCATION)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|location| url.join(location).ok())
-                        .filter(|next| {
-                            matches!(next.scheme(), "http" | "https") && next.host_str().is_some()
-                        });
-                    let Some(next) = next else {
+                    let Some(next) = redirect_target(&url, response.headers()) else {
                         record.outcome = Outcome::Unreachable(Unreachable::BadRedirect);
                         record.detail = format!("{status} without a usable http(s) `Location`");
                         return record;
@@ -479,6 +471,16 @@ impl Fetcher {
         end.unfinished = total - end.finished;
         end
     }
+}
+
+/// Where a redirect from `url` points: its `Location`, resolved, when it
+/// is an http(s) URL with a host.
+fn redirect_target(url: &Url, headers: &HeaderMap) -> Option<Url> {
+    headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|location| url.join(location).ok())
+        .filter(|next| matches!(next.scheme(), "http" | "https") && next.host_str().is_some())
 }
 
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {

@@ -8,10 +8,9 @@
 
 use std::time::Instant;
 
-use reqwest::header;
 use url::Url;
 
-use super::{Fetcher, Hop, Unreachable, classify};
+use super::{Fetcher, Hop, Unreachable, classify, redirect_target};
 use crate::signals::html_meta::HEAD_LIMIT;
 
 /// What fetching a page gave.
@@ -106,13 +105,7 @@ impl Fetcher {
                     url: url.to_string(),
                     status,
                 });
-                let next = response
-                    .headers()
-                    .get(header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|location| url.join(location).ok())
-                    .filter(|next| matches!(next.scheme(), "http" | "https"));
-                match next {
+                match redirect_target(&url, response.headers()) {
                     Some(next) if page.redirects.len() <= self.options.max_redirects => {
                         url = next;
                         continue;
