@@ -91,12 +91,15 @@ impl Origin {
         self.port.unwrap_or(self.scheme.default_port())
     }
 
-    /// The URL of one of the origin's files.
+    /// The URL of one of the origin's files at a fixed path (robots.txt
+    /// for the RSL document, whose URL robots.txt gives).
     #[must_use]
     pub fn file_url(&self, file: SiteFile) -> String {
         let mut url = self.robots_url();
-        url.truncate(url.len() - "/robots.txt".len());
-        url.push_str(file.path());
+        if let Some(path) = file.path() {
+            url.truncate(url.len() - "/robots.txt".len());
+            url.push_str(path);
+        }
         url
     }
 
@@ -127,19 +130,29 @@ pub enum SiteFile {
     TdmRep,
     /// `/ai.txt`.
     AiTxt,
+    /// The RSL license document robots.txt's `License:` line names (any
+    /// URL, on any host).
+    Rsl,
 }
 
 impl SiteFile {
     /// Every file, robots.txt first.
-    pub const ALL: [SiteFile; 3] = [SiteFile::Robots, SiteFile::TdmRep, SiteFile::AiTxt];
+    pub const ALL: [SiteFile; 4] = [
+        SiteFile::Robots,
+        SiteFile::TdmRep,
+        SiteFile::AiTxt,
+        SiteFile::Rsl,
+    ];
 
-    /// The path on the origin.
+    /// The path on the origin; `None` for the RSL document, whose URL
+    /// robots.txt gives.
     #[must_use]
-    pub fn path(self) -> &'static str {
+    pub fn path(self) -> Option<&'static str> {
         match self {
-            SiteFile::Robots => "/robots.txt",
-            SiteFile::TdmRep => "/.well-known/tdmrep.json",
-            SiteFile::AiTxt => "/ai.txt",
+            SiteFile::Robots => Some("/robots.txt"),
+            SiteFile::TdmRep => Some("/.well-known/tdmrep.json"),
+            SiteFile::AiTxt => Some("/ai.txt"),
+            SiteFile::Rsl => None,
         }
     }
 
@@ -151,6 +164,7 @@ impl SiteFile {
             SiteFile::Robots => "robots.txt",
             SiteFile::TdmRep => "tdmrep.json",
             SiteFile::AiTxt => "ai.txt",
+            SiteFile::Rsl => "rsl",
         }
     }
 
@@ -185,7 +199,7 @@ impl std::str::FromStr for SiteFile {
 
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         SiteFile::from_name(s).ok_or_else(|| {
-            format!("unknown file `{s}` (expected robots.txt, tdmrep.json or ai.txt)")
+            format!("unknown file `{s}` (expected robots.txt, tdmrep.json, ai.txt or rsl)")
         })
     }
 }

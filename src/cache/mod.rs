@@ -44,6 +44,7 @@ use crate::origin::{Origin, SiteFile};
 use crate::policy::files::{FileState, SiteFiles};
 use crate::policy::{Access, OriginPolicy, ParsedBodies, PolicySet};
 use crate::signals::ai_txt::AiTxt;
+use crate::signals::rsl::{RslDocument, RslError};
 use crate::signals::tdmrep::TdmRepFile;
 use crate::time::{self, Millis};
 use freshness::{Choice, Said};
@@ -326,6 +327,7 @@ impl Effective {
 pub struct FileBodies {
     tdmrep: HashMap<String, Arc<TdmRepFile>>,
     ai_txt: HashMap<String, Arc<AiTxt>>,
+    rsl: HashMap<String, Arc<std::result::Result<RslDocument, RslError>>>,
 }
 
 impl FileBodies {
@@ -338,6 +340,9 @@ impl FileBodies {
             }
             SiteFile::AiTxt => {
                 files.ai_txt = effective.to_file_state(body, &mut self.ai_txt, AiTxt::parse);
+            }
+            SiteFile::Rsl => {
+                files.rsl = effective.to_file_state(body, &mut self.rsl, RslDocument::parse);
             }
             SiteFile::Robots => {}
         }
@@ -756,10 +761,11 @@ impl Cache {
 
     fn site_files(&self, origin: &str, at: Millis, bodies: &mut FileBodies) -> Result<SiteFiles> {
         let mut files = SiteFiles::default();
-        for file in [SiteFile::TdmRep, SiteFile::AiTxt] {
+        for file in [SiteFile::TdmRep, SiteFile::AiTxt, SiteFile::Rsl] {
             if let Some(effective) = self.effective_file(origin, file, at)? {
                 let body = match file {
                     SiteFile::AiTxt => self.file_body(&effective, &bodies.ai_txt)?,
+                    SiteFile::Rsl => self.file_body(&effective, &bodies.rsl)?,
                     _ => self.file_body(&effective, &bodies.tdmrep)?,
                 };
                 bodies.attach(&mut files, &effective, body.as_deref());
@@ -800,10 +806,22 @@ impl Cache {
             let mut job = Job {
                 origin: origin.clone(),
                 files: Vec::new(),
+                license: None,
             };
+            if files.contains(&SiteFile::Rsl) {
+                job.license = self.stored_license(&key)?;
+            }
             for &file in files {
                 let last = this.latest(&key, file, Millis::MAX, false)?;
-                if !freshness::needs_fetch(last.as_ref().map(|l| l.fetched_at), now, max_age) {
+                // A License line that now names another document makes
+                // the stored one stale (SIGNALS.md §8.3 case 7).
+                let moved = file == SiteFile::Rsl
+                    && last
+                        .as_ref()
+                        .is_some_and(|l| Some(&l.url) != job.license.as_ref());
+                if !moved
+                    && !freshness::needs_fetch(last.as_ref().map(|l| l.fetched_at), now, max_age)
+                {
                     if file == SiteFile::Robots {
                         plan.fresh += 1;
                     }
@@ -820,11 +838,37 @@ impl Cache {
                 });
                 job.files.push((file, validators));
             }
+            // Without a License line known or about to be read, there is
+            // no RSL document to ask for.
+            let robots_planned = job.files.iter().any(|(f, _)| *f == SiteFile::Robots);
+            if job.license.is_none() && !robots_planned {
+                job.files.retain(|(f, _)| *f != SiteFile::Rsl);
+            }
             if !job.files.is_empty() {
                 plan.jobs.push(job);
             }
         }
         Ok(plan)
+    }
+
+    /// The RSL document URL of `origin`'s stored robots.txt.
+    fn stored_license(&self, origin: &str) -> Result<Option<String>> {
+        let Some(effective) = self.effective(origin, Millis::MAX)? else {
+            return Ok(None);
+        };
+        let Some(body) = effective
+            .used
+            .sha256
+            .as_deref()
+            .map(|sha| self.body(sha))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(None);
+        };
+        Ok(crate::signals::robots::RobotsTxt::parse(&body)
+            .origin_license(&effective.used.url)
+            .map(|(url, _)| url))
     }
 
     /// Every fetch of `origin`, oldest first.

@@ -74,7 +74,7 @@ pub fn export(cache: &Cache, at: Millis, out: &mut dyn Write, path: &Path) -> Re
     for origin in &origins {
         if let Some(effective) = cache.effective(origin, at)? {
             entries.push(effective);
-            for file in [SiteFile::TdmRep, SiteFile::AiTxt] {
+            for file in [SiteFile::TdmRep, SiteFile::AiTxt, SiteFile::Rsl] {
                 if let Some(effective) = cache.effective_file(origin, file, at)? {
                     entries.push(effective);
                     files += 1;

@@ -253,8 +253,10 @@ fn robots_out(policy: Option<&OriginPolicy>) -> FileOut {
 /// The policy of `origin`, fetching first unless offline.
 fn load_policy(args: &ExplainArgs, origin: &Origin) -> Result<Option<OriginPolicy>> {
     let key = origin.to_string();
+    let files = args.net.files()?;
     if let Some(path) = &args.snapshot {
-        let (_, set) = crate::cache::snapshot::load(path)?;
+        let (_, mut set) = crate::cache::snapshot::load(path)?;
+        set.keep_files(&files);
         return Ok(set.get(&key).cloned());
     }
     if !args.offline {
@@ -273,7 +275,10 @@ fn load_policy(args: &ExplainArgs, origin: &Origin) -> Result<Option<OriginPolic
         return Ok(None);
     };
     policy.files = cache.files_of(&key, now)?;
-    Ok(Some(policy))
+    let mut set = crate::policy::PolicySet::new();
+    set.insert(policy);
+    set.keep_files(&files);
+    Ok(set.get(&key).cloned())
 }
 
 fn fetch_page(args: &ExplainArgs, url: &str) -> Result<PageFetch> {
@@ -563,6 +568,7 @@ fn explain(args: &ExplainArgs) -> Result<(Explanation, bool)> {
     if let Some(policy) = policy {
         files.insert("tdmrep.json", file_out(&policy.files.tdmrep));
         files.insert("ai.txt", file_out(&policy.files.ai_txt));
+        files.insert("rsl", file_out(&policy.files.rsl));
     }
     Ok((
         Explanation {

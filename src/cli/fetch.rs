@@ -97,6 +97,13 @@ pub(crate) struct NetArgs {
     )]
     files: Vec<String>,
 
+    /// RSL license documents: `record` notes robots.txt's `License` URL;
+    /// `fetch` also fetches, caches and reads the document, so that a
+    /// license that does not permit the purpose (or cannot be had)
+    /// removes rows with reason `rsl`.
+    #[arg(long, default_value = "record", value_name = "record|fetch")]
+    rsl: String,
+
     /// Send hosts matching PATTERN to ADDR:PORT instead of resolving them,
     /// like curl's --resolve: `host`, `*.suffix` or `*`; ADDR `-` makes
     /// them fail as unresolvable. Repeatable; the first match wins.
@@ -117,6 +124,19 @@ impl NetArgs {
                 .map_err(|e: String| Error::config(format!("--files: {e}")))?;
             if !files.contains(&file) {
                 files.push(file);
+            }
+        }
+        match self.rsl.as_str() {
+            "record" => files.retain(|f| *f != SiteFile::Rsl),
+            "fetch" => {
+                if !files.contains(&SiteFile::Rsl) {
+                    files.push(SiteFile::Rsl);
+                }
+            }
+            other => {
+                return Err(Error::config(format!(
+                    "--rsl `{other}`: expected record or fetch"
+                )));
             }
         }
         Ok(files)

@@ -299,6 +299,8 @@ fn setup(args: &FilterArgs) -> Result<Setup> {
             }
         },
     };
+    let mut policies = policies;
+    policies.keep_files(&args.net.files()?);
     let snapshot = policies.compile(&agents);
     Ok(Setup {
         engine: Engine::new(

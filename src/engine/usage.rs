@@ -31,6 +31,7 @@ use crate::policy::files::FileState;
 use crate::signals::ai_txt::AiTxt;
 use crate::signals::aipref::Pref;
 use crate::signals::robots::{CompiledRobots, RobotsTxt, UsageKind};
+use crate::signals::rsl::{RslDocument, Training};
 use crate::signals::tdmrep::TdmRepFile;
 use crate::signals::usage::{Purpose, Signal, UnknownPolicy, tdm_pref};
 
@@ -69,6 +70,10 @@ pub enum StatementAt {
     AiTxt(u32),
     /// ai.txt could not be read.
     AiTxtUnreachable,
+    /// The RSL document, for the `<content>` at this index.
+    Rsl(u32),
+    /// The RSL document is missing, unreadable or not RSL: unlicensed.
+    RslUnusable,
 }
 
 /// One statement that decided (or helped decide) a verdict.
@@ -114,6 +119,7 @@ pub struct UsagePlan {
     robots: Option<Arc<RobotsTxt>>,
     tdmrep: Option<FileSays<Arc<TdmRepFile>>>,
     ai_txt: Option<FileSays<AiTxtRules>>,
+    rsl: Option<FileSays<Arc<RslDocument>>>,
     classes: Box<[Class]>,
     /// Per agent: its class.
     class_of: Box<[u16]>,
@@ -148,7 +154,17 @@ impl UsagePlan {
             FileState::Unreachable { .. } => Some(FileSays::Unreadable),
             _ => None,
         };
-        if robots.is_none() && tdmrep.is_none() && ai_txt.is_none() {
+        // A declared license that cannot be had makes the asset unlicensed
+        // (RSL 1.0, SIGNALS.md §8.2): a 404 too, unlike the other files.
+        let rsl = match &policy.files.rsl {
+            FileState::Read { parsed, .. } => match &**parsed {
+                Ok(doc) => Some(FileSays::Read(Arc::new(doc.clone()))),
+                Err(_) => Some(FileSays::Unreadable),
+            },
+            FileState::Absent { .. } | FileState::Unreachable { .. } => Some(FileSays::Unreadable),
+            FileState::NotFetched => None,
+        };
+        if robots.is_none() && tdmrep.is_none() && ai_txt.is_none() && rsl.is_none() {
             return None;
         }
         let mut classes: Vec<(Class, usize)> = Vec::new();
@@ -176,6 +192,7 @@ impl UsagePlan {
             robots,
             tdmrep,
             ai_txt,
+            rsl,
             classes: classes.into_iter().map(|(c, _)| c).collect(),
             class_of: class_of.into(),
         })
@@ -336,7 +353,51 @@ impl UsagePlan {
             )),
             None => {}
         }
+        match &self.rsl {
+            Some(FileSays::Read(doc)) => {
+                if let Some(training) = doc.training(path) {
+                    // Licensable is not licensed: excluded unless the
+                    // user holds the license (SIGNALS.md §11 step 3).
+                    let pref = match training {
+                        Training::Permitted => Pref::Allowed,
+                        _ => Pref::Disallowed,
+                    };
+                    let content = doc
+                        .content_for(path)
+                        .and_then(|c| doc.contents.iter().position(|d| std::ptr::eq(d, c)))
+                        .unwrap_or(0);
+                    emit(hit(Signal::Rsl, pref, StatementAt::Rsl(to_u32(content))));
+                }
+            }
+            Some(FileSays::Unreadable) => {
+                emit(hit(Signal::Rsl, Pref::Disallowed, StatementAt::RslUnusable));
+            }
+            None => {}
+        }
     }
+}
+
+/// An RSL `<content>` and its licenses, as evidence.
+fn describe_content(content: &crate::signals::rsl::Content) -> String {
+    let licenses: Vec<String> = content
+        .licenses
+        .iter()
+        .map(|l| {
+            let mut parts = Vec::new();
+            if let Some(permits) = &l.permits {
+                parts.push(format!("permits {}", permits.join(" ")));
+            }
+            if !l.prohibits.is_empty() {
+                parts.push(format!("prohibits {}", l.prohibits.join(" ")));
+            }
+            parts.push(format!(
+                "payment {}",
+                l.payment.as_deref().unwrap_or("free")
+            ));
+            parts.join(", ")
+        })
+        .collect();
+    format!("<content url={:?}>: {}", content.url, licenses.join("; "))
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -441,6 +502,42 @@ pub fn locate(policy: &OriginPolicy, hit: &UsageHit) -> Located {
             };
             let mut located = file_source(state.source(), sha, state.fetched_at());
             located.line = line;
+            located.text = text;
+            located
+        }
+        StatementAt::Rsl(index) => {
+            let state = &policy.files.rsl;
+            let (sha, text) = match state {
+                FileState::Read { parsed, sha256, .. } => {
+                    let text = match &**parsed {
+                        Ok(doc) => doc
+                            .contents
+                            .get(index as usize)
+                            .map_or_else(String::new, describe_content),
+                        Err(e) => e.to_string(),
+                    };
+                    (Some(sha256.as_str()), text)
+                }
+                _ => (None, String::new()),
+            };
+            let mut located = file_source(state.source(), sha, state.fetched_at());
+            located.text = text;
+            located
+        }
+        StatementAt::RslUnusable => {
+            let state = &policy.files.rsl;
+            let text = match state {
+                FileState::Read { parsed, .. } => match &**parsed {
+                    Err(e) => format!("unlicensed: {e}"),
+                    Ok(_) => String::new(),
+                },
+                FileState::Absent { status, .. } => {
+                    format!("unlicensed: the license document answered {status}")
+                }
+                FileState::Unreachable { detail, .. } => format!("unlicensed: {detail}"),
+                FileState::NotFetched => String::new(),
+            };
+            let mut located = file_source(state.source(), None, state.fetched_at());
             located.text = text;
             located
         }

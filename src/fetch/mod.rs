@@ -107,6 +107,9 @@ pub struct Job {
     /// file's validators are sent as `If-None-Match` / `If-Modified-Since`
     /// when present.
     pub files: Vec<(SiteFile, Validators)>,
+    /// The RSL document's URL from the stored robots.txt; a robots.txt
+    /// fetched in the job overrides it.
+    pub license: Option<String>,
 }
 
 impl Job {
@@ -116,6 +119,7 @@ impl Job {
         Job {
             origin,
             files: vec![(SiteFile::Robots, validators)],
+            license: None,
         }
     }
 }
@@ -201,10 +205,23 @@ impl Fetcher {
         file: SiteFile,
         validators: &Validators,
     ) -> Arc<FetchRecord> {
+        self.fetch_url(origin, file, &origin.file_url(file), validators)
+            .await
+    }
+
+    /// Fetches `url` as `origin`'s `file` (the RSL document, whose URL
+    /// robots.txt gives).
+    pub async fn fetch_url(
+        &self,
+        origin: &Origin,
+        file: SiteFile,
+        url: &str,
+        validators: &Validators,
+    ) -> Arc<FetchRecord> {
         let key = (origin.clone(), file);
         self.flights
             .run(&key, || async {
-                Arc::new(self.fetch_uncached(origin, file, validators).await)
+                Arc::new(self.fetch_uncached(origin, file, url, validators).await)
             })
             .await
     }
@@ -214,9 +231,23 @@ impl Fetcher {
     /// they say, and a failing server is not sent more requests.
     pub async fn fetch_job(&self, job: &Job) -> Vec<Arc<FetchRecord>> {
         let mut records = Vec::with_capacity(job.files.len());
+        let mut license = job.license.clone();
         for (file, validators) in &job.files {
-            let record = self.fetch_file(&job.origin, *file, validators).await;
+            let record = match file {
+                SiteFile::Rsl => {
+                    let Some(url) = &license else { continue };
+                    self.fetch_url(&job.origin, *file, url, validators).await
+                }
+                _ => self.fetch_file(&job.origin, *file, validators).await,
+            };
             let stop = *file == SiteFile::Robots && record.outcome.is_unreachable();
+            if *file == SiteFile::Robots {
+                if let Some(body) = &record.body {
+                    license = crate::signals::robots::RobotsTxt::parse(body)
+                        .origin_license(&record.url)
+                        .map(|(url, _)| url);
+                }
+            }
             records.push(record);
             if stop {
                 break;
@@ -229,6 +260,7 @@ impl Fetcher {
         &self,
         origin: &Origin,
         file: SiteFile,
+        url: &str,
         validators: &Validators,
     ) -> FetchRecord {
         let started = time::now();
@@ -239,21 +271,25 @@ impl Fetcher {
         loop {
             attempt += 1;
             let left = deadline.saturating_duration_since(Instant::now());
-            let mut record =
-                match tokio::time::timeout(left, self.attempt(origin, file, validators, started))
-                    .await
-                {
-                    Ok(record) => record,
-                    Err(_) => {
-                        let mut record = FetchRecord::new(origin, file, started);
-                        record.outcome = Outcome::Unreachable(Unreachable::Timeout);
-                        record.detail = format!(
-                            "no answer within the origin's deadline of {}",
-                            humantime::format_duration(self.options.deadline)
-                        );
-                        record
-                    }
-                };
+            let mut record = match tokio::time::timeout(
+                left,
+                self.attempt(origin, file, url, validators, started),
+            )
+            .await
+            {
+                Ok(record) => record,
+                Err(_) => {
+                    let mut record = FetchRecord::new(origin, file, started);
+                    record.url = url.to_owned();
+                    record.final_url = url.to_owned();
+                    record.outcome = Outcome::Unreachable(Unreachable::Timeout);
+                    record.detail = format!(
+                        "no answer within the origin's deadline of {}",
+                        humantime::format_duration(self.options.deadline)
+                    );
+                    record
+                }
+            };
             record.attempts = attempt;
             record.finished_at = time::now();
             record.earlier.clone_from(&earlier);
@@ -284,10 +320,13 @@ impl Fetcher {
         &self,
         origin: &Origin,
         file: SiteFile,
+        url: &str,
         validators: &Validators,
         started: time::Millis,
     ) -> FetchRecord {
         let mut record = FetchRecord::new(origin, file, started);
+        record.url = url.to_owned();
+        record.final_url = url.to_owned();
         let Ok(mut url) = Url::parse(&record.url) else {
             record.outcome = Outcome::Unreachable(Unreachable::BadRedirect);
             record.detail = format!("`{}` is not a URL", record.url);
@@ -364,6 +403,9 @@ impl Fetcher {
                         SiteFile::Robots => {
                             format!("{status}: no robots.txt, no restrictions (RFC 9309 §2.3.1.3)")
                         }
+                        SiteFile::Rsl => format!(
+                            "{status}: the license document cannot be had: unlicensed (RSL 1.0)"
+                        ),
                         other => format!("{status}: no {}, no statement", other.name()),
                     };
                     return record;

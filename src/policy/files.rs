@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 pub use crate::origin::SiteFile;
 use crate::signals::ai_txt::AiTxt;
+use crate::signals::rsl::{RslDocument, RslError};
 use crate::signals::tdmrep::TdmRepFile;
 use crate::time::Millis;
 
@@ -77,10 +78,11 @@ impl<T> FileState<T> {
         }
     }
 
-    /// Whether the file can say anything: read, or unreadable.
+    /// Whether the file can say anything: read, or unreadable (and, for
+    /// RSL, absent: a declared license that cannot be had).
     #[must_use]
     pub fn speaks(&self) -> bool {
-        matches!(self, FileState::Read { .. } | FileState::Unreachable { .. })
+        !matches!(self, FileState::NotFetched)
     }
 
     /// A short word for outputs: `not-fetched`, `absent`, `read`,
@@ -103,12 +105,15 @@ pub struct SiteFiles {
     pub tdmrep: FileState<TdmRepFile>,
     /// `/ai.txt`.
     pub ai_txt: FileState<AiTxt>,
+    /// The RSL document of robots.txt's `License` line (`--rsl fetch`); a
+    /// body that is not RSL is kept as the error.
+    pub rsl: FileState<Result<RslDocument, RslError>>,
 }
 
 impl SiteFiles {
     /// Whether any file can say anything.
     #[must_use]
     pub fn speak(&self) -> bool {
-        self.tdmrep.speaks() || self.ai_txt.speaks()
+        self.tdmrep.speaks() || self.ai_txt.speaks() || self.rsl.speaks()
     }
 }

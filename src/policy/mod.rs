@@ -198,6 +198,24 @@ impl PolicySet {
         self.policies.is_empty()
     }
 
+    /// Forgets what files other than `files` say: a run reads only the
+    /// files it was asked to (`--files`, `--rsl`), whatever a cache or
+    /// snapshot holds.
+    pub fn keep_files(&mut self, files: &[files::SiteFile]) {
+        use files::{FileState, SiteFile};
+        for policy in &mut self.policies {
+            if !files.contains(&SiteFile::TdmRep) {
+                policy.files.tdmrep = FileState::NotFetched;
+            }
+            if !files.contains(&SiteFile::AiTxt) {
+                policy.files.ai_txt = FileState::NotFetched;
+            }
+            if !files.contains(&SiteFile::Rsl) {
+                policy.files.rsl = FileState::NotFetched;
+            }
+        }
+    }
+
     /// Loads every `<host>.txt` file of `dir`: one robots.txt per host,
     /// named in lower-case punycode. Files that are not such (other names,
     /// sub-directories, duplicate hosts) are reported and skipped; a file

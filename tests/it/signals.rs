@@ -466,3 +466,91 @@ fn legacy_keys_count_only_with_legacy_conservative() {
     assert!(kept.is_empty());
     assert_eq!(removed[0]["reason"], "content-usage");
 }
+
+/// An RSL document with one free and one prohibited content.
+const RSL_DOC: &str = r#"<rsl xmlns="https://rslstandard.org/rsl">
+  <content url="/">
+    <license><permits type="usage">all</permits></license>
+  </content>
+  <content url="/premium/*">
+    <license><prohibits type="usage">ai-train</prohibits></license>
+  </content>
+</rsl>"#;
+
+#[test]
+fn rsl_licenses_are_fetched_only_when_asked_and_decide_training() {
+    let sites = Sites::new();
+    for (host, license) in [
+        ("rsl.sig.test", "License: http://licenses.sig.test/rsl.xml"),
+        ("rsl404.sig.test", "License: /missing.xml"),
+    ] {
+        sites.server.set_path(
+            host,
+            "/robots.txt",
+            Reply::new(200, format!("{license}\nUser-agent: *\nAllow: /\n")),
+        );
+        for path in ["/.well-known/tdmrep.json", "/ai.txt", "/missing.xml"] {
+            sites.server.set_path(host, path, Reply::new(404, ""));
+        }
+    }
+    sites.server.set_path(
+        "licenses.sig.test",
+        "/rsl.xml",
+        Reply::new(200, RSL_DOC).header("Content-Type", "application/rsl+xml"),
+    );
+    let urls = [
+        "http://rsl.sig.test/free",
+        "http://rsl.sig.test/premium/a",
+        "http://rsl404.sig.test/a",
+    ];
+    // Recorded only: nothing fetched, nothing removed.
+    let (kept, _, _) = sites.filter(&urls, &["--agents", "CCBot"]);
+    assert_eq!(kept.len(), 3);
+    assert_eq!(sites.server.path_hits("licenses.sig.test", "/rsl.xml"), 0);
+    // Fetched: the prohibited content and the license that cannot be had
+    // (a 404: unlicensed, SIGNALS.md §8.3 case 6) are removed.
+    let (kept, removed, stats) = sites.filter(&urls, &["--agents", "CCBot", "--rsl", "fetch"]);
+    assert_eq!(kept, ["http://rsl.sig.test/free"]);
+    assert_eq!(sites.server.path_hits("licenses.sig.test", "/rsl.xml"), 1);
+    let premium = by_url(&removed, "http://rsl.sig.test/premium/a");
+    assert_eq!(premium["reason"], "rsl");
+    assert_eq!(premium["source"], "http://licenses.sig.test/rsl.xml");
+    assert!(
+        premium["rule"]
+            .as_str()
+            .unwrap()
+            .contains("prohibits ai-train"),
+        "{premium}"
+    );
+    let missing = by_url(&removed, "http://rsl404.sig.test/a");
+    assert_eq!(missing["reason"], "rsl");
+    assert_eq!(
+        missing["source"], "http://rsl404.sig.test/missing.xml",
+        "a relative URL is resolved"
+    );
+    assert_eq!(stats["fetch"]["files"]["rsl"]["ok"], 1);
+    // explain lists the License line and the document.
+    let (code, e) = sites.explain(
+        "http://rsl.sig.test/premium/a",
+        &["--agents", "CCBot", "--rsl", "fetch", "--offline"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(e["licenses"][0]["url"], "http://licenses.sig.test/rsl.xml");
+    assert_eq!(e["licenses"][0]["scope"], "global");
+    assert_eq!(e["files"]["rsl"]["state"], "read");
+    assert_eq!(e["verdict"]["train"]["reason"], "rsl");
+}
+
+#[test]
+fn a_run_reads_only_the_files_it_was_asked_for() {
+    let sites = Sites::new();
+    let urls = ["http://tdm.sig.test/b"];
+    let (_, removed, _) = sites.filter(&urls, &["--agents", "CCBot"]);
+    assert_eq!(removed[0]["reason"], "tdmrep");
+    // The cache holds tdmrep.json, but `--files none` does not read it.
+    let (kept, _, _) = sites.filter(
+        &urls,
+        &["--agents", "CCBot", "--offline", "--files", "none"],
+    );
+    assert_eq!(kept, urls);
+}

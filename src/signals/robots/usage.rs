@@ -276,6 +276,29 @@ impl RobotsTxt {
     }
 }
 
+impl RobotsTxt {
+    /// The RSL document a fetch for the whole origin reads: the first
+    /// global `License` line, else the first one, as an absolute URL. A
+    /// relative value (RSL asks for an absolute URL, but relative ones are
+    /// seen) is resolved against `robots_url`; the flag says so.
+    #[must_use]
+    pub fn origin_license(&self, robots_url: &str) -> Option<(String, bool)> {
+        let line = self
+            .licenses
+            .iter()
+            .find(|l| l.group.is_none())
+            .or_else(|| self.licenses.first())?;
+        let value = self.str(&line.value);
+        let value = value.trim();
+        if let Ok(url) = url::Url::parse(value) {
+            return matches!(url.scheme(), "http" | "https").then(|| (url.to_string(), false));
+        }
+        let base = url::Url::parse(robots_url).ok()?;
+        let url = base.join(value).ok()?;
+        Some((url.to_string(), true))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,5 +544,15 @@ mod tests {
             "a group's own line replaces the global ones"
         );
         assert_eq!(lines("CCBot"), [1, 8], "a trailing line is global");
+        assert_eq!(
+            robots.origin_license("https://e.com/robots.txt"),
+            Some(("https://e.com/global.xml".to_owned(), false))
+        );
+        // §8.3 case 1: a relative URL is resolved, and flagged.
+        let relative = RobotsTxt::parse(b"License: /license.xml\nUser-agent: *\nAllow: /\n");
+        assert_eq!(
+            relative.origin_license("https://e.com/robots.txt"),
+            Some(("https://e.com/license.xml".to_owned(), true))
+        );
     }
 }
