@@ -146,6 +146,9 @@ struct PageOut {
     final_url: Option<String>,
     #[serde(skip_serializing_if = "String::is_empty")]
     note: String,
+    /// `Link: <…>; rel="license"` targets (RSL's HTTP discovery).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    license_links: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -365,6 +368,7 @@ fn explain(args: &ExplainArgs) -> Result<(Explanation, bool)> {
         status: None,
         final_url: None,
         note: String::new(),
+        license_links: Vec::new(),
     };
     let mut page = PageSignals::default();
     if offline || args.no_page {
@@ -390,6 +394,7 @@ fn explain(args: &ExplainArgs) -> Result<(Explanation, bool)> {
                     .map(|(n, v)| (n.as_str(), v.as_str())),
                 html,
             );
+            page_out.license_links.clone_from(&page.license_links);
         }
     }
 
@@ -686,6 +691,9 @@ fn render(e: &Explanation) -> String {
                 "{status}  {}",
                 e.page.final_url.as_deref().unwrap_or_default()
             );
+            for link in &e.page.license_links {
+                let _ = writeln!(s, "               Link rel=license {link}");
+            }
         }
         _ => {
             let _ = writeln!(s, "{}", e.page.note);
@@ -693,8 +701,13 @@ fn render(e: &Explanation) -> String {
     }
     let _ = writeln!(
         s,
-        "verdict (enforced purpose {}, agent rule {:?}, unknown {}):",
-        e.enforced_purpose, e.agent_rule, e.unknown
+        "verdict (enforced purpose {}, agent rule {}, unknown {}):",
+        e.enforced_purpose,
+        match e.agent_rule {
+            AgentRule::Any => "any",
+            AgentRule::All => "all",
+        },
+        e.unknown
     );
     for (purpose, v) in &e.verdict {
         let _ = writeln!(

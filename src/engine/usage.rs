@@ -298,6 +298,10 @@ impl UsagePlan {
                 (UsageKind::ContentUsage, Signal::ContentUsage),
                 (UsageKind::ContentSignal, Signal::ContentSignal),
             ] {
+                // aipref has no category for AI input.
+                if kind == UsageKind::ContentUsage && purpose == Purpose::AiInput {
+                    continue;
+                }
                 let found = robots.usage_for(
                     &class.rules,
                     kind,
