@@ -5,7 +5,8 @@
 //! The decision core: 10,000 hosts with real robots.txt files, 1,000,000
 //! URLs, the default training agent set, one thread (`process_chunk`, which
 //! parses each URL, checks blocklists and robots.txt for every agent, and
-//! writes kept rows), and the parallel run over the same chunks.
+//! writes kept rows), and the parallel run over the same chunks. With
+//! `BENCH_SIGNALS=1` every robots.txt carries a Content-Signal line.
 
 #[path = "world.rs"]
 mod world;
@@ -33,9 +34,21 @@ fn setup() -> (Engine, world::World) {
         1_000_000,
     );
     let agents = AgentSet::for_purpose(Registry::builtin(), Purpose::Train).unwrap();
+    // BENCH_SIGNALS=1 prepends Cloudflare's managed block (a `*` group
+    // with `Content-signal: search=yes, ai-train=no`) to every file: the
+    // worst case for the usage stage, which then judges every row access
+    // lets through.
+    let managed = std::env::var_os("BENCH_SIGNALS").is_some();
     let mut set = PolicySet::new();
     for (host, body) in &world.hosts {
-        set.insert_body(host, host, body);
+        if managed {
+            let mut with =
+                b"User-Agent: *\nContent-signal: search=yes, ai-train=no\nAllow: /\n\n".to_vec();
+            with.extend_from_slice(body);
+            set.insert_body(host, host, &with);
+        } else {
+            set.insert_body(host, host, body);
+        }
     }
     let lists = Blocklists::new(vec![Blocklist::parse(
         "piracy",
