@@ -222,8 +222,9 @@ fn command(command: CacheCommand) -> Result<ExitStatus> {
                 for f in &fetches {
                     let status = f.status.map_or("-".to_owned(), |s| s.to_string());
                     text.push_str(&format!(
-                        "  {}  {:<18} {:>3}  {}  {} attempt(s)",
+                        "  {}  {:<11} {:<18} {:>3}  {}  {} attempt(s)",
                         time::format(f.fetched_at),
+                        f.file.name(),
                         f.outcome.code(),
                         status,
                         f.sha256.as_deref().map_or("-", |s| &s[..16.min(s.len())]),

@@ -554,3 +554,48 @@ fn a_run_reads_only_the_files_it_was_asked_for() {
     );
     assert_eq!(kept, urls);
 }
+
+#[test]
+fn snapshots_carry_the_files_and_decide_alike_elsewhere() {
+    let sites = Sites::new();
+    let urls = [
+        "http://tdm.sig.test/b",
+        "http://tdm.sig.test/free/a",
+        "http://ai.sig.test/a.jpg",
+        "http://cu.sig.test/a",
+    ];
+    let (kept, removed, _) = sites.filter(&urls, &["--agents", "CCBot"]);
+    let snapshot = sites.dir.path("snap.jsonl");
+    let run = optout(
+        &[
+            "cache",
+            "export",
+            &arg(&snapshot),
+            "--cache",
+            &arg(&sites.dir.path("cache.sqlite")),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let header: Value = serde_json::from_str(
+        std::fs::read_to_string(&snapshot)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["origins"], 3);
+    assert_eq!(header["files"], 6, "tdmrep.json and ai.txt of each origin");
+    let (kept_elsewhere, removed_elsewhere, _) =
+        sites.filter(&urls, &["--agents", "CCBot", "--snapshot", &arg(&snapshot)]);
+    assert_eq!(kept_elsewhere, kept);
+    assert_eq!(removed_elsewhere, removed);
+    assert_eq!(
+        removed
+            .iter()
+            .map(|r| r["reason"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["tdmrep", "ai-txt", "content-usage"]
+    );
+}
