@@ -173,6 +173,7 @@ impl Engine {
         agent_rule: AgentRule,
         missing: MissingPolicy,
     ) -> Engine {
+        let mut shared = usage::SharedRules::default();
         let hosts = snapshot
             .policies()
             .policies()
@@ -180,7 +181,7 @@ impl Engine {
             .map(|p| KnownHost {
                 blocked: blocklists.find_ref(&p.host),
                 domain: registrable_domain(&p.host).into(),
-                usage: UsagePlan::new(p, agents.keys()),
+                usage: UsagePlan::with_shared(p, agents.keys(), &mut shared),
             })
             .collect();
         Engine {

@@ -31,7 +31,7 @@ use crate::policy::files::FileState;
 use crate::signals::ai_txt::AiTxt;
 use crate::signals::aipref::Pref;
 use crate::signals::robots::{CompiledRobots, RobotsTxt, UsageKind};
-use crate::signals::rsl::{RslDocument, Training};
+use crate::signals::rsl::{RslDocument, RslError, Training};
 use crate::signals::tdmrep::TdmRepFile;
 use crate::signals::usage::{Purpose, Signal, UnknownPolicy, tdm_pref};
 
@@ -113,13 +113,20 @@ struct AiTxtRules {
     compiled: Arc<CompiledRobots>,
 }
 
+/// Compiled forms shared by the plans of one run.
+#[derive(Debug, Default)]
+pub struct SharedRules {
+    /// ai.txt rules by the address of their shared parse.
+    ai_txt: std::collections::HashMap<usize, Arc<CompiledRobots>>,
+}
+
 /// One policy's usage sources, prepared for a run's agents.
 #[derive(Clone, Debug)]
 pub struct UsagePlan {
     robots: Option<Arc<RobotsTxt>>,
     tdmrep: Option<FileSays<Arc<TdmRepFile>>>,
     ai_txt: Option<FileSays<AiTxtRules>>,
-    rsl: Option<FileSays<Arc<RslDocument>>>,
+    rsl: Option<FileSays<Arc<Result<RslDocument, RslError>>>>,
     classes: Box<[Class]>,
     /// Per agent: its class.
     class_of: Box<[u16]>,
@@ -130,6 +137,18 @@ impl UsagePlan {
     /// `None` when nothing can state anything, so rows skip the stage.
     #[must_use]
     pub fn new(policy: &OriginPolicy, agent_keys: &[String]) -> Option<UsagePlan> {
+        Self::with_shared(policy, agent_keys, &mut SharedRules::default())
+    }
+
+    /// [`UsagePlan::new`], compiling each distinct ai.txt once across the
+    /// policies of a run (`shared`): origins of one host or platform serve
+    /// the same bytes, which share one parse.
+    #[must_use]
+    pub fn with_shared(
+        policy: &OriginPolicy,
+        agent_keys: &[String],
+        shared: &mut SharedRules,
+    ) -> Option<UsagePlan> {
         let robots = match &policy.access {
             crate::policy::Access::Rules(robots) if !robots.usage_reading().usage.is_empty() => {
                 Some(Arc::clone(robots))
@@ -147,7 +166,12 @@ impl UsagePlan {
             FileState::Read { parsed, .. } => match &**parsed {
                 AiTxt::Spawning(rules) => Some(FileSays::Read(AiTxtRules {
                     file: Arc::clone(parsed),
-                    compiled: Arc::new(rules.compile(agent_keys)),
+                    compiled: Arc::clone(
+                        shared
+                            .ai_txt
+                            .entry(Arc::as_ptr(parsed) as usize)
+                            .or_insert_with(|| Arc::new(rules.compile(agent_keys))),
+                    ),
                 })),
                 AiTxt::Other(_) => None,
             },
@@ -158,7 +182,7 @@ impl UsagePlan {
         // (RSL 1.0, SIGNALS.md §8.2): a 404 too, unlike the other files.
         let rsl = match &policy.files.rsl {
             FileState::Read { parsed, .. } => match &**parsed {
-                Ok(doc) => Some(FileSays::Read(Arc::new(doc.clone()))),
+                Ok(_) => Some(FileSays::Read(Arc::clone(parsed))),
                 Err(_) => Some(FileSays::Unreadable),
             },
             FileState::Absent { .. } | FileState::Unreachable { .. } => Some(FileSays::Unreadable),
@@ -359,6 +383,10 @@ impl UsagePlan {
         }
         match &self.rsl {
             Some(FileSays::Read(doc)) => {
+                let Ok(doc) = &**doc else {
+                    emit(hit(Signal::Rsl, Pref::Disallowed, StatementAt::RslUnusable));
+                    return;
+                };
                 if let Some(training) = doc.training(path) {
                     // Licensable is not licensed: excluded unless the
                     // user holds the license (SIGNALS.md §11 step 3).
