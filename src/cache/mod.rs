@@ -811,8 +811,23 @@ impl Cache {
             if files.contains(&SiteFile::Rsl) {
                 job.license = self.stored_license(&key)?;
             }
+            // An origin whose robots.txt is unreachable is not asked for
+            // anything else (see `Fetcher::fetch_job`).
+            let mut robots_unreachable = false;
             for &file in files {
+                if robots_unreachable {
+                    break;
+                }
                 let last = this.latest(&key, file, Millis::MAX, false)?;
+                if file == SiteFile::Robots {
+                    robots_unreachable =
+                        last.as_ref().is_some_and(|l| l.said() == Said::Unreachable)
+                            && !freshness::needs_fetch(
+                                last.as_ref().map(|l| l.fetched_at),
+                                now,
+                                max_age,
+                            );
+                }
                 // A License line that now names another document makes
                 // the stored one stale (SIGNALS.md §8.3 case 7).
                 let moved = file == SiteFile::Rsl

@@ -1,7 +1,7 @@
 //! `optout filter`: judge every URL of a list, keep what may be used, remove
 //! the rest with a reason, and account for every row.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -576,6 +576,9 @@ struct PolicySummary {
     unreachable: usize,
     html: usize,
     truncated: usize,
+    /// Per file: origins by state (`read`, `absent`, `unreachable`,
+    /// `not-fetched`).
+    files: BTreeMap<&'static str, BTreeMap<&'static str, usize>>,
 }
 
 #[derive(Serialize)]
@@ -627,6 +630,20 @@ impl<'a> StatsDocument<'a> {
                     .count(),
                 html: notes(|n| n.html),
                 truncated: notes(|n| n.truncated),
+                files: {
+                    let mut files: BTreeMap<&'static str, BTreeMap<&'static str, usize>> =
+                        BTreeMap::new();
+                    for p in policies {
+                        for (name, state) in [
+                            ("tdmrep.json", p.files.tdmrep.state()),
+                            ("ai.txt", p.files.ai_txt.state()),
+                            ("rsl", p.files.rsl.state()),
+                        ] {
+                            *files.entry(name).or_default().entry(state).or_default() += 1;
+                        }
+                    }
+                    files
+                },
             },
             blocklists: engine
                 .blocklists()

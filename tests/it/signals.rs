@@ -264,6 +264,8 @@ fn tdmrep_json_is_fetched_cached_and_read_first_match() {
         "{b}"
     );
     assert_eq!(stats["fetch"]["files"]["tdmrep.json"]["ok"], 1);
+    assert_eq!(stats["policies"]["files"]["tdmrep.json"]["read"], 1);
+    assert_eq!(stats["policies"]["files"]["ai.txt"]["absent"], 1);
     // A warm, offline run decides the same without a request.
     let hits = sites
         .server
@@ -310,6 +312,11 @@ fn files_are_not_asked_for_when_robots_txt_is_unreachable() {
         0
     );
     assert_eq!(sites.server.path_hits("s503.sig.test", "/ai.txt"), 0);
+    // Nor later, while that unreachable answer is fresh.
+    let (_, _, stats) = sites.filter(&["http://s503.sig.test/a"], &["--agents", "CCBot"]);
+    assert_eq!(sites.server.path_hits("s503.sig.test", "/robots.txt"), 1);
+    assert_eq!(sites.server.path_hits("s503.sig.test", "/ai.txt"), 0);
+    assert_eq!(stats["policies"]["files"]["ai.txt"]["not-fetched"], 1);
 }
 
 #[test]
