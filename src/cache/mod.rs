@@ -1265,12 +1265,13 @@ mod tests {
         assert_eq!(plan.jobs[0].files[0].1.etag.as_deref(), Some("\"v1\""));
         assert!(plan.jobs[1].files[0].1.is_empty());
         // Files never fetched are planned even for an origin whose
-        // robots.txt is fresh.
+        // robots.txt is fresh, unless that robots.txt is unreachable (b).
         let all = [SiteFile::Robots, SiteFile::TdmRep, SiteFile::AiTxt];
         let plan = cache
             .plan(&origins, &all, 10 * D + 1000, freshness::MAX_AGE)
             .unwrap();
-        assert_eq!((plan.fresh, plan.jobs.len()), (2, 3));
+        assert_eq!((plan.fresh, plan.jobs.len()), (2, 2));
+        assert_eq!(plan.jobs[1].origin.to_string(), "https://c.test");
         assert_eq!(
             plan.jobs[0].files.iter().map(|f| f.0).collect::<Vec<_>>(),
             [SiteFile::TdmRep, SiteFile::AiTxt]
