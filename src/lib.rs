@@ -13,22 +13,28 @@
 //!  blocklists ──────► blocklist::Blocklists ┘
 //! ```
 //!
-//! * [`signals`]: the signal parsers (robots.txt per RFC 9309) and the
-//!   stable [`signals::ReasonCode`]s. No I/O.
+//! * [`signals`]: the signal parsers (robots.txt per RFC 9309 with its
+//!   `Content-Usage` / `Content-Signal` / `License` lines, TDMRep, ai.txt,
+//!   RSL, `X-Robots-Tag` and meta tags, one page's response), the usage
+//!   statement model, and the stable [`signals::ReasonCode`]s. No I/O.
 //! * [`agents`]: the versioned registry of AI crawler tokens and purposes.
 //! * [`origin`]: URL parsing into host and robots.txt path, fast and equal
 //!   to the `url` crate.
 //! * [`blocklist`]: domain lists, matched on label boundaries.
 //! * [`digest`]: content hashes for evidence.
-//! * [`policy`]: per-origin policies and the compiled [`policy::Snapshot`].
-//! * [`fetch`]: the only network code: robots.txt fetching with RFC 9309
-//!   outcomes, redirects, retries, politeness and resolver overrides.
+//! * [`policy`]: per-origin policies (robots.txt access and the origin's
+//!   tdmrep.json, ai.txt and RSL document) and the compiled
+//!   [`policy::Snapshot`].
+//! * [`fetch`]: the only network code: robots.txt and the per-origin files
+//!   with RFC 9309 outcomes, redirects, retries, politeness and resolver
+//!   overrides; one page for `explain`.
 //! * [`cache`]: the SQLite policy cache with history, freshness and
 //!   fallback rules, and portable snapshots.
 //! * [`time`]: timestamps as the cache and evidence keep them.
 //! * [`corpus`]: inputs (plain, gzip, zstd, stdin) cut into line chunks,
 //!   and the scan for distinct origins.
-//! * [`engine`]: the per-row decision and the ordered parallel run.
+//! * [`engine`]: the per-row decision (blocklists, then robots.txt access,
+//!   then the usage statements per purpose) and the ordered parallel run.
 //! * [`cli`]: the command line.
 //!
 //! # Example
