@@ -82,6 +82,16 @@ pub enum ErrorKind {
         /// What is wrong with it.
         message: String,
     },
+    /// A row of a corpus is not of its format, and `--on-error fail`.
+    #[error("`{}` line {line}: {message} (--on-error fail)", path.display())]
+    Record {
+        /// The input.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The network client could not be set up.
     #[error("fetch: {0}")]
     Fetch(String),

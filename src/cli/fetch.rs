@@ -48,6 +48,28 @@ impl CacheArg {
 }
 
 /// Network options.
+/// How rows of a corpus are read, shared by `filter` and `fetch`.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct CorpusArgs {
+    /// The row format: `auto` (JSON Lines for `.jsonl`, `.ndjson` or
+    /// `.json` names, or content starting with `{`; else a URL list),
+    /// `lines` or `jsonl`.
+    #[arg(long, default_value = "auto", value_name = "auto|lines|jsonl")]
+    pub(crate) format: String,
+
+    /// The JSON Lines field holding the URL, as a dotted path
+    /// (`metadata.url` for Dolma).
+    #[arg(long, default_value = "url", value_name = "PATH")]
+    pub(crate) url_field: String,
+}
+
+impl CorpusArgs {
+    /// The row format of `input`.
+    pub(crate) fn format(&self, input: &mut Input) -> Result<corpus::RowFormat> {
+        corpus::RowFormat::of_input(&self.format, &self.url_field, input)
+    }
+}
+
 #[derive(Clone, Debug, Args)]
 pub(crate) struct NetArgs {
     #[command(flatten)]
@@ -180,9 +202,12 @@ impl NetArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct FetchArgs {
-    /// The URL list whose origins to fetch: one URL per line, plain, `.gz`
-    /// or `.zst`; `-` for standard input.
+    /// The corpus whose origins to fetch: a URL list or JSON Lines, plain,
+    /// `.gz` or `.zst`; `-` for standard input.
     input: PathBuf,
+
+    #[command(flatten)]
+    corpus: CorpusArgs,
 
     #[command(flatten)]
     net: NetArgs,
@@ -254,7 +279,9 @@ pub(crate) fn run(args: &FetchArgs) -> ExitStatus {
 fn fetch(args: &FetchArgs) -> Result<Refresh> {
     // Bad options fail now, not after a scan of a large input.
     args.net.options()?;
-    let scan = corpus::scan(ChunkReader::new(Input::open(&args.input)?))?;
+    let mut input = Input::open(&args.input)?;
+    let format = args.corpus.format(&mut input)?;
+    let scan = corpus::scan(ChunkReader::new(input), &format)?;
     if !args.quiet && scan.invalid > 0 {
         say!(
             "note: `{}`: {} rows are not http(s) URLs and were left out",

@@ -12,6 +12,7 @@ use crate::blocklist::{self, Blocklists};
 use crate::cli::output::{Destination, ExitStatus};
 use crate::cli::say;
 use crate::corpus::{ChunkReader, Input};
+use crate::corpus::{OnError, RowFormat};
 use crate::engine::{self, ChunkResult, Engine, MissingPolicy, Outputs, RunOutcome, Sink};
 use crate::error::{Error, ErrorKind, Result};
 use crate::policy::{Access, PolicySet};
@@ -23,9 +24,20 @@ const SHOWN: usize = 10;
 
 #[derive(Debug, Args)]
 pub(crate) struct FilterArgs {
-    /// The URL list: one URL per line, plain, `.gz` or `.zst`; `-` for
+    /// The corpus: a URL list (one URL per line) or JSON Lines (one record
+    /// per line, the URL in --url-field), plain, `.gz` or `.zst`; `-` for
     /// standard input.
     input: PathBuf,
+
+    #[command(flatten)]
+    corpus: crate::cli::fetch::CorpusArgs,
+
+    /// Rows that are not of their format (a line that is not one JSON
+    /// object, a record without a string at --url-field): `skip` counts
+    /// them as skipped (`bad-record`, `no-url-field`) and names the first
+    /// ones; `fail` stops at the first one with exit 2.
+    #[arg(long, default_value = "skip", value_name = "skip|fail")]
+    on_error: String,
 
     /// Directory of robots.txt files, one per host, named `<host>.txt`
     /// (lower-case, punycode); a file applies to every scheme and port of
@@ -133,7 +145,11 @@ struct Setup {
 }
 
 pub(crate) fn run(args: FilterArgs) -> ExitStatus {
-    let (setup, input) = match setup(&args).and_then(|s| Ok((s, Input::open(&args.input)?))) {
+    let prepared = Input::open(&args.input).and_then(|mut input| {
+        let format = args.corpus.format(&mut input)?;
+        Ok((setup(&args, format)?, input))
+    });
+    let (setup, input) = match prepared {
         Ok(ready) => ready,
         Err(err) if err.is_interrupted() => return ExitStatus::Interrupted,
         Err(err) => {
@@ -171,7 +187,7 @@ pub(crate) fn parse_blocklist_arg(arg: &str) -> Result<(&str, &Path)> {
     Ok((name, Path::new(path)))
 }
 
-fn setup(args: &FilterArgs) -> Result<Setup> {
+fn setup(args: &FilterArgs, format: RowFormat) -> Result<Setup> {
     let registry = Registry::builtin();
     let agent_rule: AgentRule = args.agent_rule.parse()?;
     let missing = match args.missing_policy.as_str() {
@@ -293,7 +309,7 @@ fn setup(args: &FilterArgs) -> Result<Setup> {
                 ("snapshot", set)
             }
             None => {
-                let (set, done) = cached_policies(args)?;
+                let (set, done) = cached_policies(args, &format)?;
                 refresh = done;
                 ("cache", set)
             }
@@ -310,7 +326,19 @@ fn setup(args: &FilterArgs) -> Result<Setup> {
             agent_rule,
             missing,
         )
-        .with_usage(usage),
+        .with_usage(usage)
+        .with_format(
+            format,
+            match args.on_error.as_str() {
+                "skip" => OnError::Skip,
+                "fail" => OnError::Fail,
+                other => {
+                    return Err(Error::config(format!(
+                        "--on-error `{other}`: expected skip or fail"
+                    )));
+                }
+            },
+        ),
         source,
         refresh,
         blocklist_paths,
@@ -350,7 +378,10 @@ pub(crate) fn parse_unknown(value: &str) -> Result<UnknownPolicy> {
 
 /// The policies from the cache: fetching missing and stale origins first
 /// unless offline.
-fn cached_policies(args: &FilterArgs) -> Result<(PolicySet, Option<crate::cli::fetch::Refresh>)> {
+fn cached_policies(
+    args: &FilterArgs,
+    format: &RowFormat,
+) -> Result<(PolicySet, Option<crate::cli::fetch::Refresh>)> {
     let offline = args.offline || args.as_of.is_some();
     let path = args.net.cache.path()?;
     if offline {
@@ -372,7 +403,7 @@ fn cached_policies(args: &FilterArgs) -> Result<(PolicySet, Option<crate::cli::f
             "fetching reads the input twice (origins first, then rows): give a file, or pass --offline, --snapshot or --robots-dir",
         ));
     }
-    let scan = crate::corpus::scan(ChunkReader::new(Input::open(&args.input)?))?;
+    let scan = crate::corpus::scan(ChunkReader::new(Input::open(&args.input)?), format)?;
     let refresh = crate::cli::fetch::refresh(&args.net, &scan.origins, args.quiet)?;
     if !args.quiet {
         crate::cli::fetch::report(&refresh);
@@ -500,18 +531,27 @@ fn summary(args: &FilterArgs, outcome: &RunOutcome) {
     let stats = &outcome.stats;
     for problem in &outcome.problems {
         say!(
-            "warning: `{}` line {}: {} (row removed as invalid-url)",
+            "warning: `{}` line {}: {} (row {})",
             args.input.display(),
             problem.line,
-            problem.message
+            problem.message,
+            match problem.skipped {
+                Some(reason) => format!("skipped as {reason}"),
+                None => "removed as invalid-url".into(),
+            }
         );
     }
     let invalid = stats.removed[ReasonCode::InvalidUrl.index()];
-    if invalid > outcome.problems.len() as u64 {
+    let named = outcome
+        .problems
+        .iter()
+        .filter(|p| p.skipped.is_none())
+        .count() as u64;
+    if invalid > named {
         say!(
             "warning: `{}`: {} more invalid rows",
             args.input.display(),
-            invalid - outcome.problems.len() as u64
+            invalid - named
         );
     }
     say!(
@@ -552,6 +592,10 @@ struct StatsDocument<'a> {
     agents: &'a [String],
     agent_rule: AgentRule,
     missing_policy: MissingPolicy,
+    input_format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url_field: Option<&'a str>,
+    on_error: OnError,
     usage: UsageConfig,
     policies: PolicySummary,
     fetch: Option<&'a crate::cli::fetch::Refresh>,
@@ -608,6 +652,12 @@ impl<'a> StatsDocument<'a> {
             agents: engine.agents().names(),
             agent_rule: setup.agent_rule,
             missing_policy: setup.missing,
+            input_format: engine.format().name(),
+            url_field: match engine.format() {
+                RowFormat::JsonLines(path) => Some(path.as_str()),
+                RowFormat::Lines => None,
+            },
+            on_error: engine.on_error(),
             usage: UsageConfig {
                 purpose: engine.usage_options().purpose.as_str(),
                 unknown: match engine.usage_options().unknown {

@@ -5,9 +5,12 @@
 //! names the input and how far reading got.
 
 pub mod decompress;
+pub mod json;
 pub mod lines;
 pub mod origins;
+pub mod rows;
 
 pub use decompress::{Compression, Input};
 pub use lines::{Chunk, ChunkReader};
 pub use origins::{OriginScan, scan};
+pub use rows::{OnError, RowFormat, RowUrl};

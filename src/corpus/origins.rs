@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use crate::corpus::{Chunk, ChunkReader};
+use crate::corpus::{Chunk, ChunkReader, RowFormat, RowUrl};
 use crate::error::Result;
 use crate::origin::{Origin, UrlParser};
 
@@ -17,7 +17,7 @@ pub struct OriginScan {
     pub rows: u64,
     /// Rows that are not URLs optout can judge.
     pub invalid: u64,
-    /// Blank and comment rows.
+    /// Rows with no URL: blank, comments, records not of their format.
     pub skipped: u64,
 }
 
@@ -27,20 +27,23 @@ pub struct OriginScan {
 /// # Errors
 ///
 /// When the input cannot be read or decompressed.
-pub fn scan(mut reader: ChunkReader) -> Result<OriginScan> {
+pub fn scan(mut reader: ChunkReader, format: &RowFormat) -> Result<OriginScan> {
     let mut key = Vec::new();
     let mut keys: HashSet<Vec<u8>, foldhash::fast::RandomState> = HashSet::default();
     let mut parser = UrlParser::new();
     let mut chunk = Chunk::default();
     let mut scan = OriginScan::default();
+    let mut json = crate::corpus::json::Scratch::default();
     while reader.next_chunk(&mut chunk)? {
         for (_, line) in chunk.lines() {
             scan.rows += 1;
-            let text = line.trim_ascii();
-            if text.is_empty() || text[0] == b'#' {
-                scan.skipped += 1;
-                continue;
-            }
+            let text = match format.url_of(line, &mut json) {
+                RowUrl::Url(text) => text,
+                RowUrl::Skip(_) | RowUrl::Bad(..) => {
+                    scan.skipped += 1;
+                    continue;
+                }
+            };
             match parser.parse_bytes(text) {
                 Ok(url) => {
                     crate::origin::write_origin_key(&url, &mut key);

@@ -25,7 +25,8 @@ use std::hash::BuildHasher;
 
 use crate::blocklist::HitRef;
 use crate::corpus::Chunk;
-use crate::engine::decide::{Evidence, HostVerdict, Removal, Scratch, skip_reason, trim};
+use crate::corpus::RowUrl;
+use crate::engine::decide::{Evidence, HostVerdict, Removal, Scratch};
 use crate::engine::stats::Stats;
 use crate::engine::usage::{UsageHit, UsagePlan};
 use crate::engine::{ChunkResult, Engine, MAX_PROBLEMS, MissingPolicy, Outputs};
@@ -45,6 +46,9 @@ pub(crate) struct Span {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum State {
     Skip(SkipReason),
+    /// Not a row of its format; the index of its message in the chunk's
+    /// list, `u32::MAX` past the first [`MAX_PROBLEMS`].
+    Bad(SkipReason, u32),
     /// Index into the chunk's list of invalid rows.
     Invalid(u32),
     Parsed,
@@ -272,6 +276,7 @@ impl Engine {
         out.kept.clear();
         out.removed.clear();
         out.problems.clear();
+        out.first_bad = None;
         out.stats = Stats::new(self.agents.len());
         let data = &chunk.data[..];
         let Scratch {
@@ -286,8 +291,11 @@ impl Engine {
             hosts,
             invalid,
             key,
+            json,
+            bad,
         } = scratch;
         invalid.clear();
+        bad.clear();
         rows.clear();
         order.clear();
         side.clear();
@@ -309,11 +317,18 @@ impl Engine {
                 state: State::Parsed,
             };
             offset = end;
-            let text = trim(line);
-            if let Some(reason) = skip_reason(text) {
-                row.state = State::Skip(reason);
-            } else {
-                match parser.parse_bytes(text) {
+            match self.format.url_of(line, json) {
+                RowUrl::Skip(reason) => row.state = State::Skip(reason),
+                RowUrl::Bad(reason, message) => {
+                    let at = if bad.len() < MAX_PROBLEMS {
+                        bad.push(message);
+                        bad.len() as u32 - 1
+                    } else {
+                        u32::MAX
+                    };
+                    row.state = State::Bad(reason, at);
+                }
+                RowUrl::Url(text) => match parser.parse_bytes(text) {
                     Ok(url) => {
                         crate::origin::write_origin_key(&url, key);
                         row.host = hosts.intern(key);
@@ -327,7 +342,7 @@ impl Engine {
                         row.state = State::Invalid(invalid.len() as u32);
                         invalid.push(err);
                     }
-                }
+                },
             }
             rows.push(row);
         }
@@ -421,6 +436,23 @@ impl Engine {
                     out.stats.skipped[reason.index()] += 1;
                     continue;
                 }
+                State::Bad(reason, at) => {
+                    out.stats.skipped[reason.index()] += 1;
+                    if let Some(message) = bad.get(*at as usize) {
+                        let problem = super::RowProblem {
+                            line: number,
+                            message: message.clone(),
+                            skipped: Some(*reason),
+                        };
+                        if out.first_bad.is_none() {
+                            out.first_bad = Some(problem.clone());
+                        }
+                        if out.problems.len() < MAX_PROBLEMS {
+                            out.problems.push(problem);
+                        }
+                    }
+                    continue;
+                }
                 State::Keep {
                     without_policy,
                     usage,
@@ -491,7 +523,11 @@ impl Engine {
                 &mut out.problems,
             );
             if outputs.removed {
-                self.write_removed(line, number, &removal, &mut out.removed);
+                let url = match self.format.url_of(line, json) {
+                    RowUrl::Url(url) => url,
+                    _ => line,
+                };
+                self.write_removed(url, number, &removal, &mut out.removed);
             }
         }
         debug_assert!(out.problems.len() <= MAX_PROBLEMS);

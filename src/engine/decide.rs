@@ -16,6 +16,7 @@
 
 use crate::agents::AgentRule;
 use crate::blocklist::{Hit, HitRef};
+use crate::corpus::RowUrl;
 use crate::engine::usage::{UsageHit, UsagePlan, keeps};
 use crate::engine::{Engine, MissingPolicy};
 use crate::origin::{InvalidUrl, UrlParser};
@@ -116,6 +117,10 @@ pub struct Scratch {
     pub(crate) side: Vec<u8>,
     /// The origin key of the row being parsed.
     pub(crate) key: Vec<u8>,
+    /// JSON Lines field lookup buffers.
+    pub(crate) json: crate::corpus::json::Scratch,
+    /// Messages of the chunk's first rows that are not of their format.
+    pub(crate) bad: Vec<String>,
 }
 
 /// What a host alone decides.
@@ -134,28 +139,6 @@ pub(crate) enum HostVerdict<'a> {
 /// The host of an origin key made by `write_origin_key`.
 pub(crate) fn host_of(key: &str) -> &str {
     crate::origin::split_key(key).map_or(key, |(_, host, _)| host)
-}
-
-/// Trims ASCII white space.
-pub(crate) fn trim(line: &[u8]) -> &[u8] {
-    let start = line
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(line.len());
-    let end = line
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &line[start..end]
-}
-
-/// A row that holds no URL: blank, or a comment.
-pub(crate) fn skip_reason(text: &[u8]) -> Option<SkipReason> {
-    match text.first() {
-        None => Some(SkipReason::EmptyLine),
-        Some(b'#') => Some(SkipReason::Comment),
-        Some(_) => None,
-    }
 }
 
 impl Engine {
@@ -346,10 +329,10 @@ impl Engine {
     /// Decides one row (a line without its line end). The chunk processor
     /// reaches the same decisions host by host; a test holds them equal.
     pub fn decide<'a>(&'a self, line: &'a [u8], scratch: &'a mut Scratch) -> Decision<'a> {
-        let text = trim(line);
-        if let Some(reason) = skip_reason(text) {
-            return Decision::Skip(reason);
-        }
+        let text = match self.format.url_of(line, &mut scratch.json) {
+            RowUrl::Url(text) => text,
+            RowUrl::Skip(reason) | RowUrl::Bad(reason, _) => return Decision::Skip(reason),
+        };
         let url = match scratch.parser.parse_bytes(text) {
             Ok(url) => url,
             Err(err) => {

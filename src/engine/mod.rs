@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::agents::{AgentRule, AgentSet};
 use crate::blocklist::{Blocklists, HitRef, registrable_domain};
-use crate::corpus::{Chunk, ChunkReader};
+use crate::corpus::{Chunk, ChunkReader, OnError, RowFormat};
 use crate::error::{Error, Result};
 use crate::policy::Snapshot;
 
@@ -57,6 +57,8 @@ pub struct Engine {
     agent_rule: AgentRule,
     missing: MissingPolicy,
     usage: UsageOptions,
+    format: RowFormat,
+    on_error: OnError,
 }
 
 /// Facts about a host with a policy, worked out once per run.
@@ -81,6 +83,9 @@ pub struct RowProblem {
     pub line: u64,
     /// What is wrong.
     pub message: String,
+    /// The row was skipped for this reason (it is not of its format);
+    /// `None`: it was removed as `invalid-url`.
+    pub skipped: Option<crate::signals::SkipReason>,
 }
 
 /// What judging one chunk produced.
@@ -94,6 +99,8 @@ pub struct ChunkResult {
     pub stats: Stats,
     /// The first [`MAX_PROBLEMS`] invalid rows.
     pub problems: Vec<RowProblem>,
+    /// The chunk's first row that is not of its format.
+    pub first_bad: Option<RowProblem>,
 }
 
 /// What a [`Sink`] should be given.
@@ -192,7 +199,30 @@ impl Engine {
             agent_rule,
             missing,
             usage: UsageOptions::default(),
+            format: RowFormat::Lines,
+            on_error: OnError::Skip,
         }
+    }
+
+    /// The engine reading rows as `format` (default: one URL per line),
+    /// and treating rows not of that format as `on_error` says.
+    #[must_use]
+    pub fn with_format(mut self, format: RowFormat, on_error: OnError) -> Engine {
+        self.format = format;
+        self.on_error = on_error;
+        self
+    }
+
+    /// The row format.
+    #[must_use]
+    pub fn format(&self) -> &RowFormat {
+        &self.format
+    }
+
+    /// What rows not of their format do.
+    #[must_use]
+    pub fn on_error(&self) -> OnError {
+        self.on_error
     }
 
     /// The engine with the usage stage set to `options` (the default:
@@ -270,12 +300,14 @@ impl Engine {
                 problems.push(RowProblem {
                     line: number,
                     message: err.to_string(),
+                    skipped: None,
                 });
             }
             _ => {}
         }
     }
 
+    /// Writes the record of a removed row whose URL text is `line`.
     fn write_removed(&self, line: &[u8], number: u64, removal: &Removal<'_>, out: &mut Vec<u8>) {
         let text = std::str::from_utf8(line).ok();
         let mut record = RemovedRecord {
@@ -432,7 +464,19 @@ pub fn run(
         problems: Vec::new(),
         read_error: None,
     };
+    let path = reader.path().clone();
+    let fail = engine.on_error == OnError::Fail;
     let mut absorb = |result: &mut ChunkResult, outcome: &mut RunOutcome| -> Result<()> {
+        // Under `--on-error fail` nothing of a chunk with a bad row is
+        // written: the run stops at it.
+        if let Some(bad) = result.first_bad.as_ref().filter(|_| fail) {
+            return Err(crate::error::ErrorKind::Record {
+                path: path.clone(),
+                line: bad.line,
+                message: bad.message.clone(),
+            }
+            .into());
+        }
         sink.chunk(result)?;
         outcome.stats += std::mem::take(&mut result.stats);
         let room = MAX_PROBLEMS.saturating_sub(outcome.problems.len());

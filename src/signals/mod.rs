@@ -143,11 +143,20 @@ pub enum SkipReason {
     EmptyLine,
     /// The line starts with `#`.
     Comment,
+    /// A JSON Lines row that is not one JSON object.
+    BadRecord,
+    /// A JSON Lines record without a string at `--url-field`.
+    NoUrlField,
 }
 
 impl SkipReason {
     /// Every skip reason.
-    pub const ALL: [SkipReason; 2] = [SkipReason::EmptyLine, SkipReason::Comment];
+    pub const ALL: [SkipReason; 4] = [
+        SkipReason::EmptyLine,
+        SkipReason::Comment,
+        SkipReason::BadRecord,
+        SkipReason::NoUrlField,
+    ];
 
     /// The stable, kebab-case code.
     #[must_use]
@@ -155,6 +164,8 @@ impl SkipReason {
         match self {
             SkipReason::EmptyLine => "empty-line",
             SkipReason::Comment => "comment",
+            SkipReason::BadRecord => "bad-record",
+            SkipReason::NoUrlField => "no-url-field",
         }
     }
 

@@ -1,0 +1,188 @@
+//! What a row of a line-based corpus is, and where its URL is: a URL list
+//! (one URL per line) or JSON Lines (one record per line, the URL in a
+//! field such as `url` or `metadata.url`). Rows are always kept byte for
+//! byte; only the URL is read out of them.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use crate::corpus::json::{self, FieldPath, Found};
+use crate::error::{Error, Result};
+use crate::signals::SkipReason;
+
+/// The row format of an input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RowFormat {
+    /// One URL per line; blank lines and `#` comments are skipped.
+    Lines,
+    /// One JSON object per line; the URL is the string at the path.
+    JsonLines(FieldPath),
+}
+
+/// Where a row's URL is, or why it has none.
+#[derive(Debug)]
+pub enum RowUrl<'a> {
+    /// The URL text (trimmed, unescaped).
+    Url(&'a [u8]),
+    /// The row holds no URL, for a reason that is not an error of the
+    /// input (a blank line, a comment).
+    Skip(SkipReason),
+    /// The row is not what the format says: `bad-record` (not JSON) or
+    /// `no-url-field` (no string at the path), with what was wrong.
+    Bad(SkipReason, String),
+}
+
+/// What `--on-error` asks for rows that are not what their format says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnError {
+    /// Count them as skipped, name the first ones, and go on.
+    #[default]
+    Skip,
+    /// Stop at the first one (exit 2).
+    Fail,
+}
+
+impl RowFormat {
+    /// The format of `path` for `--format` (`auto`, `lines`, `jsonl`) and
+    /// `--url-field`: `auto` goes by the extension under any compression
+    /// suffix (`.jsonl`, `.ndjson`, `.json`), then by the first byte of the
+    /// decompressed input (`{`).
+    ///
+    /// # Errors
+    ///
+    /// When `format` or `field` is not valid.
+    pub fn choose(format: &str, field: &str, path: &Path, head: &[u8]) -> Result<RowFormat> {
+        let jsonl = || {
+            FieldPath::parse(field)
+                .map(RowFormat::JsonLines)
+                .map_err(|e| Error::config(format!("--url-field: {e}")))
+        };
+        match format {
+            "lines" => Ok(RowFormat::Lines),
+            "jsonl" => jsonl(),
+            "auto" => {
+                let name = path.to_string_lossy().to_ascii_lowercase();
+                let name = name
+                    .strip_suffix(".gz")
+                    .or_else(|| name.strip_suffix(".zst"))
+                    .unwrap_or(&name);
+                let by_name = [".jsonl", ".ndjson", ".json"]
+                    .iter()
+                    .any(|ext| name.ends_with(ext));
+                let by_content = head.trim_ascii_start().first() == Some(&b'{');
+                if by_name || by_content {
+                    jsonl()
+                } else {
+                    Ok(RowFormat::Lines)
+                }
+            }
+            other => Err(Error::config(format!(
+                "--format `{other}`: expected auto, lines or jsonl"
+            ))),
+        }
+    }
+
+    /// [`RowFormat::choose`] for an open input, peeking at its first bytes
+    /// without consuming them.
+    ///
+    /// # Errors
+    ///
+    /// As [`RowFormat::choose`], or when the input cannot be read.
+    pub fn of_input(
+        format: &str,
+        field: &str,
+        input: &mut crate::corpus::Input,
+    ) -> Result<RowFormat> {
+        let path = input.path.clone();
+        let head = input.reader.fill_buf().map_err(|e| Error::io(&path, e))?;
+        Self::choose(format, field, &path, head)
+    }
+
+    /// The name used in stats.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            RowFormat::Lines => "lines",
+            RowFormat::JsonLines(_) => "jsonl",
+        }
+    }
+
+    /// The URL of one row (a line without its line end).
+    pub fn url_of<'a>(&self, line: &'a [u8], scratch: &'a mut json::Scratch) -> RowUrl<'a> {
+        let text = line.trim_ascii();
+        match self {
+            RowFormat::Lines => match text.first() {
+                None => RowUrl::Skip(SkipReason::EmptyLine),
+                Some(b'#') => RowUrl::Skip(SkipReason::Comment),
+                Some(_) => RowUrl::Url(text),
+            },
+            RowFormat::JsonLines(path) => {
+                if text.is_empty() {
+                    return RowUrl::Skip(SkipReason::EmptyLine);
+                }
+                match json::find(text, path, scratch) {
+                    Ok(Found::String(url)) => RowUrl::Url(url.trim_ascii()),
+                    Ok(Found::Missing) => RowUrl::Bad(
+                        SkipReason::NoUrlField,
+                        format!("no field `{}`", path.as_str()),
+                    ),
+                    Ok(Found::Other(kind)) => RowUrl::Bad(
+                        SkipReason::NoUrlField,
+                        format!("field `{}` is {kind}, not a string", path.as_str()),
+                    ),
+                    Err(e) => RowUrl::Bad(SkipReason::BadRecord, e.to_string()),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_chosen_by_name_then_content() {
+        let lines =
+            |p: &str, head: &[u8]| RowFormat::choose("auto", "url", Path::new(p), head).unwrap();
+        assert_eq!(lines("a.jsonl.gz", b"").name(), "jsonl");
+        assert_eq!(lines("a.ndjson", b"").name(), "jsonl");
+        assert_eq!(lines("a.txt", b"  {\"url\":1}").name(), "jsonl");
+        assert_eq!(lines("a.txt", b"https://x/").name(), "lines");
+        assert_eq!(lines("-", b"").name(), "lines");
+        assert!(RowFormat::choose("jsonl", "a..b", Path::new("x"), b"").is_err());
+        assert!(RowFormat::choose("csv", "url", Path::new("x"), b"").is_err());
+    }
+
+    #[test]
+    fn rows_and_their_urls() {
+        let jsonl = RowFormat::choose("jsonl", "meta.url", Path::new("x"), b"").unwrap();
+        let mut scratch = json::Scratch::default();
+        let mut url =
+            |format: &RowFormat, line: &str| match format.url_of(line.as_bytes(), &mut scratch) {
+                RowUrl::Url(u) => format!("url {}", String::from_utf8_lossy(u)),
+                RowUrl::Skip(r) => format!("skip {r}"),
+                RowUrl::Bad(r, why) => format!("bad {r}: {why}"),
+            };
+        assert_eq!(
+            url(&jsonl, r#"{"meta":{"url":" https://e.com/ "}}"#),
+            "url https://e.com/"
+        );
+        assert_eq!(url(&jsonl, "   "), "skip empty-line");
+        assert_eq!(
+            url(&jsonl, r#"{"meta":{}}"#),
+            "bad no-url-field: no field `meta.url`"
+        );
+        assert_eq!(
+            url(&jsonl, r#"{"meta":{"url":3}}"#),
+            "bad no-url-field: field `meta.url` is a number, not a string"
+        );
+        assert!(url(&jsonl, r#"{"meta":"#).starts_with("bad bad-record: not JSON at byte 8"));
+        assert_eq!(url(&RowFormat::Lines, " # c"), "skip comment");
+        assert_eq!(
+            url(&RowFormat::Lines, " https://e.com/ "),
+            "url https://e.com/"
+        );
+    }
+}
