@@ -331,7 +331,7 @@ impl Walk<'_, '_> {
                         })?;
                         self.key.as_slice() == &**want
                     } else {
-                        &self.s[start..end] == &**want
+                        self.s[start..end] == **want
                     };
                     same.then_some(m + 1)
                 }
