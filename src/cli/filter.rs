@@ -154,7 +154,10 @@ pub(crate) fn run(args: FilterArgs) -> ExitStatus {
         Err(err) if err.is_interrupted() => return ExitStatus::Interrupted,
         Err(err) => {
             say!("error: {err}");
-            return if matches!(err.kind(), ErrorKind::Cache { .. } | ErrorKind::Fetch(_)) {
+            return if matches!(
+                err.kind(),
+                ErrorKind::Cache { .. } | ErrorKind::Fetch(_) | ErrorKind::Decompress { .. }
+            ) {
                 ExitStatus::Failure
             } else {
                 ExitStatus::UserError

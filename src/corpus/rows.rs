@@ -95,7 +95,21 @@ impl RowFormat {
         input: &mut crate::corpus::Input,
     ) -> Result<RowFormat> {
         let path = input.path.clone();
-        let head = input.reader.fill_buf().map_err(|e| Error::io(&path, e))?;
+        let compression = input.compression;
+        let head = input
+            .reader
+            .fill_buf()
+            .map_err(|source| match compression {
+                crate::corpus::Compression::None => Error::io(&path, source),
+                compression => crate::error::ErrorKind::Decompress {
+                    path: path.clone(),
+                    format: compression.as_str(),
+                    offset: 0,
+                    line: 0,
+                    source,
+                }
+                .into(),
+            })?;
         Self::choose(format, field, &path, head)
     }
 

@@ -4,6 +4,7 @@ mod alloc;
 mod cli_check;
 mod cli_fetch;
 mod cli_filter;
+mod cli_jsonl;
 mod conformance;
 mod equivalence;
 mod fetcher;

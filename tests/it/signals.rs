@@ -606,3 +606,34 @@ fn snapshots_carry_the_files_and_decide_alike_elsewhere() {
         ["tdmrep", "ai-txt", "content-usage"]
     );
 }
+
+#[test]
+fn json_lines_corpora_are_fetched_for_and_judged_by_their_url_field() {
+    let sites = Sites::new();
+    let list = sites.dir.write(
+        "corpus.jsonl",
+        "{\"metadata\":{\"url\":\"http://tdm.sig.test/b\"},\"text\":\"x\"}\n{\"metadata\":{\"url\":\"http://tdm.sig.test/free/a\"}}\n",
+    );
+    let removed = sites.dir.path("removed.jsonl");
+    let mut args: Vec<String> = vec![
+        "filter".into(),
+        arg(&list),
+        "--url-field".into(),
+        "metadata.url".into(),
+        "--agents".into(),
+        "CCBot".into(),
+        "--removed".into(),
+        arg(&removed),
+        "-q".into(),
+    ];
+    args.extend(sites.net());
+    let run = optout(&args, None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout_text(),
+        "{\"metadata\":{\"url\":\"http://tdm.sig.test/free/a\"}}\n"
+    );
+    let removed: Value = serde_json::from_str(&std::fs::read_to_string(removed).unwrap()).unwrap();
+    assert_eq!(removed["url"], "http://tdm.sig.test/b");
+    assert_eq!(removed["reason"], "tdmrep");
+}
