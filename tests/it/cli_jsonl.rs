@@ -43,16 +43,7 @@ fn filter(dir: &TestDir, input: &str, extra: &[&str]) -> (crate::util::Run, Vec<
 
 /// URLs over the fixture hosts: some disallowed for GPTBot, some not.
 fn urls() -> Vec<String> {
-    let hosts: Vec<String> = std::fs::read_dir(fixture("robots/real"))
-        .unwrap()
-        .map(|e| {
-            e.unwrap()
-                .file_name()
-                .to_string_lossy()
-                .trim_end_matches(".txt")
-                .to_owned()
-        })
-        .collect();
+    let hosts = crate::util::fixture_hosts();
     let paths = [
         "/",
         "/search?q=é",

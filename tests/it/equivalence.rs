@@ -6,16 +6,7 @@ use crate::util::{TestDir, arg, fixture, optout};
 
 /// A deterministic URL list over the fixture hosts, with bad rows mixed in.
 fn corpus() -> Vec<u8> {
-    let hosts: Vec<String> = std::fs::read_dir(fixture("robots/real"))
-        .unwrap()
-        .map(|e| {
-            e.unwrap()
-                .file_name()
-                .to_string_lossy()
-                .trim_end_matches(".txt")
-                .to_owned()
-        })
-        .collect();
+    let hosts = crate::util::fixture_hosts();
     let paths = [
         "/",
         "/search?q=x",

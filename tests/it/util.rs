@@ -43,6 +43,21 @@ impl TestDir {
     }
 }
 
+/// The hosts of the fixture robots.txt files (`fixtures/robots/real`),
+/// in directory order.
+pub(crate) fn fixture_hosts() -> Vec<String> {
+    std::fs::read_dir(fixture("robots/real"))
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".txt")
+                .to_owned()
+        })
+        .collect()
+}
+
 /// What a run of the binary produced.
 pub(crate) struct Run {
     pub(crate) code: i32,
