@@ -51,10 +51,11 @@ impl CacheArg {
 /// How rows of a corpus are read, shared by `filter` and `fetch`.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct CorpusArgs {
-    /// The row format: `auto` (JSON Lines for `.jsonl`, `.ndjson` or
+    /// The row format: `auto` (CDXJ for `.cdxj` names or a first line
+    /// `SURT TIMESTAMP {json}`; JSON Lines for `.jsonl`, `.ndjson` or
     /// `.json` names, or content starting with `{`; else a URL list),
-    /// `lines` or `jsonl`.
-    #[arg(long, default_value = "auto", value_name = "auto|lines|jsonl")]
+    /// `lines`, `jsonl` or `cdxj`.
+    #[arg(long, default_value = "auto", value_name = "auto|lines|jsonl|cdxj")]
     pub(crate) format: String,
 
     /// The JSON Lines field holding the URL, as a dotted path

@@ -658,7 +658,7 @@ impl<'a> StatsDocument<'a> {
             input_format: engine.format().name(),
             url_field: match engine.format() {
                 RowFormat::JsonLines(path) => Some(path.as_str()),
-                RowFormat::Lines => None,
+                RowFormat::Lines | RowFormat::Cdxj(_) => None,
             },
             on_error: engine.on_error(),
             usage: UsageConfig {

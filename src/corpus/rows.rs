@@ -17,6 +17,9 @@ pub enum RowFormat {
     Lines,
     /// One JSON object per line; the URL is the string at the path.
     JsonLines(FieldPath),
+    /// Common Crawl CDXJ index lines: `SURT TIMESTAMP {json}`, the URL in
+    /// the JSON's `url`.
+    Cdxj(FieldPath),
 }
 
 /// Where a row's URL is, or why it has none.
@@ -53,6 +56,7 @@ impl RowFormat {
     ///
     /// When `format` or `field` is not valid.
     pub fn choose(format: &str, field: &str, path: &Path, head: &[u8]) -> Result<RowFormat> {
+        let cdxj = || RowFormat::Cdxj(FieldPath::parse("url").expect("a valid path"));
         let jsonl = || {
             FieldPath::parse(field)
                 .map(RowFormat::JsonLines)
@@ -61,6 +65,7 @@ impl RowFormat {
         match format {
             "lines" => Ok(RowFormat::Lines),
             "jsonl" => jsonl(),
+            "cdxj" => Ok(cdxj()),
             "auto" => {
                 let name = path.to_string_lossy().to_ascii_lowercase();
                 let name = name
@@ -71,14 +76,16 @@ impl RowFormat {
                     .iter()
                     .any(|ext| name.ends_with(ext));
                 let by_content = head.trim_ascii_start().first() == Some(&b'{');
-                if by_name || by_content {
+                if name.ends_with(".cdxj") || looks_like_cdxj(head) {
+                    Ok(cdxj())
+                } else if by_name || by_content {
                     jsonl()
                 } else {
                     Ok(RowFormat::Lines)
                 }
             }
             other => Err(Error::config(format!(
-                "--format `{other}`: expected auto, lines or jsonl"
+                "--format `{other}`: expected auto, lines, jsonl or cdxj"
             ))),
         }
     }
@@ -119,6 +126,7 @@ impl RowFormat {
         match self {
             RowFormat::Lines => "lines",
             RowFormat::JsonLines(_) => "jsonl",
+            RowFormat::Cdxj(_) => "cdxj",
         }
     }
 
@@ -131,11 +139,23 @@ impl RowFormat {
                 Some(b'#') => RowUrl::Skip(SkipReason::Comment),
                 Some(_) => RowUrl::Url(text),
             },
-            RowFormat::JsonLines(path) => {
+            RowFormat::JsonLines(path) | RowFormat::Cdxj(path) => {
                 if text.is_empty() {
                     return RowUrl::Skip(SkipReason::EmptyLine);
                 }
-                match json::find(text, path, scratch) {
+                let record = match self {
+                    RowFormat::Cdxj(_) => match cdxj_record(text) {
+                        Some(record) => record,
+                        None => {
+                            return RowUrl::Bad(
+                                SkipReason::BadRecord,
+                                "not a CDXJ line (`SURT TIMESTAMP {json}`)".into(),
+                            );
+                        }
+                    },
+                    _ => text,
+                };
+                match json::find(record, path, scratch) {
                     Ok(Found::String(url)) => RowUrl::Url(url.trim_ascii()),
                     Ok(Found::Missing) => RowUrl::Bad(
                         SkipReason::NoUrlField,
@@ -152,9 +172,31 @@ impl RowFormat {
     }
 }
 
+/// The JSON part of a CDXJ line: after the SURT key and a 14-digit (or
+/// shorter, at least 4-digit) timestamp.
+fn cdxj_record(line: &[u8]) -> Option<&[u8]> {
+    let key_end = memchr::memchr(b' ', line)?;
+    let rest = &line[key_end + 1..];
+    let time_end = memchr::memchr(b' ', rest)?;
+    let time = &rest[..time_end];
+    if time.len() < 4 || !time.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(&rest[time_end + 1..])
+}
+
+/// Whether the first line of `head` is a CDXJ line.
+fn looks_like_cdxj(head: &[u8]) -> bool {
+    let first = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    cdxj_record(first.trim_ascii()).is_some_and(|json| json.first() == Some(&b'{'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A line of Common Crawl's CDXJ index (CC-MAIN-2024-10, shortened).
+    const CDXJ: &str = r#"com,example)/a?b=1 20240220011205 {"url": "https://example.com/a?b=1", "mime": "text/html", "status": "200", "digest": "sha1:X", "length": "1234", "offset": "5678", "filename": "crawl-data/x.warc.gz"}"#;
 
     #[test]
     fn formats_are_chosen_by_name_then_content() {
@@ -165,6 +207,7 @@ mod tests {
         assert_eq!(lines("a.txt", b"  {\"url\":1}").name(), "jsonl");
         assert_eq!(lines("a.txt", b"https://x/").name(), "lines");
         assert_eq!(lines("-", b"").name(), "lines");
+        assert_eq!(lines("cdx-00000.cdxj.gz", b"").name(), "cdxj");
         assert!(RowFormat::choose("jsonl", "a..b", Path::new("x"), b"").is_err());
         assert!(RowFormat::choose("csv", "url", Path::new("x"), b"").is_err());
     }
@@ -193,6 +236,10 @@ mod tests {
             "bad no-url-field: field `meta.url` is a number, not a string"
         );
         assert!(url(&jsonl, r#"{"meta":"#).starts_with("bad bad-record: not JSON at byte 8"));
+        let cdxj = RowFormat::choose("auto", "url", Path::new("x"), CDXJ.as_bytes()).unwrap();
+        assert_eq!(cdxj.name(), "cdxj");
+        assert_eq!(url(&cdxj, CDXJ), "url https://example.com/a?b=1");
+        assert!(url(&cdxj, "com,example)/ x {}").starts_with("bad bad-record: not a CDXJ line"));
         assert_eq!(url(&RowFormat::Lines, " # c"), "skip comment");
         assert_eq!(
             url(&RowFormat::Lines, " https://e.com/ "),

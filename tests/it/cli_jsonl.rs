@@ -232,3 +232,48 @@ fn a_truncated_zst_json_lines_file_fails_naming_the_place() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("cut.jsonl.zst"), "{}", run.stderr);
 }
+
+#[test]
+fn cdxj_index_lines_decide_like_the_same_urls() {
+    let dir = TestDir::new();
+    let urls = urls();
+    let list = arg(&dir.write("urls.txt", urls.join("\n") + "\n"));
+    let (plain, removed_plain, _) = filter(&dir, &list, &["--agents", "GPTBot"]);
+    let mut cdxj = String::new();
+    for (i, url) in urls.iter().enumerate() {
+        let key = url
+            .split("://")
+            .nth(1)
+            .unwrap()
+            .replace('/', ")/")
+            .replace(' ', "%20");
+        cdxj.push_str(&format!(
+            "{key} 2024022001{:04} {{\"url\": {}, \"mime\": \"text/html\", \"status\": \"200\", \"length\": \"{i}\"}}\n",
+            i % 10_000,
+            serde_json::to_string(url).unwrap()
+        ));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(cdxj.as_bytes()).unwrap();
+    let input = arg(&dir.write("cdx-00000.gz", gz.finish().unwrap()));
+    let (run, removed, stats) = filter(&dir, &input, &["--agents", "GPTBot"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        stats["input_format"], "cdxj",
+        "detected from the first line"
+    );
+    let reasons = |r: &[Value]| -> Vec<(Value, Value, Value)> {
+        r.iter()
+            .map(|r| (r["row"].clone(), r["url"].clone(), r["reason"].clone()))
+            .collect()
+    };
+    assert_eq!(reasons(&removed), reasons(&removed_plain));
+    assert_eq!(
+        run.stdout_text().lines().count(),
+        plain.stdout_text().lines().count()
+    );
+    assert!(
+        run.stdout_text().lines().all(|l| cdxj.contains(l)),
+        "kept lines are the input's"
+    );
+}
