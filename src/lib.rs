@@ -22,6 +22,7 @@
 //!   to the `url` crate.
 //! * [`blocklist`]: domain lists, matched on label boundaries.
 //! * [`digest`]: content hashes for evidence.
+//! * [`evidence`]: the run manifest `optout verify` checks.
 //! * [`policy`]: per-origin policies (robots.txt access and the origin's
 //!   tdmrep.json, ai.txt and RSL document) and the compiled
 //!   [`policy::Snapshot`].
@@ -63,6 +64,7 @@ pub mod corpus;
 pub mod digest;
 pub mod engine;
 pub mod error;
+pub mod evidence;
 pub mod fetch;
 pub mod origin;
 pub mod policy;

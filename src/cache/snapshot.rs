@@ -68,10 +68,25 @@ struct Line {
 ///
 /// When the cache cannot be read or `out` written (`path` names it).
 pub fn export(cache: &Cache, at: Millis, out: &mut dyn Write, path: &Path) -> Result<u64> {
-    let origins = cache.origins()?;
+    export_origins(cache, &cache.origins()?, at, out, path)
+}
+
+/// [`export`] for `origins` only (sorted by the caller for a repeatable
+/// file): the policies one run used, as its evidence.
+///
+/// # Errors
+///
+/// As [`export`].
+pub fn export_origins(
+    cache: &Cache,
+    origins: &[String],
+    at: Millis,
+    out: &mut dyn Write,
+    path: &Path,
+) -> Result<u64> {
     let mut entries = Vec::new();
     let mut files = 0;
-    for origin in &origins {
+    for origin in origins {
         if let Some(effective) = cache.effective(origin, at)? {
             entries.push(effective);
             for file in [SiteFile::TdmRep, SiteFile::AiTxt, SiteFile::Rsl] {

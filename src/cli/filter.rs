@@ -117,6 +117,14 @@ pub(crate) struct FilterArgs {
     #[arg(long, value_name = "FILE")]
     stats: Option<PathBuf>,
 
+    /// Write the run's manifest here (JSON): every file read and written
+    /// with its SHA-256, the resolved configuration, the registry version,
+    /// the blocklists' and policies' hashes, and the counts, for `optout
+    /// verify`. A cache run also writes the policies it used as a snapshot,
+    /// `FILE.policies.jsonl`. The input must be a file.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+
     /// Write the origins that have no robots.txt policy here, one per line
     /// (`scheme://host[:port]`, a list `optout fetch` accepts).
     #[arg(long, value_name = "FILE", alias = "missing-hosts")]
@@ -138,6 +146,9 @@ pub(crate) struct FilterArgs {
 struct Setup {
     engine: Engine,
     source: &'static str,
+    /// For cache runs: the time the policies are in force at, and the
+    /// origins read (`None`: all).
+    from_cache: Option<(crate::time::Millis, Option<Vec<String>>)>,
     refresh: Option<crate::cli::fetch::Refresh>,
     blocklist_paths: Vec<String>,
     missing: MissingPolicy,
@@ -203,6 +214,11 @@ fn setup(args: &FilterArgs, format: RowFormat) -> Result<Setup> {
             )));
         }
     };
+    if args.manifest.is_some() && args.input.as_os_str() == "-" {
+        return Err(Error::config(
+            "--manifest needs the input as a file: its hash must be recomputable",
+        ));
+    }
     if args.threads == Some(0) {
         return Err(Error::config("--threads must be at least 1"));
     }
@@ -271,6 +287,7 @@ fn setup(args: &FilterArgs, format: RowFormat) -> Result<Setup> {
     }
 
     let mut refresh = None;
+    let mut from_cache = None;
     let (source, policies) = match &args.robots_dir {
         Some(dir) => {
             let (set, problems) = PolicySet::load_dir(dir)?;
@@ -312,9 +329,10 @@ fn setup(args: &FilterArgs, format: RowFormat) -> Result<Setup> {
                 ("snapshot", set)
             }
             None => {
-                let (set, done) = cached_policies(args, &format)?;
-                refresh = done;
-                ("cache", set)
+                let cached = cached_policies(args, &format)?;
+                refresh = cached.refresh;
+                from_cache = Some((cached.at, cached.origins));
+                ("cache", cached.set)
             }
         },
     };
@@ -343,6 +361,7 @@ fn setup(args: &FilterArgs, format: RowFormat) -> Result<Setup> {
             },
         ),
         source,
+        from_cache,
         refresh,
         blocklist_paths,
         missing,
@@ -381,10 +400,17 @@ pub(crate) fn parse_unknown(value: &str) -> Result<UnknownPolicy> {
 
 /// The policies from the cache: fetching missing and stale origins first
 /// unless offline.
-fn cached_policies(
-    args: &FilterArgs,
-    format: &RowFormat,
-) -> Result<(PolicySet, Option<crate::cli::fetch::Refresh>)> {
+/// Policies read from the cache, with what a manifest needs to export
+/// them again: the time they are in force at, and the origins asked for
+/// (`None`: every cached origin).
+struct FromCache {
+    set: PolicySet,
+    refresh: Option<crate::cli::fetch::Refresh>,
+    at: crate::time::Millis,
+    origins: Option<Vec<String>>,
+}
+
+fn cached_policies(args: &FilterArgs, format: &RowFormat) -> Result<FromCache> {
     let offline = args.offline || args.as_of.is_some();
     let path = args.net.cache.path()?;
     if offline {
@@ -399,7 +425,12 @@ fn cached_policies(
             )));
         }
         let cache = crate::cache::Cache::open(&path)?;
-        return Ok((cache.policies(None, at)?, None));
+        return Ok(FromCache {
+            set: cache.policies(None, at)?,
+            refresh: None,
+            at,
+            origins: None,
+        });
     }
     if args.input.as_os_str() == "-" {
         return Err(Error::config(
@@ -417,24 +448,167 @@ fn cached_policies(
     let origins: Vec<String> = scan.origins.iter().map(ToString::to_string).collect();
     let cache = crate::cache::Cache::open(&path)?;
     // Now, not when the run started: the fetches just made count.
-    Ok((
-        cache.policies(Some(&origins), crate::time::now())?,
-        Some(refresh),
-    ))
+    let at = crate::time::now();
+    Ok(FromCache {
+        set: cache.policies(Some(&origins), at)?,
+        refresh: Some(refresh),
+        at,
+        origins: Some(origins),
+    })
+}
+
+/// Writes the run's manifest (see [`crate::evidence`]).
+fn write_manifest(
+    args: &FilterArgs,
+    setup: &Setup,
+    outcome: &RunOutcome,
+    path: &Path,
+    kept: (String, u64),
+    removed: (String, u64),
+) -> Result<()> {
+    use crate::evidence::{
+        BlocklistDigest, Config, FORMAT, FileDigest, Manifest, PolicySource, robots_dir_digest,
+    };
+    let engine = &setup.engine;
+    let mut outputs = BTreeMap::new();
+    let written = |path: Option<&PathBuf>, (sha256, bytes): (String, u64)| FileDigest {
+        path: path.map_or_else(|| "-".to_owned(), |p| p.display().to_string()),
+        sha256,
+        bytes,
+    };
+    outputs.insert("kept".to_owned(), written(args.kept.as_ref(), kept));
+    if let Some(removed_path) = &args.removed {
+        outputs.insert("removed".to_owned(), written(Some(removed_path), removed));
+    }
+    if let Some(stats) = &args.stats {
+        outputs.insert("stats".to_owned(), FileDigest::of_file(stats)?);
+    }
+    let policies = match (&args.robots_dir, &args.snapshot, &setup.from_cache) {
+        (Some(dir), _, _) => {
+            let set = engine.snapshot().policies();
+            PolicySource::RobotsDir {
+                path: dir.display().to_string(),
+                digest: robots_dir_digest(
+                    set.policies()
+                        .iter()
+                        .map(|p| (p.key.as_str(), p.sha256.as_str())),
+                ),
+                files: set.len(),
+            }
+        }
+        (None, Some(snapshot), _) => PolicySource::Snapshot {
+            file: FileDigest::of_file(snapshot)?,
+            exported_at: None,
+        },
+        (None, None, Some((at, origins))) => {
+            let mut file_name = path.as_os_str().to_owned();
+            file_name.push(".policies.jsonl");
+            let snapshot = PathBuf::from(file_name);
+            let cache = crate::cache::Cache::open(&args.net.cache.path()?)?;
+            let all;
+            let origins = match origins {
+                Some(list) => list,
+                None => {
+                    all = cache.origins()?;
+                    &all
+                }
+            };
+            let mut sorted = origins.clone();
+            sorted.sort_unstable();
+            let mut out = Destination::create(&snapshot)?;
+            crate::cache::snapshot::export_origins(&cache, &sorted, *at, out.writer(), &snapshot)?;
+            out.finish()?;
+            PolicySource::Snapshot {
+                file: FileDigest::of_file(&snapshot)?,
+                exported_at: Some(crate::time::format(*at)),
+            }
+        }
+        (None, None, None) => {
+            return Err(Error::config("the run has no policy source to record"));
+        }
+    };
+    let usage = engine.usage_options();
+    let manifest = Manifest {
+        format: FORMAT.to_owned(),
+        tool: concat!("optout ", env!("CARGO_PKG_VERSION")).to_owned(),
+        created: crate::time::format(crate::time::now()),
+        command: "filter".to_owned(),
+        input: FileDigest::of_file(&args.input)?,
+        outputs,
+        config: Config {
+            format: engine.format().name().to_owned(),
+            url_field: match engine.format() {
+                RowFormat::JsonLines(path) => Some(path.as_str().to_owned()),
+                RowFormat::Lines | RowFormat::Cdxj(_) => None,
+            },
+            on_error: match engine.on_error() {
+                OnError::Skip => "skip".into(),
+                OnError::Fail => "fail".into(),
+            },
+            agents: engine.agents().names().to_vec(),
+            agent_rule: match setup.agent_rule {
+                AgentRule::Any => "any".into(),
+                AgentRule::All => "all".into(),
+            },
+            missing_policy: match setup.missing {
+                MissingPolicy::Allow => "allow".into(),
+                MissingPolicy::Deny => "deny".into(),
+                MissingPolicy::Error => "error".into(),
+            },
+            purpose: usage.purpose.as_str().to_owned(),
+            unknown: match usage.unknown {
+                UnknownPolicy::Keep => "keep".into(),
+                UnknownPolicy::Drop => "drop".into(),
+            },
+            legacy_conservative: usage.legacy_conservative,
+            files: args
+                .net
+                .files()?
+                .iter()
+                .skip(1)
+                .map(|f| f.name().to_owned())
+                .collect(),
+        },
+        registry_version: Registry::builtin().version.clone(),
+        blocklists: engine
+            .blocklists()
+            .lists()
+            .iter()
+            .zip(&setup.blocklist_paths)
+            .map(|(list, path)| {
+                Ok(BlocklistDigest {
+                    name: list.name.clone(),
+                    file: FileDigest::of_file(Path::new(path))?,
+                })
+            })
+            .collect::<Result<_>>()?,
+        policies,
+        counts: serde_json::to_value(outcome.stats.report(engine.agents().names(), 20))
+            .expect("counts serialise"),
+    };
+    let mut out = Destination::create(path)?;
+    out.write_all(&serde_json::to_vec_pretty(&manifest).expect("manifest serialises"))?;
+    out.write_all(b"\n")?;
+    out.finish()
 }
 
 struct FilterSink {
     kept: Option<Destination>,
     removed: Option<Destination>,
+    /// Digests of what was written, for the manifest.
+    kept_digest: crate::digest::Running,
+    removed_digest: crate::digest::Running,
 }
 
 impl Sink for FilterSink {
     fn chunk(&mut self, result: &ChunkResult) -> Result<()> {
         if let Some(kept) = &mut self.kept {
             kept.write_all(&result.kept)?;
+            self.kept_digest.update(&result.kept);
         }
         if let Some(removed) = &mut self.removed {
             removed.write_all(&result.removed)?;
+            self.removed_digest.update(&result.removed);
         }
         Ok(())
     }
@@ -452,6 +626,8 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
             .as_deref()
             .map(Destination::create)
             .transpose()?,
+        kept_digest: crate::digest::Running::default(),
+        removed_digest: crate::digest::Running::default(),
     };
     let outputs = Outputs {
         kept: true,
@@ -485,6 +661,15 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
         out.write_all(&json)?;
         out.write_all(b"\n")?;
         out.finish()?;
+    }
+    if let Some(path) = &args.manifest {
+        // A cut input has no manifest: there is nothing complete to vouch
+        // for.
+        if outcome.read_error.is_none() {
+            let kept = std::mem::take(&mut sink.kept_digest).finish();
+            let removed = std::mem::take(&mut sink.removed_digest).finish();
+            write_manifest(args, setup, &outcome, path, kept, removed)?;
+        }
     }
     if !args.quiet {
         summary(args, &outcome);

@@ -18,6 +18,7 @@ mod explain;
 mod fetch;
 mod filter;
 mod output;
+mod verify;
 
 use std::io::Write;
 
@@ -53,6 +54,9 @@ enum Command {
     /// Explain one URL: every signal, the verdict per purpose and agent,
     /// and the lines that decide (exit 0 kept, 1 removed, 2 error).
     Explain(Box<explain::ExplainArgs>),
+    /// Verify a `filter` run from its manifest: file hashes, and decisions
+    /// made again (exit 0 verified, 1 mismatch, 2 error).
+    Verify(verify::VerifyArgs),
     /// List the agent registry.
     Agents(agents::AgentsArgs),
 }
@@ -80,6 +84,7 @@ pub fn main() -> ExitStatus {
         Command::Cache(args) => cache::run(args),
         Command::Check(args) => check::run(args),
         Command::Explain(args) => explain::run(&args),
+        Command::Verify(args) => verify::run(&args),
         Command::Agents(args) => agents::run(&args),
     }
 }

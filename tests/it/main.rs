@@ -14,6 +14,7 @@ mod resume;
 mod server;
 mod signals;
 mod util;
+mod verify;
 
 #[global_allocator]
 static ALLOCATOR: alloc::Counting = alloc::Counting;

@@ -637,3 +637,29 @@ fn json_lines_corpora_are_fetched_for_and_judged_by_their_url_field() {
     assert_eq!(removed["url"], "http://tdm.sig.test/b");
     assert_eq!(removed["reason"], "tdmrep");
 }
+
+#[test]
+fn a_cache_run_writes_its_policies_beside_the_manifest_and_verifies() {
+    let sites = Sites::new();
+    let urls = [
+        "http://tdm.sig.test/b",
+        "http://tdm.sig.test/free/a",
+        "http://cu.sig.test/a",
+    ];
+    let manifest = sites.dir.path("run.manifest.json");
+    let (_, removed, _) =
+        sites.filter(&urls, &["--agents", "CCBot", "--manifest", &arg(&manifest)]);
+    assert_eq!(removed.len(), 2);
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    assert_eq!(value["policies"]["kind"], "snapshot");
+    assert!(value["policies"]["exported_at"].is_string());
+    let snapshot = sites.dir.path("run.manifest.json.policies.jsonl");
+    let text = std::fs::read_to_string(&snapshot).unwrap();
+    assert!(
+        text.contains("\"file\":\"tdmrep.json\""),
+        "the files are evidence too"
+    );
+    let run = optout(&["verify", &arg(&manifest), "--full"], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout_text().ends_with("verified\n"));
+}

@@ -1,0 +1,431 @@
+//! `optout verify MANIFEST`: checks a `filter` run from its manifest
+//! without trusting whoever ran it. It recomputes the SHA-256 of the input,
+//! every output, the policy snapshot (or robots directory) and the
+//! blocklists, then decides rows again from the recorded policies and
+//! configuration: a sample of rows by default (each checked against the
+//! removed records), or the whole run with `--full` (its outputs' hashes
+//! compared). Every mismatch is reported.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::agents::{AgentRule, AgentSet, Registry};
+use crate::blocklist::{self, Blocklists};
+use crate::cli::output::ExitStatus;
+use crate::cli::say;
+use crate::corpus::{Chunk, ChunkReader, Input, OnError, RowFormat};
+use crate::engine::{self, ChunkResult, Decision, Engine, MissingPolicy, Outputs, Scratch, Sink};
+use crate::error::{Error, Result};
+use crate::evidence::{FileDigest, Manifest, PolicySource, robots_dir_digest};
+use crate::origin::SiteFile;
+use crate::policy::PolicySet;
+use crate::signals::usage::UnknownPolicy;
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The manifest `filter --manifest` wrote.
+    manifest: PathBuf,
+
+    /// Re-run every row and compare the outputs' hashes.
+    #[arg(long)]
+    full: bool,
+
+    /// Rows decided again without --full (spread evenly over the input).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    sample: u64,
+
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Check {
+    what: String,
+    ok: bool,
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct Report {
+    manifest: String,
+    ok: bool,
+    checks: Vec<Check>,
+    mismatches: Vec<String>,
+}
+
+pub(crate) fn run(args: &VerifyArgs) -> ExitStatus {
+    match verify(args) {
+        Ok(report) => {
+            use std::fmt::Write as _;
+            let text = if args.json {
+                serde_json::to_string_pretty(&report).expect("serialises") + "\n"
+            } else {
+                let mut text = String::new();
+                for check in &report.checks {
+                    let _ = writeln!(
+                        text,
+                        "{}  {}{}",
+                        if check.ok { "ok      " } else { "MISMATCH" },
+                        check.what,
+                        if check.detail.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", check.detail)
+                        }
+                    );
+                }
+                for mismatch in report.mismatches.iter().take(20) {
+                    let _ = writeln!(text, "  {mismatch}");
+                }
+                let _ = writeln!(
+                    text,
+                    "{}",
+                    if report.ok {
+                        "verified"
+                    } else {
+                        "NOT verified"
+                    }
+                );
+                text
+            };
+            if std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()).is_err() {
+                return ExitStatus::Failure;
+            }
+            if report.ok {
+                ExitStatus::Success
+            } else {
+                ExitStatus::UserError
+            }
+        }
+        Err(err) => {
+            say!("error: {err}");
+            ExitStatus::Failure
+        }
+    }
+}
+
+fn digest_check(manifest: &Path, what: &str, recorded: &FileDigest) -> Check {
+    if recorded.path == "-" {
+        return Check {
+            what: what.to_owned(),
+            ok: true,
+            detail: "written to standard output: not checked".into(),
+        };
+    }
+    let path = Manifest::resolve(manifest, &recorded.path);
+    match FileDigest::of_file(&path) {
+        Ok(now) if now.sha256 == recorded.sha256 && now.bytes == recorded.bytes => Check {
+            what: what.to_owned(),
+            ok: true,
+            detail: format!("{} sha256 {}", path.display(), &now.sha256[..16]),
+        },
+        Ok(now) => Check {
+            what: what.to_owned(),
+            ok: false,
+            detail: format!(
+                "{}: sha256 {} ({} bytes), the manifest says {} ({} bytes)",
+                path.display(),
+                now.sha256,
+                now.bytes,
+                recorded.sha256,
+                recorded.bytes
+            ),
+        },
+        Err(e) => Check {
+            what: what.to_owned(),
+            ok: false,
+            detail: e.to_string(),
+        },
+    }
+}
+
+fn verify(args: &VerifyArgs) -> Result<Report> {
+    let manifest_path = &args.manifest;
+    let manifest = Manifest::read(manifest_path)?;
+    let mut checks = vec![digest_check(manifest_path, "input", &manifest.input)];
+    for (role, digest) in &manifest.outputs {
+        checks.push(digest_check(
+            manifest_path,
+            &format!("output {role}"),
+            digest,
+        ));
+    }
+    for list in &manifest.blocklists {
+        checks.push(digest_check(
+            manifest_path,
+            &format!("blocklist {}", list.name),
+            &list.file,
+        ));
+    }
+    let registry = Registry::builtin();
+    checks.push(Check {
+        what: "agent registry".into(),
+        ok: registry.version == manifest.registry_version,
+        detail: format!(
+            "this build has {}, the run had {}",
+            registry.version, manifest.registry_version
+        ),
+    });
+
+    // The policies.
+    let config = &manifest.config;
+    let mut policies = match &manifest.policies {
+        PolicySource::Snapshot { file, .. } => {
+            checks.push(digest_check(manifest_path, "policy snapshot", file));
+            let path = Manifest::resolve(manifest_path, &file.path);
+            match crate::cache::snapshot::load(&path) {
+                Ok((_, set)) => set,
+                Err(e) => {
+                    // Altered evidence: nothing can be decided from it.
+                    checks.push(Check {
+                        what: "policy snapshot contents".into(),
+                        ok: false,
+                        detail: e.to_string(),
+                    });
+                    return Ok(Report {
+                        manifest: manifest_path.display().to_string(),
+                        ok: false,
+                        checks,
+                        mismatches: Vec::new(),
+                    });
+                }
+            }
+        }
+        PolicySource::RobotsDir {
+            path,
+            digest,
+            files,
+        } => {
+            let dir = Manifest::resolve(manifest_path, path);
+            let (set, _) = PolicySet::load_dir(&dir)?;
+            let now = robots_dir_digest(
+                set.policies()
+                    .iter()
+                    .map(|p| (p.key.as_str(), p.sha256.as_str())),
+            );
+            checks.push(Check {
+                what: "robots directory".into(),
+                ok: now == *digest && set.len() == *files,
+                detail: format!("{} files, digest {}", set.len(), &now[..16]),
+            });
+            set
+        }
+    };
+    let files: Vec<SiteFile> = std::iter::once(SiteFile::Robots)
+        .chain(config.files.iter().filter_map(|f| SiteFile::from_name(f)))
+        .collect();
+    policies.keep_files(&files);
+
+    // The engine, as configured.
+    let agents = AgentSet::from_names(&config.agents)?;
+    let rule: AgentRule = config.agent_rule.parse()?;
+    let missing = match config.missing_policy.as_str() {
+        "allow" => MissingPolicy::Allow,
+        "deny" => MissingPolicy::Deny,
+        _ => MissingPolicy::Error,
+    };
+    let input_path = Manifest::resolve(manifest_path, &manifest.input.path);
+    let format = RowFormat::choose(
+        &config.format,
+        config.url_field.as_deref().unwrap_or("url"),
+        &input_path,
+        b"",
+    )?;
+    let mut lists = Vec::new();
+    for list in &manifest.blocklists {
+        lists.push(blocklist::load(
+            &list.name,
+            &Manifest::resolve(manifest_path, &list.file.path),
+        )?);
+    }
+    let usage = crate::engine::UsageOptions {
+        purpose: match config.purpose.as_str() {
+            "search" => crate::signals::usage::Purpose::Search,
+            "ai-input" => crate::signals::usage::Purpose::AiInput,
+            _ => crate::signals::usage::Purpose::Train,
+        },
+        unknown: if config.unknown == "drop" {
+            UnknownPolicy::Drop
+        } else {
+            UnknownPolicy::Keep
+        },
+        legacy_conservative: config.legacy_conservative,
+    };
+    let engine = Engine::new(
+        policies.compile(&agents),
+        Blocklists::new(lists),
+        agents,
+        rule,
+        missing,
+    )
+    .with_usage(usage)
+    .with_format(
+        format,
+        if config.on_error == "fail" {
+            OnError::Fail
+        } else {
+            OnError::Skip
+        },
+    );
+
+    let mut mismatches = Vec::new();
+    if args.full {
+        full_run(&engine, &input_path, &manifest, &mut checks)?;
+    } else {
+        sample(
+            &engine,
+            &input_path,
+            manifest_path,
+            &manifest,
+            args.sample,
+            &mut checks,
+            &mut mismatches,
+        )?;
+    }
+    let ok = checks.iter().all(|c| c.ok);
+    Ok(Report {
+        manifest: manifest_path.display().to_string(),
+        ok,
+        checks,
+        mismatches,
+    })
+}
+
+/// Hashes what a run writes.
+#[derive(Default)]
+struct HashSink {
+    kept: crate::digest::Running,
+    removed: crate::digest::Running,
+}
+
+impl Sink for HashSink {
+    fn chunk(&mut self, result: &ChunkResult) -> Result<()> {
+        self.kept.update(&result.kept);
+        self.removed.update(&result.removed);
+        Ok(())
+    }
+}
+
+fn full_run(
+    engine: &Engine,
+    input: &Path,
+    manifest: &Manifest,
+    checks: &mut Vec<Check>,
+) -> Result<()> {
+    let reader = ChunkReader::new(Input::open(input)?);
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let mut sink = HashSink::default();
+    let outputs = Outputs {
+        kept: true,
+        removed: manifest.outputs.contains_key("removed"),
+    };
+    let outcome = engine::run(engine, reader, threads, outputs, &mut sink)?;
+    if let Some(err) = outcome.read_error {
+        return Err(err);
+    }
+    for (role, running) in [("kept", sink.kept), ("removed", sink.removed)] {
+        let Some(recorded) = manifest.outputs.get(role) else {
+            continue;
+        };
+        let (sha256, bytes) = running.finish();
+        checks.push(Check {
+            what: format!("decisions: {role} rows"),
+            ok: sha256 == recorded.sha256 && bytes == recorded.bytes,
+            detail: format!("re-run gives sha256 {} ({bytes} bytes)", &sha256[..16]),
+        });
+    }
+    let recorded_rows = manifest.counts["rows"].as_u64().unwrap_or(0);
+    checks.push(Check {
+        what: "decisions: counts".into(),
+        ok: outcome.stats.rows == recorded_rows
+            && outcome.stats.kept == manifest.counts["kept"].as_u64().unwrap_or(u64::MAX),
+        detail: format!(
+            "re-run: {} rows, {} kept; manifest: {recorded_rows} rows, {} kept",
+            outcome.stats.rows, outcome.stats.kept, manifest.counts["kept"]
+        ),
+    });
+    Ok(())
+}
+
+/// Decides rows spread evenly over the input again and checks each
+/// against the removed records.
+fn sample(
+    engine: &Engine,
+    input: &Path,
+    manifest_path: &Path,
+    manifest: &Manifest,
+    count: u64,
+    checks: &mut Vec<Check>,
+    mismatches: &mut Vec<String>,
+) -> Result<()> {
+    let Some(removed) = manifest.outputs.get("removed") else {
+        checks.push(Check {
+            what: "decisions".into(),
+            ok: false,
+            detail: "the run wrote no removed records to check a sample against: use --full".into(),
+        });
+        return Ok(());
+    };
+    let rows = manifest.counts["rows"].as_u64().unwrap_or(0);
+    let step = (rows / count.max(1)).max(1);
+    let sampled = |row: u64| (row - 1) % step == 0;
+    // The removed records of the sampled rows: row → reason.
+    let removed_path = Manifest::resolve(manifest_path, &removed.path);
+    let text = std::fs::read_to_string(&removed_path).map_err(|e| Error::io(&removed_path, e))?;
+    let mut reasons: HashMap<u64, String> = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let record: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+            Error::config(format!("`{}` line {}: {e}", removed_path.display(), n + 1))
+        })?;
+        let row = record["row"].as_u64().unwrap_or(0);
+        if sampled(row) {
+            reasons.insert(
+                row,
+                record["reason"].as_str().unwrap_or_default().to_owned(),
+            );
+        }
+    }
+    let mut reader = ChunkReader::new(Input::open(input)?);
+    let mut chunk = Chunk::default();
+    let mut scratch = Scratch::default();
+    let mut checked = 0u64;
+    let mut by_outcome: BTreeMap<String, u64> = BTreeMap::new();
+    while reader.next_chunk(&mut chunk)? {
+        for (number, line) in chunk.lines() {
+            if !sampled(number) {
+                continue;
+            }
+            checked += 1;
+            let now = match engine.decide(line, &mut scratch) {
+                Decision::Remove(removal) => Some(removal.reason.as_str().to_owned()),
+                Decision::Keep { .. } | Decision::Skip(_) => None,
+            };
+            *by_outcome
+                .entry(now.clone().unwrap_or_else(|| "kept or skipped".into()))
+                .or_default() += 1;
+            let recorded = reasons.get(&number).cloned();
+            if now != recorded {
+                mismatches.push(format!(
+                    "row {number}: now {}, the run {}",
+                    now.as_deref().unwrap_or("kept or skipped"),
+                    recorded.as_deref().unwrap_or("kept or skipped")
+                ));
+            }
+        }
+    }
+    let summary: Vec<String> = by_outcome.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    checks.push(Check {
+        what: format!("decisions: a sample of {checked} rows (every {step})"),
+        ok: mismatches.is_empty() && checked > 0,
+        detail: if mismatches.is_empty() {
+            summary.join(", ")
+        } else {
+            format!("{} rows decided otherwise", mismatches.len())
+        },
+    });
+    Ok(())
+}
