@@ -24,10 +24,11 @@ const SHOWN: usize = 10;
 
 #[derive(Debug, Args)]
 pub(crate) struct FilterArgs {
-    /// The corpus: a URL list (one URL per line) or JSON Lines (one record
-    /// per line, the URL in --url-field), plain, `.gz` or `.zst`; `-` for
-    /// standard input.
-    input: PathBuf,
+    /// The corpus: a URL list (one URL per line), JSON Lines (one record
+    /// per line, the URL in --url-field) or CDXJ, plain, `.gz` or `.zst`;
+    /// `-` for standard input. `filter` takes one; `audit` several.
+    #[arg(required = true, num_args = 1.., value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
 
     #[command(flatten)]
     corpus: crate::cli::fetch::CorpusArgs,
@@ -143,9 +144,9 @@ pub(crate) struct FilterArgs {
     quiet: bool,
 }
 
-struct Setup {
-    engine: Engine,
-    source: &'static str,
+pub(crate) struct Setup {
+    pub(crate) engine: Engine,
+    pub(crate) source: &'static str,
     /// For cache runs: the time the policies are in force at, and the
     /// origins read (`None`: all).
     from_cache: Option<(crate::time::Millis, Option<Vec<String>>)>,
@@ -155,8 +156,36 @@ struct Setup {
     agent_rule: AgentRule,
 }
 
+impl FilterArgs {
+    /// The (first) input.
+    pub(crate) fn input(&self) -> &PathBuf {
+        &self.inputs[0]
+    }
+
+    /// Every input.
+    pub(crate) fn inputs(&self) -> &[PathBuf] {
+        &self.inputs
+    }
+
+    /// How rows are read.
+    pub(crate) fn corpus(&self) -> &crate::cli::fetch::CorpusArgs {
+        &self.corpus
+    }
+
+    /// Worker threads.
+    pub(crate) fn threads(&self) -> usize {
+        self.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+    }
+}
+
 pub(crate) fn run(args: FilterArgs) -> ExitStatus {
-    let prepared = Input::open(&args.input).and_then(|mut input| {
+    if args.inputs.len() > 1 {
+        say!("error: `filter` takes one input (`optout audit` takes several)");
+        return ExitStatus::UserError;
+    }
+    let prepared = Input::open(args.input()).and_then(|mut input| {
         let format = args.corpus.format(&mut input)?;
         Ok((setup(&args, format)?, input))
     });
@@ -201,7 +230,7 @@ pub(crate) fn parse_blocklist_arg(arg: &str) -> Result<(&str, &Path)> {
     Ok((name, Path::new(path)))
 }
 
-fn setup(args: &FilterArgs, format: RowFormat) -> Result<Setup> {
+pub(crate) fn setup(args: &FilterArgs, format: RowFormat) -> Result<Setup> {
     let registry = Registry::builtin();
     let agent_rule: AgentRule = args.agent_rule.parse()?;
     let missing = match args.missing_policy.as_str() {
@@ -214,7 +243,7 @@ fn setup(args: &FilterArgs, format: RowFormat) -> Result<Setup> {
             )));
         }
     };
-    if args.manifest.is_some() && args.input.as_os_str() == "-" {
+    if args.manifest.is_some() && args.input().as_os_str() == "-" {
         return Err(Error::config(
             "--manifest needs the input as a file: its hash must be recomputable",
         ));
@@ -432,12 +461,20 @@ fn cached_policies(args: &FilterArgs, format: &RowFormat) -> Result<FromCache> {
             origins: None,
         });
     }
-    if args.input.as_os_str() == "-" {
+    if args.inputs.iter().any(|i| i.as_os_str() == "-") {
         return Err(Error::config(
             "fetching reads the input twice (origins first, then rows): give a file, or pass --offline, --snapshot or --robots-dir",
         ));
     }
-    let scan = crate::corpus::scan(ChunkReader::new(Input::open(&args.input)?), format)?;
+    let mut scan = crate::corpus::scan(ChunkReader::new(Input::open(args.input())?), format)?;
+    for path in &args.inputs[1..] {
+        let mut input = Input::open(path)?;
+        let format = args.corpus.format(&mut input)?;
+        let more = crate::corpus::scan(ChunkReader::new(input), &format)?;
+        scan.origins.extend(more.origins);
+    }
+    scan.origins.sort_unstable();
+    scan.origins.dedup();
     let refresh = crate::cli::fetch::refresh(&args.net, &scan.origins, args.quiet)?;
     if !args.quiet {
         crate::cli::fetch::report(&refresh);
@@ -533,7 +570,7 @@ fn write_manifest(
         tool: concat!("optout ", env!("CARGO_PKG_VERSION")).to_owned(),
         created: crate::time::format(crate::time::now()),
         command: "filter".to_owned(),
-        input: FileDigest::of_file(&args.input)?,
+        input: FileDigest::of_file(args.input())?,
         outputs,
         config: Config {
             format: engine.format().name().to_owned(),
@@ -720,7 +757,7 @@ fn summary(args: &FilterArgs, outcome: &RunOutcome) {
     for problem in &outcome.problems {
         say!(
             "warning: `{}` line {}: {} (row {})",
-            args.input.display(),
+            args.input().display(),
             problem.line,
             problem.message,
             match problem.skipped {
@@ -738,7 +775,7 @@ fn summary(args: &FilterArgs, outcome: &RunOutcome) {
     if invalid > named {
         say!(
             "warning: `{}`: {} more invalid rows",
-            args.input.display(),
+            args.input().display(),
             invalid - named
         );
     }
@@ -835,7 +872,7 @@ impl<'a> StatsDocument<'a> {
         StatsDocument {
             tool: "optout",
             version: env!("CARGO_PKG_VERSION"),
-            input: args.input.display().to_string(),
+            input: args.input().display().to_string(),
             registry_version: &Registry::builtin().version,
             agents: engine.agents().names(),
             agent_rule: setup.agent_rule,

@@ -12,6 +12,7 @@
 //! | 130 | interrupted by SIGINT; what finished is saved | — |
 
 mod agents;
+mod audit;
 mod cache;
 mod check;
 mod explain;
@@ -54,6 +55,9 @@ enum Command {
     /// Explain one URL: every signal, the verdict per purpose and agent,
     /// and the lines that decide (exit 0 kept, 1 removed, 2 error).
     Explain(Box<explain::ExplainArgs>),
+    /// Report how much of one or more corpora is opted out, by reason,
+    /// agent and domain, without writing a dataset.
+    Audit(Box<audit::AuditArgs>),
     /// Verify a `filter` run from its manifest: file hashes, and decisions
     /// made again (exit 0 verified, 1 mismatch, 2 error).
     Verify(verify::VerifyArgs),
@@ -85,6 +89,7 @@ pub fn main() -> ExitStatus {
         Command::Check(args) => check::run(args),
         Command::Explain(args) => explain::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Audit(args) => audit::run(&args),
         Command::Agents(args) => agents::run(&args),
     }
 }

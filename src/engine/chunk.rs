@@ -429,6 +429,7 @@ impl Engine {
             let raw = &data[row.raw_start as usize..(row.raw_start + row.raw_len) as usize];
             let line = &raw[..row.line_len as usize];
             out.stats.rows += 1;
+            out.stats.bytes += u64::from(row.raw_len);
             let origin = || host_str(hosts, row.host);
             let host = || super::decide::host_of(origin());
             let removal = match &row.state {
@@ -458,6 +459,7 @@ impl Engine {
                     usage,
                 } => {
                     out.stats.kept += 1;
+                    out.stats.kept_bytes += u64::from(row.raw_len);
                     out.stats.kept_without_policy += u64::from(*without_policy);
                     out.stats.count_usage(*usage);
                     if outputs.kept {
@@ -515,6 +517,7 @@ impl Engine {
                 row.state,
                 State::Blocked(_, Some(_)) | State::Unreachable(_) | State::Disallow { .. }
             ) || matches!(row.state, State::Usage { policy, .. } if policy != u32::MAX);
+            out.stats.removed_bytes[removal.reason.index()] += u64::from(row.raw_len);
             self.count_removal(
                 &removal,
                 number,

@@ -213,6 +213,11 @@ impl Engine {
         self
     }
 
+    /// Reads the next input as `format`.
+    pub fn set_format(&mut self, format: RowFormat) {
+        self.format = format;
+    }
+
     /// The row format.
     #[must_use]
     pub fn format(&self) -> &RowFormat {

@@ -32,6 +32,12 @@ pub struct Stats {
     /// Rows that reached the usage stage (access allowed them), by the
     /// verdict for the enforced purpose: allowed, unknown, disallowed.
     pub usage: [u64; 3],
+    /// Bytes of all rows read (line ends included).
+    pub bytes: u64,
+    /// Bytes of kept rows.
+    pub kept_bytes: u64,
+    /// Bytes of removed rows, by reason.
+    pub removed_bytes: [u64; ReasonCode::ALL.len()],
 }
 
 impl Stats {
@@ -141,6 +147,11 @@ impl AddAssign<Stats> for Stats {
         self.origins_without_policy
             .extend(other.origins_without_policy);
         for (a, b) in self.usage.iter_mut().zip(other.usage) {
+            *a += b;
+        }
+        self.bytes += other.bytes;
+        self.kept_bytes += other.kept_bytes;
+        for (a, b) in self.removed_bytes.iter_mut().zip(other.removed_bytes) {
             *a += b;
         }
     }
