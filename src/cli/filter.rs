@@ -466,7 +466,11 @@ fn cached_policies(args: &FilterArgs, format: &RowFormat) -> Result<FromCache> {
             "fetching reads the input twice (origins first, then rows): give a file, or pass --offline, --snapshot or --robots-dir",
         ));
     }
-    let mut scan = crate::corpus::scan(ChunkReader::new(Input::open(args.input())?), format)?;
+    let mut scan = if is_warc(args.input())? {
+        crate::corpus::warc::scan(args.input())?
+    } else {
+        crate::corpus::scan(ChunkReader::new(Input::open(args.input())?), format)?
+    };
     for path in &args.inputs[1..] {
         let mut input = Input::open(path)?;
         let format = args.corpus.format(&mut input)?;
@@ -491,6 +495,64 @@ fn cached_policies(args: &FilterArgs, format: &RowFormat) -> Result<FromCache> {
         refresh: Some(refresh),
         at,
         origins: Some(origins),
+    })
+}
+
+/// Whether `path` is a WARC file (by name, or a first record `WARC/`).
+fn is_warc(path: &Path) -> Result<bool> {
+    if path.as_os_str() == "-" {
+        return Ok(false);
+    }
+    let mut input = Input::open(path)?;
+    let head = std::io::BufRead::fill_buf(&mut input.reader).map_err(|e| Error::io(path, e))?;
+    Ok(crate::corpus::warc::is_warc(path, head))
+}
+
+/// A writer that hashes what passes.
+struct Hashing<'a> {
+    inner: &'a mut Destination,
+    digest: &'a mut crate::digest::Running,
+}
+
+impl std::io::Write for Hashing<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.inner.writer().write_all(bytes)?;
+        self.digest.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.writer().flush()
+    }
+}
+
+/// Filters a WARC input record by record (see [`crate::engine::warc`]).
+fn filter_warc(args: &FilterArgs, setup: &Setup, sink: &mut FilterSink) -> Result<RunOutcome> {
+    let mut reader = crate::corpus::warc::WarcReader::open(args.input())?;
+    let FilterSink {
+        kept,
+        removed,
+        kept_digest,
+        removed_digest,
+    } = sink;
+    let kept = kept.as_mut().expect("the kept output is open");
+    let mut kept = Hashing {
+        inner: kept,
+        digest: kept_digest,
+    };
+    let mut removed = removed.as_mut().map(|inner| Hashing {
+        inner,
+        digest: removed_digest,
+    });
+    let outcome = setup.engine.filter_warc(
+        &mut reader,
+        &mut kept,
+        removed.as_mut().map(|r| r as &mut dyn std::io::Write),
+    )?;
+    Ok(RunOutcome {
+        stats: outcome.stats,
+        problems: Vec::new(),
+        read_error: None,
     })
 }
 
@@ -670,10 +732,13 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
         kept: true,
         removed: sink.removed.is_some(),
     };
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
-    let outcome = engine::run(&setup.engine, reader, threads, outputs, &mut sink)?;
+    let threads = args.threads();
+    let outcome = if is_warc(args.input())? {
+        drop(reader);
+        filter_warc(args, setup, &mut sink)?
+    } else {
+        engine::run(&setup.engine, reader, threads, outputs, &mut sink)?
+    };
     if let Some(kept) = sink.kept.take() {
         kept.finish()?;
     }

@@ -9,6 +9,7 @@ pub mod json;
 pub mod lines;
 pub mod origins;
 pub mod rows;
+pub mod warc;
 
 pub use decompress::{Compression, Input};
 pub use lines::{Chunk, ChunkReader};

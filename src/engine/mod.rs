@@ -17,6 +17,7 @@ mod chunk;
 pub mod decide;
 pub mod stats;
 pub mod usage;
+pub mod warc;
 
 use std::sync::mpsc;
 
@@ -276,7 +277,7 @@ impl Engine {
 
     /// Counts a removal; the domain too when `count_domain` (the chunk
     /// processor counts rows of hosts with a policy by policy instead).
-    fn count_removal(
+    pub(crate) fn count_removal(
         &self,
         removal: &Removal<'_>,
         number: u64,
@@ -313,7 +314,13 @@ impl Engine {
     }
 
     /// Writes the record of a removed row whose URL text is `line`.
-    fn write_removed(&self, line: &[u8], number: u64, removal: &Removal<'_>, out: &mut Vec<u8>) {
+    pub(crate) fn write_removed(
+        &self,
+        line: &[u8],
+        number: u64,
+        removal: &Removal<'_>,
+        out: &mut Vec<u8>,
+    ) {
         let text = std::str::from_utf8(line).ok();
         let mut record = RemovedRecord {
             row: number,

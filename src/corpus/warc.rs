@@ -1,0 +1,438 @@
+//! WARC 1.0/1.1 files (ISO 28500), plain or `.warc.gz` with one gzip
+//! member per record, as Common Crawl writes them: read record by record
+//! with bounded memory, each with its raw bytes (the gzip member as it lies
+//! in the file, so a kept record is written back unchanged), its WARC
+//! headers and, for `response` records, the HTTP status, headers and the
+//! first bytes of the body (enough for the HTML head).
+//!
+//! A record whose `Content-Length` runs past the end of the file, a member
+//! that is not gzip, or a block not followed by its CRLF CRLF is an error
+//! naming the file, the record number and its offset.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::bufread::GzDecoder;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Bytes of a response body kept for page signals: the HTML head.
+pub const BODY_HEAD: usize = crate::signals::html_meta::HEAD_LIMIT;
+
+/// A record larger than this is refused: a corrupt length must not make
+/// optout allocate gigabytes.
+pub const MAX_RECORD: u64 = 1 << 30;
+
+/// One record.
+#[derive(Debug, Default)]
+pub struct Record {
+    /// 1-based record number in the file.
+    pub number: u64,
+    /// Offset of the record (or its gzip member) in the file.
+    pub offset: u64,
+    /// The record as it lies in the file: its gzip member for `.warc.gz`.
+    pub raw: Vec<u8>,
+    /// WARC header fields, in order (names as written).
+    pub headers: Vec<(String, String)>,
+    /// For `response` records: the HTTP status.
+    pub http_status: Option<u16>,
+    /// For `response` records: the HTTP headers.
+    pub http_headers: Vec<(String, String)>,
+    /// For `response` records: the first [`BODY_HEAD`] bytes of the body.
+    pub body_head: Vec<u8>,
+}
+
+impl Record {
+    /// A WARC header's value (names compare case-insensitively).
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `WARC-Type`.
+    #[must_use]
+    pub fn kind(&self) -> &str {
+        self.header("WARC-Type").unwrap_or_default()
+    }
+
+    /// `WARC-Target-URI`, without the angle brackets WARC 1.0 allowed.
+    #[must_use]
+    pub fn target(&self) -> Option<&str> {
+        self.header("WARC-Target-URI")
+            .map(|t| t.trim().trim_start_matches('<').trim_end_matches('>'))
+    }
+}
+
+/// Reads records one by one.
+pub struct WarcReader {
+    path: PathBuf,
+    gzip: bool,
+    inner: Tee<BufReader<Box<dyn Read + Send>>>,
+    number: u64,
+}
+
+impl std::fmt::Debug for WarcReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WarcReader")
+            .field("path", &self.path)
+            .field("number", &self.number)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A reader that keeps what it hands out, so the bytes of one record (or
+/// gzip member) can be taken as they were.
+struct Tee<R> {
+    inner: R,
+    taken: Vec<u8>,
+    offset: u64,
+}
+
+impl<R: BufRead> Read for Tee<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Tee<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        if let Ok(buffer) = self.inner.fill_buf() {
+            self.taken.extend_from_slice(&buffer[..n.min(buffer.len())]);
+        }
+        self.offset += n as u64;
+        self.inner.consume(n);
+    }
+}
+
+/// Whether a file is WARC: by name, or a first record that starts with
+/// `WARC/` (in a gzip member or not).
+#[must_use]
+pub fn is_warc(path: &Path, decompressed_head: &[u8]) -> bool {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    name.ends_with(".warc") || name.ends_with(".warc.gz") || decompressed_head.starts_with(b"WARC/")
+}
+
+impl WarcReader {
+    /// Opens a WARC file.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be opened.
+    pub fn open(path: &Path) -> Result<WarcReader> {
+        let file: Box<dyn Read + Send> =
+            Box::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?);
+        let mut inner = BufReader::with_capacity(1 << 20, file);
+        let head = inner.fill_buf().map_err(|e| Error::io(path, e))?;
+        let gzip = head.starts_with(&[0x1F, 0x8B]);
+        Ok(WarcReader {
+            path: path.to_owned(),
+            gzip,
+            inner: Tee {
+                inner,
+                taken: Vec::new(),
+                offset: 0,
+            },
+            number: 0,
+        })
+    }
+
+    /// Whether the file is gzip-compressed (one member per record).
+    #[must_use]
+    pub fn gzip(&self) -> bool {
+        self.gzip
+    }
+
+    fn bad(&self, offset: u64, message: impl Into<String>) -> Error {
+        ErrorKind::Record {
+            path: self.path.clone(),
+            line: self.number,
+            message: format!(
+                "WARC record {} at byte {offset}: {}",
+                self.number,
+                message.into()
+            ),
+        }
+        .into()
+    }
+
+    /// The next record, or `None` at the end of the file.
+    ///
+    /// # Errors
+    ///
+    /// When a record is malformed or the file cannot be read.
+    pub fn next_record(&mut self) -> Result<Option<Record>> {
+        let at_end = self
+            .inner
+            .fill_buf()
+            .map_err(|e| Error::io(&self.path, e))?
+            .is_empty();
+        if at_end {
+            return Ok(None);
+        }
+        self.number += 1;
+        let offset = self.inner.offset;
+        self.inner.taken.clear();
+        let mut record = Record {
+            number: self.number,
+            offset,
+            ..Record::default()
+        };
+        if self.gzip {
+            let mut member = BufReader::with_capacity(64 << 10, GzDecoder::new(&mut self.inner));
+            let parsed = parse(&mut member, &mut record, true);
+            // Read the member to its end so the file position is past it.
+            let drained = parsed.and_then(|()| io::copy(&mut member, &mut io::sink()).map(|_| ()));
+            let gzip_header = member.get_ref().header().is_some();
+            if let Err(e) = drained {
+                return Err(self.bad(offset, e.to_string()));
+            }
+            if !gzip_header {
+                return Err(self.bad(offset, "not a gzip member"));
+            }
+        } else {
+            let mut plain = (&mut self.inner).take(u64::MAX);
+            parse(&mut plain, &mut record, false).map_err(|e| self.bad(offset, e.to_string()))?;
+        }
+        record.raw = std::mem::take(&mut self.inner.taken);
+        Ok(Some(record))
+    }
+}
+
+fn invalid(message: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message.into())
+}
+
+/// Reads a CRLF (or LF) terminated line without its line end.
+fn line(reader: &mut impl BufRead, out: &mut Vec<u8>) -> io::Result<bool> {
+    out.clear();
+    let n = reader.read_until(b'\n', out)?;
+    if out.ends_with(b"\n") {
+        out.pop();
+        if out.ends_with(b"\r") {
+            out.pop();
+        }
+    }
+    Ok(n > 0)
+}
+
+/// Header lines up to a blank line.
+fn headers(reader: &mut impl BufRead, limit: usize) -> io::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut buffer = Vec::new();
+    let mut read = 0;
+    loop {
+        if !line(reader, &mut buffer)? {
+            return Err(invalid("the headers end early"));
+        }
+        read += buffer.len() + 2;
+        if read > limit {
+            return Err(invalid("headers longer than 64 KiB"));
+        }
+        if buffer.is_empty() {
+            return Ok(out);
+        }
+        let text = String::from_utf8_lossy(&buffer);
+        if let Some((name, value)) = text.split_once(':') {
+            out.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+}
+
+/// Parses one record from `reader` into `record`: the version line, the
+/// headers, and the block (for responses: HTTP status, headers, body head).
+fn parse(reader: &mut impl BufRead, record: &mut Record, member: bool) -> io::Result<()> {
+    let mut version = Vec::new();
+    // Tolerate blank lines between records of a plain file.
+    loop {
+        if !line(reader, &mut version)? {
+            return Err(invalid("empty record"));
+        }
+        if member || !version.is_empty() {
+            break;
+        }
+    }
+    if !version.starts_with(b"WARC/") {
+        return Err(invalid(format!(
+            "expected `WARC/1.x`, found `{}`",
+            String::from_utf8_lossy(&version[..version.len().min(40)])
+        )));
+    }
+    record.headers = headers(reader, 64 << 10)?;
+    let length: u64 = record
+        .header("Content-Length")
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| invalid("no valid Content-Length"))?;
+    if length > MAX_RECORD {
+        return Err(invalid(format!("Content-Length {length} is over 1 GiB")));
+    }
+    let mut block = reader.take(length);
+    let is_response = record.kind().eq_ignore_ascii_case("response");
+    let http = is_response
+        && record
+            .header("Content-Type")
+            .is_none_or(|t| t.to_ascii_lowercase().contains("application/http"));
+    if http {
+        let mut buffered = BufReader::with_capacity(8 << 10, &mut block);
+        let mut status = Vec::new();
+        if line(&mut buffered, &mut status)? {
+            record.http_status = String::from_utf8_lossy(&status)
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok());
+            record.http_headers = headers(&mut buffered, 256 << 10).unwrap_or_default();
+            (&mut buffered)
+                .take(BODY_HEAD as u64)
+                .read_to_end(&mut record.body_head)?;
+        }
+        io::copy(&mut buffered, &mut io::sink())?;
+    }
+    let skipped = io::copy(&mut block, &mut io::sink())?;
+    if block.limit() > 0 {
+        return Err(invalid(format!(
+            "Content-Length {length} runs past the end of the record ({} bytes missing)",
+            block.limit()
+        )));
+    }
+    let _ = skipped;
+    let mut end = [0u8; 4];
+    let mut filled = 0;
+    while filled < 4 {
+        let n = reader.read(&mut end[filled..])?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    if &end[..filled] != b"\r\n\r\n" {
+        return Err(invalid(
+            "the block is not followed by CRLF CRLF (a wrong Content-Length?)",
+        ));
+    }
+    Ok(())
+}
+
+/// The distinct origins of a WARC file's target URIs.
+///
+/// # Errors
+///
+/// When the file cannot be read or a record is malformed.
+pub fn scan(path: &Path) -> Result<crate::corpus::OriginScan> {
+    let mut reader = WarcReader::open(path)?;
+    let mut parser = crate::origin::UrlParser::new();
+    let mut origins = std::collections::BTreeSet::new();
+    let mut scan = crate::corpus::OriginScan::default();
+    while let Some(record) = reader.next_record()? {
+        scan.rows += 1;
+        let Some(target) = record.target() else {
+            scan.skipped += 1;
+            continue;
+        };
+        match parser.parse(target) {
+            Ok(url) => {
+                origins.insert(crate::origin::Origin::of(&url));
+            }
+            Err(_) => scan.invalid += 1,
+        }
+    }
+    scan.origins = origins.into_iter().collect();
+    Ok(scan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn response(url: &str, extra_header: &str, body: &str) -> Vec<u8> {
+        let http =
+            format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n{extra_header}\r\n{body}");
+        format!(
+            "WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: {url}\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: {}\r\n\r\n{http}\r\n\r\n",
+            http.len()
+        )
+        .into_bytes()
+    }
+
+    fn gz(record: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(record).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn read_all(path: &Path) -> Result<Vec<Record>> {
+        let mut reader = WarcReader::open(path)?;
+        let mut out = Vec::new();
+        while let Some(record) = reader.next_record()? {
+            out.push(record);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn gzip_members_are_read_and_kept_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = gz(&response(
+            "http://a.example/",
+            "X-Robots-Tag: noai\r\n",
+            "<html><head></head></html>",
+        ));
+        let b = gz(&response("<http://b.example/x>", "", "hello"));
+        let path = dir.path().join("t.warc.gz");
+        std::fs::write(&path, [a.clone(), b.clone()].concat()).unwrap();
+        let records = read_all(&path).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].raw, a, "the member, byte for byte");
+        assert_eq!(records[1].raw, b);
+        assert_eq!(records[1].offset, a.len() as u64);
+        assert_eq!(records[0].target(), Some("http://a.example/"));
+        assert_eq!(records[1].target(), Some("http://b.example/x"));
+        assert_eq!(records[0].http_status, Some(200));
+        assert_eq!(
+            records[0].http_headers[1],
+            ("X-Robots-Tag".into(), "noai".into())
+        );
+        assert_eq!(records[1].body_head, b"hello");
+    }
+
+    #[test]
+    fn plain_records_are_read_and_kept_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = response("http://a.example/", "", "x");
+        let path = dir.path().join("t.warc");
+        std::fs::write(&path, [a.clone(), a.clone()].concat()).unwrap();
+        let records = read_all(&path).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].raw, a);
+    }
+
+    #[test]
+    fn a_wrong_length_names_the_record_and_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = gz(&response("http://a.example/", "", "x"));
+        let bad = response("http://b.example/", "", "body")
+            .into_iter()
+            .collect::<Vec<u8>>();
+        let text = String::from_utf8(bad)
+            .unwrap()
+            .replace("Content-Length: ", "Content-Length: 1");
+        let path = dir.path().join("t.warc.gz");
+        std::fs::write(&path, [good.clone(), gz(text.as_bytes())].concat()).unwrap();
+        let err = read_all(&path).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("WARC record 2 at byte {}", good.len())),
+            "{err}"
+        );
+        assert!(err.contains("t.warc.gz"), "{err}");
+    }
+}

@@ -1,0 +1,185 @@
+//! Filtering a WARC file: every record with a target URI is judged by its
+//! URI as `filter` judges a URL (blocklists, robots.txt, the origin's usage
+//! statements), and a `response` record also by what the stored response
+//! itself says: its `X-Robots-Tag`, `tdm-reservation` and `Content-Usage`
+//! headers and the meta tags of its HTML head (see
+//! [`crate::signals::page`]). Records that share a target URI and follow
+//! each other (Common Crawl's request, response and metadata records) are
+//! kept or removed together, by the verdict of the group. `warcinfo`
+//! records (no target URI) are kept. Kept records are written back as they
+//! lay in the file: for `.warc.gz`, the same gzip members.
+//!
+//! Records are read one at a time, so memory is bounded by one group of
+//! records. The run is sequential: a `.warc.gz` must be decompressed
+//! member by member to find where each ends.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::corpus::warc::{Record, WarcReader};
+use crate::engine::{Decision, Engine, Scratch, Stats};
+use crate::error::{Error, Result};
+use crate::signals::ReasonCode;
+use crate::signals::aipref::Pref;
+use crate::signals::page::PageSignals;
+use crate::signals::tdmrep::Reservation;
+
+/// A record removed by what its own response said.
+#[derive(Serialize)]
+struct PageRemoval<'a> {
+    row: u64,
+    offset: u64,
+    url: &'a str,
+    reason: &'static str,
+    purpose: &'static str,
+    statement: &'static str,
+    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record_id: Option<&'a str>,
+}
+
+/// What filtering a WARC file did.
+#[derive(Debug)]
+pub struct WarcOutcome {
+    /// Counts: one row per record.
+    pub stats: Stats,
+}
+
+impl Engine {
+    /// Filters the WARC `reader` into `kept` (records as they were) and,
+    /// when given, `removed` (one JSON line per removed record, with its
+    /// number, offset and evidence).
+    ///
+    /// # Errors
+    ///
+    /// When a record is malformed (the error names it) or writing fails.
+    pub fn filter_warc(
+        &self,
+        reader: &mut WarcReader,
+        kept: &mut dyn Write,
+        mut removed: Option<&mut dyn Write>,
+    ) -> Result<WarcOutcome> {
+        let mut stats = Stats::new(self.agents.len());
+        let mut scratch = Scratch::default();
+        let mut group: Vec<Record> = Vec::new();
+        let mut next = reader.next_record()?;
+        let mut out = Vec::new();
+        loop {
+            let done = next.is_none();
+            let same = match (&next, group.first()) {
+                (Some(record), Some(first)) => {
+                    record.target().is_some() && record.target() == first.target()
+                }
+                _ => false,
+            };
+            if !group.is_empty() && !same {
+                out.clear();
+                let keep = self.judge_group(&group, &mut scratch, &mut stats, &mut out);
+                for record in &group {
+                    stats.rows += 1;
+                    stats.bytes += record.raw.len() as u64;
+                    if keep {
+                        stats.kept += 1;
+                        stats.kept_bytes += record.raw.len() as u64;
+                        kept.write_all(&record.raw).map_err(|e| Error::io("-", e))?;
+                    }
+                }
+                if let Some(removed) = removed.as_deref_mut() {
+                    removed.write_all(&out).map_err(|e| Error::io("-", e))?;
+                }
+                group.clear();
+            }
+            if done {
+                return Ok(WarcOutcome { stats });
+            }
+            group.push(next.take().expect("checked above"));
+            next = reader.next_record()?;
+        }
+    }
+
+    /// Decides a group of records with one target URI (or a lone record
+    /// without one); writes the removed records' lines into `out`.
+    fn judge_group(
+        &self,
+        group: &[Record],
+        scratch: &mut Scratch,
+        stats: &mut Stats,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Some(url) = group[0].target() else {
+            return true;
+        };
+        let response = group
+            .iter()
+            .find(|r| r.kind().eq_ignore_ascii_case("response"));
+        let decision = self.decide(url.as_bytes(), scratch);
+        let removal = match decision {
+            Decision::Keep { without_policy, .. } => {
+                stats.kept_without_policy += u64::from(without_policy);
+                match response.and_then(|r| self.page_removal(url, r)) {
+                    None => return true,
+                    Some((reason, source)) => {
+                        let bytes: u64 = group.iter().map(|r| r.raw.len() as u64).sum();
+                        for record in group {
+                            stats.removed[reason.index()] += 1;
+                            let line = PageRemoval {
+                                row: record.number,
+                                offset: record.offset,
+                                url,
+                                reason: reason.as_str(),
+                                purpose: self.usage.purpose.as_str(),
+                                statement: Pref::Disallowed.as_str(),
+                                source: &source,
+                                record_id: record.header("WARC-Record-ID"),
+                            };
+                            serde_json::to_writer(&mut *out, &line).expect("JSON to a Vec");
+                            out.push(b'\n');
+                        }
+                        stats.removed_bytes[reason.index()] += bytes;
+                        return false;
+                    }
+                }
+            }
+            Decision::Skip(_) => return true,
+            Decision::Remove(removal) => removal,
+        };
+        let mut problems = Vec::new();
+        for record in group {
+            self.count_removal(&removal, record.number, true, stats, &mut problems);
+            stats.removed_bytes[removal.reason.index()] += record.raw.len() as u64;
+            self.write_removed(url.as_bytes(), record.number, &removal, out);
+        }
+        false
+    }
+
+    /// What a stored response says against the enforced purpose: the
+    /// reason and the statement's source, when it disallows.
+    fn page_removal(&self, url: &str, response: &Record) -> Option<(ReasonCode, String)> {
+        let html = response.http_headers.iter().any(|(n, v)| {
+            n.eq_ignore_ascii_case("content-type") && v.to_ascii_lowercase().contains("html")
+        });
+        let image = response.http_headers.iter().any(|(n, v)| {
+            n.eq_ignore_ascii_case("content-type") && v.to_ascii_lowercase().starts_with("image/")
+        });
+        let page = PageSignals::read(
+            response
+                .http_headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str())),
+            html.then_some(&response.body_head[..]),
+        );
+        let statements = page.statements(
+            url,
+            self.agents.keys(),
+            self.usage.purpose,
+            Reservation::Unset,
+            image,
+            self.usage.legacy_conservative,
+        );
+        statements
+            .into_iter()
+            .find(|s| s.pref == Pref::Disallowed)
+            .map(|s| (ReasonCode::of_signal(s.signal), s.source))
+    }
+}

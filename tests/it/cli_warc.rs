@@ -1,0 +1,271 @@
+//! WARC corpora: records judged by target URI and by what their stored
+//! response says, request/response/metadata kept or removed together, kept
+//! records written back as the same gzip members.
+
+use std::io::Write;
+
+use serde_json::Value;
+
+use crate::util::{TestDir, arg, fixture, optout};
+
+fn record(kind: &str, url: Option<&str>, block: &str, content_type: &str) -> Vec<u8> {
+    let target = url.map_or(String::new(), |u| format!("WARC-Target-URI: {u}\r\n"));
+    format!(
+        "WARC/1.1\r\nWARC-Type: {kind}\r\n{target}WARC-Record-ID: <urn:uuid:{kind}-{}>\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{block}\r\n\r\n",
+        url.map_or(0, str::len),
+        block.len()
+    )
+    .into_bytes()
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// A capture: request, response (with `headers` and `head`) and metadata
+/// records, one gzip member each.
+fn capture(url: &str, headers: &str, head: &str) -> Vec<Vec<u8>> {
+    let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_owned();
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n{headers}\r\n<!DOCTYPE html><html><head><title>t</title>{head}</head><body>text</body></html>"
+    );
+    vec![
+        gz(&record(
+            "request",
+            Some(url),
+            &request,
+            "application/http; msgtype=request",
+        )),
+        gz(&record(
+            "response",
+            Some(url),
+            &response,
+            "application/http; msgtype=response",
+        )),
+        gz(&record(
+            "metadata",
+            Some(url),
+            "fetchTimeMs: 12\r\n",
+            "application/warc-fields",
+        )),
+    ]
+}
+
+fn warc() -> (Vec<u8>, Vec<Vec<u8>>) {
+    let mut members = vec![gz(&record(
+        "warcinfo",
+        None,
+        "software: test\r\n",
+        "application/warc-fields",
+    ))];
+    for (url, headers, head) in [
+        ("https://cnn.com/", "", ""),
+        ("https://lemonde.fr/", "X-Robots-Tag: noindex, noai\r\n", ""),
+        (
+            "https://lemonde.fr/a",
+            "",
+            r#"<meta name="robots" content="NoAI">"#,
+        ),
+        ("https://lemonde.fr/b", "", ""),
+        ("https://lemonde.fr/c", "tdm-reservation: 1\r\n", ""),
+    ] {
+        members.extend(capture(url, headers, head));
+    }
+    (members.concat(), members)
+}
+
+fn filter(dir: &TestDir, input: &str, extra: &[&str]) -> (crate::util::Run, Vec<Value>, Value) {
+    let removed = dir.path("removed.jsonl");
+    let stats = dir.path("stats.json");
+    let kept = dir.path("kept.warc.gz");
+    let mut args: Vec<String> = [
+        "filter",
+        input,
+        "--robots-dir",
+        &arg(&fixture("robots/real")),
+        "--missing-policy",
+        "allow",
+        "--agents",
+        "GPTBot",
+        "--kept",
+        &arg(&kept),
+        "--removed",
+        &arg(&removed),
+        "--stats",
+        &arg(&stats),
+        "-q",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    let mut run = optout(&args, None);
+    run.stdout = std::fs::read(&kept).unwrap_or_default();
+    let removed = std::fs::read_to_string(&removed)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let stats = std::fs::read_to_string(&stats)
+        .map(|s| serde_json::from_str(&s).unwrap())
+        .unwrap_or(Value::Null);
+    (run, removed, stats)
+}
+
+#[test]
+fn records_are_judged_by_uri_and_by_their_own_response() {
+    let dir = TestDir::new();
+    let (data, members) = warc();
+    let input = arg(&dir.write("crawl.warc.gz", &data));
+    let (run, removed, stats) = filter(&dir, &input, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // warcinfo and the plain lemonde.fr/b capture stay, member for member.
+    let expected = [
+        members[0].clone(),
+        members[10].clone(),
+        members[11].clone(),
+        members[12].clone(),
+    ]
+    .concat();
+    assert!(run.stdout == expected, "kept members differ");
+    let reasons: Vec<(String, String)> = removed
+        .iter()
+        .map(|r| {
+            (
+                r["url"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = |url: &str, reason: &str| (url.to_owned(), reason.to_owned());
+    assert_eq!(
+        reasons,
+        [
+            want("https://cnn.com/", "robots-disallow"),
+            want("https://cnn.com/", "robots-disallow"),
+            want("https://cnn.com/", "robots-disallow"),
+            want("https://lemonde.fr/", "x-robots-tag"),
+            want("https://lemonde.fr/", "x-robots-tag"),
+            want("https://lemonde.fr/", "x-robots-tag"),
+            want("https://lemonde.fr/a", "meta-robots"),
+            want("https://lemonde.fr/a", "meta-robots"),
+            want("https://lemonde.fr/a", "meta-robots"),
+            want("https://lemonde.fr/c", "tdmrep"),
+            want("https://lemonde.fr/c", "tdmrep"),
+            want("https://lemonde.fr/c", "tdmrep"),
+        ]
+    );
+    assert_eq!(
+        removed[3]["source"],
+        "header X-Robots-Tag of https://lemonde.fr/"
+    );
+    assert_eq!(removed[3]["row"], 5);
+    assert!(
+        removed[3]["record_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("<urn:uuid:request")
+    );
+    assert_eq!(removed[0]["line"], 42, "the robots.txt rule line");
+    assert_eq!(removed[0]["rule"], "Disallow: /");
+    assert_eq!(stats["rows"], 16);
+    assert_eq!(stats["kept"], 4);
+    assert_eq!(stats["removed"], 12);
+    assert_eq!(stats["counts_add_up"], true);
+}
+
+#[test]
+fn a_filter_that_excludes_nothing_gives_back_the_same_records() {
+    let dir = TestDir::new();
+    let (data, _) = warc();
+    let empty = dir.path("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    {
+        let (name, bytes) = ("c.warc.gz", data.clone());
+        let input = arg(&dir.write(name, &bytes));
+        let kept = dir.path("kept.out");
+        let run = optout(
+            &[
+                "filter",
+                &input,
+                "--robots-dir",
+                &arg(&empty),
+                "--missing-policy",
+                "allow",
+                "--purpose",
+                "search",
+                "--kept",
+                &arg(&kept),
+                "-q",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            std::fs::read(&kept).unwrap() == bytes,
+            "{name}: not byte for byte"
+        );
+    }
+    // A plain WARC too: the same records, uncompressed.
+    let mut plain = Vec::new();
+    flate2::read::MultiGzDecoder::new(&data[..]).read_to_end_compat(&mut plain);
+    let input = arg(&dir.write("c.warc", &plain));
+    let kept = dir.path("kept.warc");
+    let run = optout(
+        &[
+            "filter",
+            &input,
+            "--robots-dir",
+            &arg(&empty),
+            "--missing-policy",
+            "allow",
+            "--purpose",
+            "search",
+            "--kept",
+            &arg(&kept),
+            "-q",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(std::fs::read(&kept).unwrap() == plain);
+}
+
+trait ReadAll {
+    fn read_to_end_compat(&mut self, out: &mut Vec<u8>);
+}
+
+impl<R: std::io::Read> ReadAll for R {
+    fn read_to_end_compat(&mut self, out: &mut Vec<u8>) {
+        self.read_to_end(out).unwrap();
+    }
+}
+
+#[test]
+fn a_record_with_a_wrong_length_fails_naming_the_record() {
+    let dir = TestDir::new();
+    let (_, members) = warc();
+    let broken = record(
+        "response",
+        Some("https://x.example/"),
+        "short",
+        "application/http",
+    )
+    .clone();
+    let broken = String::from_utf8(broken)
+        .unwrap()
+        .replace("Content-Length: 5", "Content-Length: 50");
+    let data = [members[0].clone(), gz(broken.as_bytes())].concat();
+    let input = arg(&dir.write("bad.warc.gz", &data));
+    let (run, _, _) = filter(&dir, &input, &[]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "bad.warc.gz` line 2: WARC record 2 at byte {}",
+            members[0].len()
+        )),
+        "{}",
+        run.stderr
+    );
+}
