@@ -189,7 +189,7 @@ impl WarcReader {
             ..Record::default()
         };
         if self.gzip {
-            let mut member = BufReader::with_capacity(64 << 10, GzDecoder::new(&mut self.inner));
+            let mut member = BufReader::with_capacity(16 << 10, GzDecoder::new(&mut self.inner));
             let parsed = parse(&mut member, &mut record, true);
             // Read the member to its end so the file position is past it.
             let drained = parsed.and_then(|()| io::copy(&mut member, &mut io::sink()).map(|_| ()));
