@@ -62,6 +62,10 @@ pub(crate) struct CorpusArgs {
     /// (`metadata.url` for Dolma).
     #[arg(long, default_value = "url", value_name = "PATH")]
     pub(crate) url_field: String,
+
+    /// The Parquet column holding the URL (a string column).
+    #[arg(long, default_value = "url", value_name = "NAME")]
+    pub(crate) url_column: String,
 }
 
 impl CorpusArgs {

@@ -466,7 +466,9 @@ fn cached_policies(args: &FilterArgs, format: &RowFormat) -> Result<FromCache> {
             "fetching reads the input twice (origins first, then rows): give a file, or pass --offline, --snapshot or --robots-dir",
         ));
     }
-    let mut scan = if is_warc(args.input())? {
+    let mut scan = if is_parquet(args.input())? {
+        crate::engine::parquet::scan(args.input(), &args.corpus.url_column)?
+    } else if is_warc(args.input())? {
         crate::corpus::warc::scan(args.input())?
     } else {
         crate::corpus::scan(ChunkReader::new(Input::open(args.input())?), format)?
@@ -496,6 +498,17 @@ fn cached_policies(args: &FilterArgs, format: &RowFormat) -> Result<FromCache> {
         at,
         origins: Some(origins),
     })
+}
+
+/// Whether `path` is a Parquet file (it starts with `PAR1`).
+fn is_parquet(path: &Path) -> Result<bool> {
+    if path.as_os_str() == "-" {
+        return Ok(false);
+    }
+    let mut head = [0u8; 4];
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let n = std::io::Read::read(&mut file, &mut head).map_err(|e| Error::io(path, e))?;
+    Ok(crate::engine::parquet::is_parquet(&head[..n]))
 }
 
 /// Whether `path` is a WARC file (by name, or a first record `WARC/`).
@@ -715,11 +728,17 @@ impl Sink for FilterSink {
 
 fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> {
     let reader = ChunkReader::with_chunk_size(input, args.chunk_bytes);
+    let parquet = is_parquet(args.input())?;
     let mut sink = FilterSink {
-        kept: Some(match &args.kept {
-            Some(path) => Destination::create(path)?,
-            None => Destination::stdout(),
-        }),
+        // Parquet is written by its own writer.
+        kept: if parquet {
+            None
+        } else {
+            Some(match &args.kept {
+                Some(path) => Destination::create(path)?,
+                None => Destination::stdout(),
+            })
+        },
         removed: args
             .removed
             .as_deref()
@@ -733,7 +752,30 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
         removed: sink.removed.is_some(),
     };
     let threads = args.threads();
-    let outcome = if is_warc(args.input())? {
+    let mut kept_digest = None;
+    let outcome = if parquet {
+        drop(reader);
+        let Some(path) = &args.kept else {
+            return Err(Error::config(
+                "a Parquet input needs --kept FILE for the kept rows (a Parquet file)",
+            ));
+        };
+        let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+        let removed = sink.removed.as_mut().map(|d| d.writer());
+        let stats = setup.engine.filter_parquet(
+            args.input(),
+            &args.corpus.url_column,
+            file,
+            removed,
+            threads,
+        )?;
+        kept_digest = Some(crate::digest::file_sha256(path)?);
+        RunOutcome {
+            stats,
+            problems: Vec::new(),
+            read_error: None,
+        }
+    } else if is_warc(args.input())? {
         drop(reader);
         filter_warc(args, setup, &mut sink)?
     } else {
@@ -768,7 +810,8 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
         // A cut input has no manifest: there is nothing complete to vouch
         // for.
         if outcome.read_error.is_none() {
-            let kept = std::mem::take(&mut sink.kept_digest).finish();
+            let kept =
+                kept_digest.unwrap_or_else(|| std::mem::take(&mut sink.kept_digest).finish());
             let removed = std::mem::take(&mut sink.removed_digest).finish();
             write_manifest(args, setup, &outcome, path, kept, removed)?;
         }

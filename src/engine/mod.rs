@@ -14,7 +14,9 @@
 //! outputs are byte-identical.
 
 mod chunk;
+pub mod column;
 pub mod decide;
+pub mod parquet;
 pub mod stats;
 pub mod usage;
 pub mod warc;

@@ -6,6 +6,7 @@ mod cli_check;
 mod cli_fetch;
 mod cli_filter;
 mod cli_jsonl;
+mod cli_parquet;
 mod cli_warc;
 mod conformance;
 mod equivalence;

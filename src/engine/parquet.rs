@@ -1,0 +1,181 @@
+//! Filtering a Parquet file: the URL column of each record batch is
+//! decided in parallel ([`Engine::decide_column`]), and the kept rows are
+//! written to a Parquet file with the same schema, the same compression and
+//! row groups of the input's size. Memory is bounded by a batch.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{
+    Array, BooleanArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
+};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::properties::WriterProperties;
+
+use crate::engine::{Engine, Stats};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Rows per batch read.
+const BATCH: usize = 65_536;
+
+/// Whether a file is Parquet: it starts with `PAR1`.
+#[must_use]
+pub fn is_parquet(head: &[u8]) -> bool {
+    head.starts_with(b"PAR1")
+}
+
+fn bad(path: &Path, row: u64, message: impl Into<String>) -> Error {
+    ErrorKind::Record {
+        path: path.to_owned(),
+        line: row,
+        message: message.into(),
+    }
+    .into()
+}
+
+/// The URL cells of a batch's column, as bytes.
+fn cells<'a>(path: &Path, column: &'a dyn Array, first_row: u64) -> Result<Vec<Option<&'a [u8]>>> {
+    let any = column.as_any();
+    let out: Vec<Option<&[u8]>> = if let Some(a) = any.downcast_ref::<StringArray>() {
+        a.iter().map(|v| v.map(str::as_bytes)).collect()
+    } else if let Some(a) = any.downcast_ref::<LargeStringArray>() {
+        a.iter().map(|v| v.map(str::as_bytes)).collect()
+    } else if let Some(a) = any.downcast_ref::<StringViewArray>() {
+        a.iter().map(|v| v.map(str::as_bytes)).collect()
+    } else {
+        return Err(bad(
+            path,
+            first_row,
+            format!(
+                "the URL column is {}, not a string column",
+                column.data_type()
+            ),
+        ));
+    };
+    Ok(out)
+}
+
+/// The distinct origins of a Parquet file's URL column.
+///
+/// # Errors
+///
+/// As [`Engine::filter_parquet`].
+pub fn scan(input: &Path, column: &str) -> Result<crate::corpus::OriginScan> {
+    let file = File::open(input).map_err(|e| Error::io(input, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| bad(input, 0, format!("not a readable Parquet file: {e}")))?;
+    let mask = parquet::arrow::ProjectionMask::columns(builder.parquet_schema(), [column]);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH)
+        .build()
+        .map_err(|e| bad(input, 0, e.to_string()))?;
+    let mut parser = crate::origin::UrlParser::new();
+    let mut origins = std::collections::BTreeSet::new();
+    let mut scan = crate::corpus::OriginScan::default();
+    let mut row = 1;
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(input, row, e.to_string()))?;
+        if batch.num_columns() == 0 {
+            return Err(bad(input, 0, format!("no column `{column}`")));
+        }
+        for url in cells(input, batch.column(0).as_ref(), row)? {
+            scan.rows += 1;
+            match url.map(|u| parser.parse_bytes(u)) {
+                Some(Ok(url)) => {
+                    origins.insert(crate::origin::Origin::of(&url));
+                }
+                Some(Err(_)) => scan.invalid += 1,
+                None => scan.skipped += 1,
+            }
+        }
+        row += batch.num_rows() as u64;
+    }
+    scan.origins = origins.into_iter().collect();
+    Ok(scan)
+}
+
+impl Engine {
+    /// Filters the Parquet file `input` (URLs in `column`) into `kept`,
+    /// writing removed rows' records to `removed`.
+    ///
+    /// # Errors
+    ///
+    /// When the file is not Parquet, has no such column, or cannot be read
+    /// or written.
+    pub fn filter_parquet(
+        &self,
+        input: &Path,
+        column: &str,
+        kept: File,
+        mut removed: Option<&mut dyn Write>,
+        threads: usize,
+    ) -> Result<Stats> {
+        let file = File::open(input).map_err(|e| Error::io(input, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|e| bad(input, 0, format!("not a readable Parquet file: {e}")))?;
+        let schema = Arc::clone(builder.schema());
+        let Some((index, _)) = schema.column_with_name(column) else {
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(bad(
+                input,
+                0,
+                format!("no column `{column}` (columns: {})", names.join(", ")),
+            ));
+        };
+        let metadata = builder.metadata().clone();
+        let group_rows = metadata.row_groups().first().map_or(1 << 20, |g| {
+            usize::try_from(g.num_rows()).unwrap_or(1 << 20).max(1)
+        });
+        let compression = metadata
+            .row_groups()
+            .first()
+            .and_then(|g| g.columns().first())
+            .map(|c| c.compression());
+        let mut properties =
+            WriterProperties::builder().set_max_row_group_row_count(Some(group_rows));
+        if let Some(compression) = compression {
+            properties = properties.set_compression(compression);
+        }
+        let mut writer = ArrowWriter::try_new(kept, Arc::clone(&schema), Some(properties.build()))
+            .map_err(|e| bad(input, 0, format!("cannot write Parquet: {e}")))?;
+        let reader = builder
+            .with_batch_size(BATCH)
+            .build()
+            .map_err(|e| bad(input, 0, e.to_string()))?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .thread_name(|i| format!("optout-engine-{i}"))
+            .build()
+            .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))?;
+        let mut stats = Stats::new(self.agents.len());
+        let mut row = 1u64;
+        for batch in reader {
+            let batch: RecordBatch = batch.map_err(|e| bad(input, row, e.to_string()))?;
+            let urls = cells(input, batch.column(index).as_ref(), row)?;
+            let result = self.decide_column(&urls, row, removed.is_some(), &pool);
+            if let Some(removed) = removed.as_deref_mut() {
+                removed
+                    .write_all(&result.removed)
+                    .map_err(|e| Error::io("removed", e))?;
+            }
+            let mask = BooleanArray::from(result.keep);
+            let kept_rows = arrow_select::filter::filter_record_batch(&batch, &mask)
+                .map_err(|e| bad(input, row, e.to_string()))?;
+            if kept_rows.num_rows() > 0 {
+                writer
+                    .write(&kept_rows)
+                    .map_err(|e| bad(input, row, format!("cannot write Parquet: {e}")))?;
+            }
+            row += batch.num_rows() as u64;
+            stats += result.stats;
+        }
+        writer
+            .close()
+            .map_err(|e| bad(input, row, format!("cannot write Parquet: {e}")))?;
+        Ok(stats)
+    }
+}
