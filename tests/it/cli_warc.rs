@@ -102,14 +102,8 @@ fn filter(dir: &TestDir, input: &str, extra: &[&str]) -> (crate::util::Run, Vec<
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let mut run = optout(&args, None);
     run.stdout = std::fs::read(&kept).unwrap_or_default();
-    let removed = std::fs::read_to_string(&removed)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let stats = std::fs::read_to_string(&stats)
-        .map(|s| serde_json::from_str(&s).unwrap())
-        .unwrap_or(Value::Null);
+    let removed = crate::util::read_jsonl(&removed);
+    let stats = crate::util::read_json(&stats);
     (run, removed, stats)
 }
 

@@ -58,6 +58,22 @@ pub(crate) fn fixture_hosts() -> Vec<String> {
         .collect()
 }
 
+/// The JSON Lines file at `path` (empty when it is missing).
+pub(crate) fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The JSON file at `path` (`null` when it is missing).
+pub(crate) fn read_json(path: &Path) -> serde_json::Value {
+    std::fs::read_to_string(path)
+        .map(|s| serde_json::from_str(&s).unwrap())
+        .unwrap_or(serde_json::Value::Null)
+}
+
 /// What a run of the binary produced.
 pub(crate) struct Run {
     pub(crate) code: i32,
