@@ -20,7 +20,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-fn main() {
+fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().unwrap_or_else(|| "/tmp/optout-world".into()));
     let rows: usize = args.next().map_or(10_000_000, |a| a.parse().expect("ROWS"));
@@ -55,5 +55,6 @@ fn main() {
         start += n;
     }
     writer.close().unwrap();
-    println!("{}: {rows} rows", path.display());
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_fmt(&mut out, format_args!("{}: {rows} rows\n", path.display()))
 }
