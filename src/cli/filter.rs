@@ -564,7 +564,15 @@ fn filter_warc(args: &FilterArgs, setup: &Setup, sink: &mut FilterSink) -> Resul
     )?;
     Ok(RunOutcome {
         stats: outcome.stats,
-        problems: Vec::new(),
+        problems: outcome
+            .first_bad
+            .into_iter()
+            .map(|(line, message)| crate::engine::RowProblem {
+                line,
+                message,
+                skipped: Some(crate::signals::SkipReason::BadRecord),
+            })
+            .collect(),
         read_error: None,
     })
 }

@@ -44,6 +44,9 @@ struct PageRemoval<'a> {
 pub struct WarcOutcome {
     /// Counts: one row per record.
     pub stats: Stats,
+    /// The first malformed record skipped (its number and what is wrong),
+    /// for a message.
+    pub first_bad: Option<(u64, String)>,
 }
 
 impl Engine {
@@ -65,6 +68,7 @@ impl Engine {
         let mut group: Vec<Record> = Vec::new();
         let mut next = reader.next_record()?;
         let mut out = Vec::new();
+        let mut first_bad: Option<(u64, String)> = None;
         loop {
             let done = next.is_none();
             let same = match (&next, group.first()) {
@@ -91,10 +95,30 @@ impl Engine {
                 group.clear();
             }
             if done {
-                return Ok(WarcOutcome { stats });
+                return Ok(WarcOutcome { stats, first_bad });
             }
-            group.push(next.take().expect("checked above"));
+            let record = next.take().expect("checked above");
             next = reader.next_record()?;
+            if let Some(message) = &record.bad {
+                // Under `--on-error skip` a malformed record is counted and
+                // left out; under `fail` the run stops at it.
+                if self.on_error == crate::corpus::OnError::Fail {
+                    return Err(crate::error::ErrorKind::Record {
+                        path: reader.path().to_owned(),
+                        line: record.number,
+                        message: message.clone(),
+                    }
+                    .into());
+                }
+                stats.rows += 1;
+                stats.bytes += record.raw.len() as u64;
+                stats.skipped[crate::signals::SkipReason::BadRecord.index()] += 1;
+                if first_bad.is_none() {
+                    first_bad = Some((record.number, message.clone()));
+                }
+                continue;
+            }
+            group.push(record);
         }
     }
 

@@ -237,7 +237,7 @@ impl<R: std::io::Read> ReadAll for R {
 }
 
 #[test]
-fn a_record_with_a_wrong_length_fails_naming_the_record() {
+fn a_record_with_a_wrong_length_is_skipped_or_fatal_and_named() {
     let dir = TestDir::new();
     let (_, members) = warc();
     let broken = record(
@@ -245,20 +245,42 @@ fn a_record_with_a_wrong_length_fails_naming_the_record() {
         Some("https://x.example/"),
         "short",
         "application/http",
-    )
-    .clone();
+    );
     let broken = String::from_utf8(broken)
         .unwrap()
         .replace("Content-Length: 5", "Content-Length: 50");
-    let data = [members[0].clone(), gz(broken.as_bytes())].concat();
+    let data = [
+        members[0].clone(),
+        gz(broken.as_bytes()),
+        members[10].clone(),
+    ]
+    .concat();
     let input = arg(&dir.write("bad.warc.gz", &data));
-    let (run, _, _) = filter(&dir, &input, &[]);
+    let place = format!("line 2: WARC record 2 at byte {}", members[0].len());
+    // Skip (the default): counted, named, and the next member is read.
+    let (run, _, stats) = filter(&dir, &input, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(stats["skipped_by_reason"]["bad-record"], 1);
+    assert_eq!(stats["rows"], 3);
+    assert!(run.stdout == [members[0].clone(), members[10].clone()].concat());
+    let dir2 = TestDir::new();
+    let input2 = arg(&dir2.write("bad.warc.gz", &data));
+    let mut args = vec![
+        "filter".to_owned(),
+        input2,
+        "--robots-dir".into(),
+        arg(&fixture("robots/real")),
+        "--missing-policy".into(),
+        "allow".into(),
+    ];
+    args.extend(["--kept".into(), arg(&dir2.path("k.warc.gz"))]);
+    let warned = optout(&args, None);
+    assert!(warned.stderr.contains(&place), "{}", warned.stderr);
+    // Fail: exit 2, naming the file, record and offset.
+    let (run, _, _) = filter(&dir, &input, &["--on-error", "fail"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
-        run.stderr.contains(&format!(
-            "bad.warc.gz` line 2: WARC record 2 at byte {}",
-            members[0].len()
-        )),
+        run.stderr.contains(&format!("bad.warc.gz` {place}")),
         "{}",
         run.stderr
     );
