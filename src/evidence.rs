@@ -113,11 +113,15 @@ pub struct Manifest {
     /// When the run ended (the one field that differs between identical
     /// runs).
     pub created: String,
-    /// The command (`filter`).
+    /// The command: `filter` or `audit`.
     pub command: String,
-    /// The input.
+    /// The input (the first, for an audit of several).
     pub input: FileDigest,
-    /// Outputs by role: `kept`, `removed`, `stats`.
+    /// The other inputs of an audit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_inputs: Vec<FileDigest>,
+    /// Outputs by role: `kept`, `removed`, `stats` (`filter`); `report`
+    /// (`audit`).
     pub outputs: std::collections::BTreeMap<String, FileDigest>,
     /// The configuration.
     pub config: Config,

@@ -135,6 +135,12 @@ fn audit(args: &AuditArgs) -> Result<()> {
     let mut stats = Stats::new(setup.engine.agents().len());
     let mut first = Some(first);
     for path in filter.inputs() {
+        if crate::cli::filter::is_warc(path)? || crate::cli::filter::is_parquet(path)? {
+            return Err(crate::Error::config(format!(
+                "`{}`: audit reads URL lists, JSON Lines and CDXJ; WARC and Parquet are for `filter` (its --stats has the counts)",
+                path.display()
+            )));
+        }
         let mut input = match first.take() {
             Some(input) => input,
             None => Input::open(path)?,
@@ -164,7 +170,27 @@ fn audit(args: &AuditArgs) -> Result<()> {
         None => Destination::stdout(),
     };
     out.write_all(text.as_bytes())?;
-    out.finish()
+    out.finish()?;
+    if let Some(path) = filter.manifest() {
+        let (sha256, bytes) = {
+            let mut running = crate::digest::Running::default();
+            running.update(text.as_bytes());
+            running.finish()
+        };
+        let report_digest = crate::evidence::FileDigest {
+            path: args
+                .report
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |p| p.display().to_string()),
+            sha256,
+            bytes,
+        };
+        let outputs = [("report".to_owned(), report_digest)].into_iter().collect();
+        let counts = serde_json::to_value(stats.report(setup.engine.agents().names(), args.top))
+            .expect("counts serialise");
+        crate::cli::filter::write_run_manifest(filter, &setup, "audit", counts, outputs, path)?;
+    }
+    Ok(())
 }
 
 fn build(args: &AuditArgs, setup: &crate::cli::filter::Setup, stats: &Stats) -> AuditReport {

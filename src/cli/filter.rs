@@ -157,6 +157,11 @@ pub(crate) struct Setup {
 }
 
 impl FilterArgs {
+    /// Where the run's manifest goes.
+    pub(crate) fn manifest(&self) -> Option<&PathBuf> {
+        self.manifest.as_ref()
+    }
+
     /// The (first) input.
     pub(crate) fn input(&self) -> &PathBuf {
         &self.inputs[0]
@@ -243,7 +248,7 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat) -> Result<Setup> {
             )));
         }
     };
-    if args.manifest.is_some() && args.input().as_os_str() == "-" {
+    if args.manifest.is_some() && args.inputs.iter().any(|i| i.as_os_str() == "-") {
         return Err(Error::config(
             "--manifest needs the input as a file: its hash must be recomputable",
         ));
@@ -501,7 +506,7 @@ fn cached_policies(args: &FilterArgs, format: &RowFormat) -> Result<FromCache> {
 }
 
 /// Whether `path` is a Parquet file (it starts with `PAR1`).
-fn is_parquet(path: &Path) -> Result<bool> {
+pub(crate) fn is_parquet(path: &Path) -> Result<bool> {
     if path.as_os_str() == "-" {
         return Ok(false);
     }
@@ -512,7 +517,7 @@ fn is_parquet(path: &Path) -> Result<bool> {
 }
 
 /// Whether `path` is a WARC file (by name, or a first record `WARC/`).
-fn is_warc(path: &Path) -> Result<bool> {
+pub(crate) fn is_warc(path: &Path) -> Result<bool> {
     if path.as_os_str() == "-" {
         return Ok(false);
     }
@@ -586,10 +591,7 @@ fn write_manifest(
     kept: (String, u64),
     removed: (String, u64),
 ) -> Result<()> {
-    use crate::evidence::{
-        BlocklistDigest, Config, FORMAT, FileDigest, Manifest, PolicySource, robots_dir_digest,
-    };
-    let engine = &setup.engine;
+    use crate::evidence::FileDigest;
     let mut outputs = BTreeMap::new();
     let written = |path: Option<&PathBuf>, (sha256, bytes): (String, u64)| FileDigest {
         path: path.map_or_else(|| "-".to_owned(), |p| p.display().to_string()),
@@ -603,6 +605,24 @@ fn write_manifest(
     if let Some(stats) = &args.stats {
         outputs.insert("stats".to_owned(), FileDigest::of_file(stats)?);
     }
+    let counts = serde_json::to_value(outcome.stats.report(setup.engine.agents().names(), 20))
+        .expect("counts serialise");
+    write_run_manifest(args, setup, "filter", counts, outputs, path)
+}
+
+/// Writes a manifest for `command` (`filter` or `audit`) with `outputs`.
+pub(crate) fn write_run_manifest(
+    args: &FilterArgs,
+    setup: &Setup,
+    command: &str,
+    counts: serde_json::Value,
+    outputs: BTreeMap<String, crate::evidence::FileDigest>,
+    path: &Path,
+) -> Result<()> {
+    use crate::evidence::{
+        BlocklistDigest, Config, FORMAT, FileDigest, Manifest, PolicySource, robots_dir_digest,
+    };
+    let engine = &setup.engine;
     let policies = match (&args.robots_dir, &args.snapshot, &setup.from_cache) {
         (Some(dir), _, _) => {
             let set = engine.snapshot().policies();
@@ -652,8 +672,12 @@ fn write_manifest(
         format: FORMAT.to_owned(),
         tool: concat!("optout ", env!("CARGO_PKG_VERSION")).to_owned(),
         created: crate::time::format(crate::time::now()),
-        command: "filter".to_owned(),
+        command: command.to_owned(),
         input: FileDigest::of_file(args.input())?,
+        more_inputs: args.inputs[1..]
+            .iter()
+            .map(|p| FileDigest::of_file(p))
+            .collect::<Result<_>>()?,
         outputs,
         config: Config {
             format: engine.format().name().to_owned(),
@@ -703,8 +727,7 @@ fn write_manifest(
             })
             .collect::<Result<_>>()?,
         policies,
-        counts: serde_json::to_value(outcome.stats.report(engine.agents().names(), 20))
-            .expect("counts serialise"),
+        counts,
     };
     let mut out = Destination::create(path)?;
     out.write_all(&serde_json::to_vec_pretty(&manifest).expect("manifest serialises"))?;

@@ -109,3 +109,38 @@ fn the_report_agrees_with_filter_and_renders_in_three_formats() {
         "nothing to fetch: it opens offline"
     );
 }
+
+#[test]
+fn an_audit_writes_a_manifest_that_verifies() {
+    let dir = TestDir::new();
+    let input = arg(&fixture("urls/sample.txt.gz"));
+    let report = dir.path("report.md");
+    let manifest = dir.path("audit.manifest.json");
+    let mut args = vec![
+        "audit".to_owned(),
+        input.clone(),
+        input,
+        "--report".into(),
+        arg(&report),
+        "--manifest".into(),
+        arg(&manifest),
+    ];
+    args.extend(common());
+    let run = optout(&args, None);
+    assert_eq!(run.code, 0, "{run:?}");
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    assert_eq!(value["command"], "audit");
+    assert_eq!(value["more_inputs"].as_array().unwrap().len(), 1);
+    assert_eq!(value["outputs"]["report"]["path"], arg(&report));
+    let run = optout(&["verify", &arg(&manifest)], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout_text().contains("decisions: the audit's counts"));
+    std::fs::write(&report, "# edited\n").unwrap();
+    let run = optout(&["verify", &arg(&manifest)], None);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout_text().contains("MISMATCH  output report"),
+        "{}",
+        run.stdout_text()
+    );
+}
