@@ -85,6 +85,9 @@ pub struct Config {
     pub format: String,
     /// The JSON field of the URL.
     pub url_field: Option<String>,
+    /// The Parquet column of the URL, for a Parquet input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_column: Option<String>,
     /// `skip` or `fail`.
     pub on_error: String,
     /// The agents enforced, by name.

@@ -685,6 +685,11 @@ pub(crate) fn write_run_manifest(
                 RowFormat::JsonLines(path) => Some(path.as_str().to_owned()),
                 RowFormat::Lines | RowFormat::Cdxj(_) => None,
             },
+            url_column: if is_parquet(args.input())? {
+                Some(args.corpus.url_column.clone())
+            } else {
+                None
+            },
             on_error: match engine.on_error() {
                 OnError::Skip => "skip".into(),
                 OnError::Fail => "fail".into(),
@@ -792,12 +797,20 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
             ));
         };
         let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-        let removed = sink.removed.as_mut().map(|d| d.writer());
+        let FilterSink {
+            removed,
+            removed_digest,
+            ..
+        } = &mut sink;
+        let mut removed = removed.as_mut().map(|inner| Hashing {
+            inner,
+            digest: removed_digest,
+        });
         let stats = setup.engine.filter_parquet(
             args.input(),
             &args.corpus.url_column,
             file,
-            removed,
+            removed.as_mut().map(|r| r as &mut dyn std::io::Write),
             threads,
         )?;
         kept_digest = Some(crate::digest::file_sha256(path)?);

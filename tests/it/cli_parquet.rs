@@ -200,3 +200,27 @@ fn a_parquet_file_without_the_column_is_named() {
         run.stderr
     );
 }
+
+#[test]
+fn a_parquet_run_writes_a_manifest_that_verifies() {
+    let dir = TestDir::new();
+    let input = dir.path("c.parquet");
+    write_parquet(&input, &urls(), "url", 50);
+    let manifest = dir.path("m.json");
+    let kept = dir.path("kept.parquet");
+    let (run, removed, _) = filter(
+        &dir,
+        &arg(&input),
+        &arg(&fixture("robots/real")),
+        &["--kept", &arg(&kept), "--manifest", &arg(&manifest)],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!removed.is_empty());
+    let run = optout(&["verify", &arg(&manifest)], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout_text().contains("ok        output removed"),
+        "{}",
+        run.stdout_text()
+    );
+}

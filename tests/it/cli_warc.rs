@@ -285,3 +285,23 @@ fn a_record_with_a_wrong_length_is_skipped_or_fatal_and_named() {
         run.stderr
     );
 }
+
+#[test]
+fn a_warc_run_writes_a_manifest_that_verifies_and_catches_tampering() {
+    let dir = TestDir::new();
+    let (data, _) = warc();
+    let input = arg(&dir.write("crawl.warc.gz", &data));
+    let manifest = dir.path("m.json");
+    let (run, _, _) = filter(&dir, &input, &["--manifest", &arg(&manifest)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let verify = optout(&["verify", &arg(&manifest)], None);
+    assert_eq!(verify.code, 0, "{verify:?}");
+    assert!(
+        verify
+            .stdout_text()
+            .contains("ok        decisions: kept records")
+    );
+    std::fs::write(dir.path("kept.warc.gz"), b"not the records").unwrap();
+    let verify = optout(&["verify", &arg(&manifest)], None);
+    assert_eq!(verify.code, 1, "{verify:?}");
+}
