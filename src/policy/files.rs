@@ -78,11 +78,11 @@ impl<T> FileState<T> {
         }
     }
 
-    /// Whether the file can say anything: read, or unreadable (and, for
-    /// RSL, absent: a declared license that cannot be had).
+    /// Whether the file can say anything: read, or unreadable (read as
+    /// the most restrictive statement). An absent file says nothing.
     #[must_use]
     pub fn speaks(&self) -> bool {
-        !matches!(self, FileState::NotFetched)
+        matches!(self, FileState::Read { .. } | FileState::Unreachable { .. })
     }
 
     /// A short word for outputs: `not-fetched`, `absent`, `read`,
@@ -114,6 +114,34 @@ impl SiteFiles {
     /// Whether any file can say anything.
     #[must_use]
     pub fn speak(&self) -> bool {
-        self.tdmrep.speaks() || self.ai_txt.speaks() || self.rsl.speaks()
+        // A License line whose document cannot be had still speaks: the
+        // asset is unlicensed (RSL 1.0).
+        let rsl = !matches!(self.rsl, FileState::NotFetched);
+        self.tdmrep.speaks() || self.ai_txt.speaks() || rsl
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_absent_file_says_nothing_but_an_absent_license_does() {
+        let absent = || FileState::Absent {
+            source: "u".into(),
+            status: 404,
+            fetched_at: None,
+        };
+        let files = SiteFiles {
+            tdmrep: absent(),
+            ai_txt: absent(),
+            rsl: FileState::NotFetched,
+        };
+        assert!(!files.tdmrep.speaks() && !files.speak());
+        let unlicensed = SiteFiles {
+            rsl: absent(),
+            ..files
+        };
+        assert!(unlicensed.speak());
     }
 }
