@@ -127,11 +127,13 @@ mod tests {
 
     #[test]
     fn an_absent_file_says_nothing_but_an_absent_license_does() {
-        let absent = || FileState::Absent {
-            source: "u".into(),
-            status: 404,
-            fetched_at: None,
-        };
+        fn absent<T>() -> FileState<T> {
+            FileState::Absent {
+                source: "u".into(),
+                status: 404,
+                fetched_at: None,
+            }
+        }
         let files = SiteFiles {
             tdmrep: absent(),
             ai_txt: absent(),
