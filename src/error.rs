@@ -82,8 +82,17 @@ pub enum ErrorKind {
         /// What is wrong with it.
         message: String,
     },
-    /// A row of a corpus is not of its format, and `--on-error fail`.
-    #[error("`{}` line {line}: {message} (--on-error fail)", path.display())]
+    /// A corpus file cannot be read as its format (a Parquet file without
+    /// the URL column, say).
+    #[error("`{}`: {message}", path.display())]
+    Corpus {
+        /// The input.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A row or record of a corpus is not of its format.
+    #[error("`{}` line {line}: {message}", path.display())]
     Record {
         /// The input.
         path: PathBuf,

@@ -487,7 +487,7 @@ pub fn run(
             return Err(crate::error::ErrorKind::Record {
                 path: path.clone(),
                 line: bad.line,
-                message: bad.message.clone(),
+                message: format!("{} (--on-error fail)", bad.message),
             }
             .into());
         }

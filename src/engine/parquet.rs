@@ -27,13 +27,19 @@ pub fn is_parquet(head: &[u8]) -> bool {
     head.starts_with(b"PAR1")
 }
 
+/// An error at 1-based `row`, or of the whole file (`row` 0).
 fn bad(path: &Path, row: u64, message: impl Into<String>) -> Error {
-    ErrorKind::Record {
-        path: path.to_owned(),
-        line: row,
-        message: message.into(),
+    let (path, message) = (path.to_owned(), message.into());
+    if row == 0 {
+        ErrorKind::Corpus { path, message }.into()
+    } else {
+        ErrorKind::Record {
+            path,
+            line: row,
+            message,
+        }
+        .into()
     }
-    .into()
 }
 
 /// The URL cells of a batch's column, as bytes.

@@ -106,7 +106,7 @@ impl Engine {
                     return Err(crate::error::ErrorKind::Record {
                         path: reader.path().to_owned(),
                         line: record.number,
-                        message: message.clone(),
+                        message: format!("{message} (--on-error fail)"),
                     }
                     .into());
                 }
