@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 
-use crate::cli::filter::{FilterArgs, setup};
+use crate::cli::filter::{FilterArgs, InputKind, setup};
 use crate::cli::output::{Destination, ExitStatus};
 use crate::cli::say;
 use crate::corpus::{ChunkReader, Input};
@@ -129,22 +129,23 @@ fn audit(args: &AuditArgs) -> Result<()> {
         )));
     }
     let mut first = Input::open(filter.input())?;
+    let kind = InputKind::of(&mut first)?;
     let row_format = crate::cli::fetch::CorpusArgs::format(filter.corpus(), &mut first)?;
-    let mut setup = setup(filter, row_format)?;
+    let mut setup = setup(filter, row_format, kind)?;
     let threads = filter.threads();
     let mut stats = Stats::new(setup.engine.agents().len());
     let mut first = Some(first);
     for path in filter.inputs() {
-        if crate::cli::filter::is_warc(path)? || crate::cli::filter::is_parquet(path)? {
+        let mut input = match first.take() {
+            Some(input) => input,
+            None => Input::open(path)?,
+        };
+        if InputKind::of(&mut input)? != InputKind::Rows {
             return Err(crate::Error::config(format!(
                 "`{}`: audit reads URL lists, JSON Lines and CDXJ; WARC and Parquet are for `filter` (its --stats has the counts)",
                 path.display()
             )));
         }
-        let mut input = match first.take() {
-            Some(input) => input,
-            None => Input::open(path)?,
-        };
         let row_format = crate::cli::fetch::CorpusArgs::format(filter.corpus(), &mut input)?;
         setup.engine.set_format(row_format);
         let outcome = engine::run(

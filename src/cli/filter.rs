@@ -146,6 +146,8 @@ pub(crate) struct FilterArgs {
 
 pub(crate) struct Setup {
     pub(crate) engine: Engine,
+    /// The (first) input's kind.
+    pub(crate) kind: InputKind,
     pub(crate) source: &'static str,
     /// For cache runs: the time the policies are in force at, and the
     /// origins read (`None`: all).
@@ -191,8 +193,9 @@ pub(crate) fn run(args: FilterArgs) -> ExitStatus {
         return ExitStatus::UserError;
     }
     let prepared = Input::open(args.input()).and_then(|mut input| {
+        let kind = InputKind::of(&mut input)?;
         let format = args.corpus.format(&mut input)?;
-        Ok((setup(&args, format)?, input))
+        Ok((setup(&args, format, kind)?, input))
     });
     let (setup, input) = match prepared {
         Ok(ready) => ready,
@@ -235,7 +238,7 @@ pub(crate) fn parse_blocklist_arg(arg: &str) -> Result<(&str, &Path)> {
     Ok((name, Path::new(path)))
 }
 
-pub(crate) fn setup(args: &FilterArgs, format: RowFormat) -> Result<Setup> {
+pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Result<Setup> {
     let registry = Registry::builtin();
     let agent_rule: AgentRule = args.agent_rule.parse()?;
     let missing = match args.missing_policy.as_str() {
@@ -363,7 +366,7 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat) -> Result<Setup> {
                 ("snapshot", set)
             }
             None => {
-                let cached = cached_policies(args, &format)?;
+                let cached = cached_policies(args, &format, kind)?;
                 refresh = cached.refresh;
                 from_cache = Some((cached.at, cached.origins));
                 ("cache", cached.set)
@@ -395,6 +398,7 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat) -> Result<Setup> {
             },
         ),
         source,
+        kind,
         from_cache,
         refresh,
         blocklist_paths,
@@ -444,7 +448,7 @@ struct FromCache {
     origins: Option<Vec<String>>,
 }
 
-fn cached_policies(args: &FilterArgs, format: &RowFormat) -> Result<FromCache> {
+fn cached_policies(args: &FilterArgs, format: &RowFormat, kind: InputKind) -> Result<FromCache> {
     let offline = args.offline || args.as_of.is_some();
     let path = args.net.cache.path()?;
     if offline {
@@ -471,12 +475,12 @@ fn cached_policies(args: &FilterArgs, format: &RowFormat) -> Result<FromCache> {
             "fetching reads the input twice (origins first, then rows): give a file, or pass --offline, --snapshot or --robots-dir",
         ));
     }
-    let mut scan = if is_parquet(args.input())? {
-        crate::engine::parquet::scan(args.input(), &args.corpus.url_column)?
-    } else if is_warc(args.input())? {
-        crate::corpus::warc::scan(args.input())?
-    } else {
-        crate::corpus::scan(ChunkReader::new(Input::open(args.input())?), format)?
+    let mut scan = match kind {
+        InputKind::Parquet => crate::engine::parquet::scan(args.input(), &args.corpus.url_column)?,
+        InputKind::Warc => crate::corpus::warc::scan(args.input())?,
+        InputKind::Rows => {
+            crate::corpus::scan(ChunkReader::new(Input::open(args.input())?), format)?
+        }
     };
     for path in &args.inputs[1..] {
         let mut input = Input::open(path)?;
@@ -505,25 +509,37 @@ fn cached_policies(args: &FilterArgs, format: &RowFormat) -> Result<FromCache> {
     })
 }
 
-/// Whether `path` is a Parquet file (it starts with `PAR1`).
-pub(crate) fn is_parquet(path: &Path) -> Result<bool> {
-    if path.as_os_str() == "-" {
-        return Ok(false);
-    }
-    let mut head = [0u8; 4];
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let n = std::io::Read::read(&mut file, &mut head).map_err(|e| Error::io(path, e))?;
-    Ok(crate::engine::parquet::is_parquet(&head[..n]))
+/// What kind of corpus an input is: rows (lines) judged in chunks, or a
+/// WARC or Parquet file judged record by record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InputKind {
+    /// A URL list, JSON Lines or CDXJ.
+    Rows,
+    /// WARC.
+    Warc,
+    /// Parquet.
+    Parquet,
 }
 
-/// Whether `path` is a WARC file (by name, or a first record `WARC/`).
-pub(crate) fn is_warc(path: &Path) -> Result<bool> {
-    if path.as_os_str() == "-" {
-        return Ok(false);
+impl InputKind {
+    /// The kind of an opened input, from its first (decompressed) bytes,
+    /// which stay unread.
+    pub(crate) fn of(input: &mut Input) -> Result<InputKind> {
+        let path = input.path.clone();
+        let compression = input.compression;
+        let head = input.head()?;
+        Ok(
+            if compression == crate::corpus::Compression::None
+                && crate::engine::parquet::is_parquet(head)
+            {
+                InputKind::Parquet
+            } else if path.as_os_str() != "-" && crate::corpus::warc::is_warc(&path, head) {
+                InputKind::Warc
+            } else {
+                InputKind::Rows
+            },
+        )
     }
-    let mut input = Input::open(path)?;
-    let head = std::io::BufRead::fill_buf(&mut input.reader).map_err(|e| Error::io(path, e))?;
-    Ok(crate::corpus::warc::is_warc(path, head))
 }
 
 /// A writer that hashes what passes.
@@ -685,7 +701,7 @@ pub(crate) fn write_run_manifest(
                 RowFormat::JsonLines(path) => Some(path.as_str().to_owned()),
                 RowFormat::Lines | RowFormat::Cdxj(_) => None,
             },
-            url_column: if is_parquet(args.input())? {
+            url_column: if setup.kind == InputKind::Parquet {
                 Some(args.corpus.url_column.clone())
             } else {
                 None
@@ -764,7 +780,7 @@ impl Sink for FilterSink {
 
 fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> {
     let reader = ChunkReader::with_chunk_size(input, args.chunk_bytes);
-    let parquet = is_parquet(args.input())?;
+    let parquet = setup.kind == InputKind::Parquet;
     let mut sink = FilterSink {
         // Parquet is written by its own writer.
         kept: if parquet {
@@ -819,7 +835,7 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
             problems: Vec::new(),
             read_error: None,
         }
-    } else if is_warc(args.input())? {
+    } else if setup.kind == InputKind::Warc {
         drop(reader);
         filter_warc(args, setup, &mut sink)?
     } else {

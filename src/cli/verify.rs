@@ -280,9 +280,9 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
     );
 
     let mut mismatches = Vec::new();
-    let parquet = crate::cli::filter::is_parquet(&input_path)?;
-    let warc = !parquet && crate::cli::filter::is_warc(&input_path)?;
-    if manifest.command != "audit" && (parquet || warc) {
+    let kind = crate::cli::filter::InputKind::of(&mut Input::open(&input_path)?)?;
+    let parquet = kind == crate::cli::filter::InputKind::Parquet;
+    if manifest.command != "audit" && kind != crate::cli::filter::InputKind::Rows {
         // Records are not lines: the whole run is made again.
         rerun_records(&engine, &input_path, &manifest, parquet, &mut checks)?;
     } else if manifest.command == "audit" {

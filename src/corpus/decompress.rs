@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// How an input is compressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +105,29 @@ impl Input {
             path: path.to_path_buf(),
             compression,
             reader,
+        })
+    }
+}
+
+impl Input {
+    /// The first decompressed bytes, left unread. A decoder error names
+    /// the file and its format (a corrupt or cut compressed file).
+    ///
+    /// # Errors
+    ///
+    /// When the input cannot be read or decompressed.
+    pub fn head(&mut self) -> Result<&[u8]> {
+        let (path, compression) = (&self.path, self.compression);
+        self.reader.fill_buf().map_err(|source| match compression {
+            Compression::None => Error::io(path, source),
+            compression => ErrorKind::Decompress {
+                path: path.clone(),
+                format: compression.as_str(),
+                offset: 0,
+                line: 0,
+                source,
+            }
+            .into(),
         })
     }
 }

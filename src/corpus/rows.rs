@@ -3,7 +3,6 @@
 //! field such as `url` or `metadata.url`). Rows are always kept byte for
 //! byte; only the URL is read out of them.
 
-use std::io::BufRead;
 use std::path::Path;
 
 use crate::corpus::json::{self, FieldPath, Found};
@@ -102,21 +101,7 @@ impl RowFormat {
         input: &mut crate::corpus::Input,
     ) -> Result<RowFormat> {
         let path = input.path.clone();
-        let compression = input.compression;
-        let head = input
-            .reader
-            .fill_buf()
-            .map_err(|source| match compression {
-                crate::corpus::Compression::None => Error::io(&path, source),
-                compression => crate::error::ErrorKind::Decompress {
-                    path: path.clone(),
-                    format: compression.as_str(),
-                    offset: 0,
-                    line: 0,
-                    source,
-                }
-                .into(),
-            })?;
+        let head = input.head()?;
         Self::choose(format, field, &path, head)
     }
 
