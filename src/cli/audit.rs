@@ -123,6 +123,13 @@ fn audit(args: &AuditArgs) -> Result<()> {
             _ => "markdown".into(),
         },
     };
+    let ignored = filter.row_outputs();
+    if !ignored.is_empty() {
+        return Err(crate::Error::config(format!(
+            "audit writes a report, not rows: {} belong to `filter`",
+            ignored.join(", ")
+        )));
+    }
     if !matches!(format.as_str(), "json" | "markdown" | "html") {
         return Err(crate::Error::config(format!(
             "--report-format `{format}`: expected json, markdown or html"

@@ -169,6 +169,21 @@ impl FilterArgs {
         &self.inputs[0]
     }
 
+    /// The row outputs given (`--kept`, `--removed`, `--stats`,
+    /// `--missing-origins`), which `audit` does not write.
+    pub(crate) fn row_outputs(&self) -> Vec<&'static str> {
+        [
+            ("--kept", self.kept.is_some()),
+            ("--removed", self.removed.is_some()),
+            ("--stats", self.stats.is_some()),
+            ("--missing-origins", self.missing_origins.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| name)
+        .collect()
+    }
+
     /// Every input.
     pub(crate) fn inputs(&self) -> &[PathBuf] {
         &self.inputs

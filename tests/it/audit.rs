@@ -144,3 +144,21 @@ fn an_audit_writes_a_manifest_that_verifies() {
         run.stdout_text()
     );
 }
+
+#[test]
+fn row_outputs_are_refused_not_ignored() {
+    let mut args = vec![
+        "audit".to_owned(),
+        arg(&fixture("urls/sample.txt.gz")),
+        "--kept".into(),
+        "k.txt".into(),
+    ];
+    args.extend(common());
+    let run = optout(&args, None);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("--kept belong to `filter`"),
+        "{}",
+        run.stderr
+    );
+}
