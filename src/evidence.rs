@@ -104,6 +104,14 @@ pub struct Config {
     pub legacy_conservative: bool,
     /// The per-origin files read besides robots.txt.
     pub files: Vec<String>,
+    /// Which policies judged: `now`, `crawl` (each record's crawl time)
+    /// or the RFC 3339 time given.
+    #[serde(default = "now")]
+    pub as_of: String,
+}
+
+fn now() -> String {
+    "now".into()
 }
 
 /// A run's manifest.

@@ -707,6 +707,21 @@ impl Cache {
             .map_err(|e| self.err(e))
     }
 
+    /// `origins`, or else every cached origin.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn these_or_all<'a>(
+        &self,
+        origins: Option<&'a [String]>,
+    ) -> Result<std::borrow::Cow<'a, [String]>> {
+        Ok(match origins {
+            Some(list) => std::borrow::Cow::Borrowed(list),
+            None => std::borrow::Cow::Owned(self.origins()?),
+        })
+    }
+
     /// The policies of `origins` (or of every cached origin) at `at`.
     /// Origins never fetched by then are left out: they are missing.
     ///
@@ -714,14 +729,8 @@ impl Cache {
     ///
     /// When the database cannot be read.
     pub fn policies(&self, origins: Option<&[String]>, at: Millis) -> Result<PolicySet> {
-        let all;
-        let origins = match origins {
-            Some(list) => list,
-            None => {
-                all = self.origins()?;
-                &all
-            }
-        };
+        let origins = self.these_or_all(origins)?;
+        let origins = &*origins;
         let mut set = PolicySet::new();
         let mut parsed = ParsedBodies::default();
         // Most caches hold robots.txt only: then no origin is asked for
@@ -737,6 +746,145 @@ impl Cache {
             }
         }
         Ok(set)
+    }
+
+    /// [`Cache::policies`] at `now`, and with them every policy each origin
+    /// had up to `now`, each with the time it came into force: what
+    /// decisions at each record's own crawl time read (`--as-of crawl`).
+    ///
+    /// A policy changes when a fetch of any of the origin's files is
+    /// stored, and when a fallback to the last good copy runs out (30 days
+    /// after it was fetched). Fetches that change nothing (a 304, the same
+    /// body again) make no new policy: the policy keeps the time it first
+    /// came into force.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn policies_with_history(
+        &self,
+        origins: Option<&[String]>,
+        now: Millis,
+    ) -> Result<PolicySet> {
+        let origins = self.these_or_all(origins)?;
+        let origins = &*origins;
+        let mut set = self.policies(Some(origins), now)?;
+        let mut parsed = ParsedBodies::default();
+        let mut bodies = FileBodies::default();
+        for origin in origins {
+            let mut versions = Vec::new();
+            for (from, effectives) in self.versions(origin, now)? {
+                versions.push((from, self.policy_of(&effectives, &mut parsed, &mut bodies)?));
+            }
+            if !versions.is_empty() {
+                set.insert_history(origin, versions);
+            }
+        }
+        Ok(set)
+    }
+
+    /// Every policy `origin` had up to `now`, as the deciding copy of each
+    /// of its files (robots.txt first), with the time it came into force:
+    /// see [`Cache::policies_with_history`].
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn versions(&self, origin: &str, now: Millis) -> Result<Vec<(Millis, Vec<Effective>)>> {
+        let mut versions = Vec::new();
+        let mut last = None;
+        for point in self.change_points(origin, now)? {
+            let mut effectives = Vec::new();
+            for file in [
+                SiteFile::Robots,
+                SiteFile::TdmRep,
+                SiteFile::AiTxt,
+                SiteFile::Rsl,
+            ] {
+                if let Some(effective) = self.effective_file(origin, file, point)? {
+                    effectives.push(effective);
+                }
+            }
+            // Only what may change a decision counts: what each copy said,
+            // its body, and whether it is a fallback.
+            let print: Vec<_> = effectives
+                .iter()
+                .map(|e| {
+                    (
+                        e.used.file,
+                        e.used.said(),
+                        e.used.sha256.clone(),
+                        e.failed.is_some(),
+                    )
+                })
+                .collect();
+            if last.as_ref() == Some(&print) {
+                continue;
+            }
+            last = Some(print);
+            if effectives
+                .first()
+                .is_some_and(|e| e.used.file == SiteFile::Robots)
+            {
+                versions.push((point, effectives));
+            }
+        }
+        Ok(versions)
+    }
+
+    /// The policy the deciding copies `effectives` make (robots.txt first).
+    fn policy_of(
+        &self,
+        effectives: &[Effective],
+        parsed: &mut ParsedBodies,
+        bodies: &mut FileBodies,
+    ) -> Result<OriginPolicy> {
+        let (robots, files) = effectives.split_first().expect("robots.txt first");
+        let body = match &robots.used.sha256 {
+            Some(sha) if parsed.get(sha, robots.used.truncated).is_none() => self.body(sha)?,
+            _ => None,
+        };
+        let mut policy = robots.to_shared_policy(body.as_deref(), parsed);
+        for effective in files {
+            let body = match effective.used.file {
+                SiteFile::AiTxt => self.file_body(effective, &bodies.ai_txt)?,
+                SiteFile::Rsl => self.file_body(effective, &bodies.rsl)?,
+                _ => self.file_body(effective, &bodies.tdmrep)?,
+            };
+            bodies.attach(&mut policy.files, effective, body.as_deref());
+        }
+        Ok(policy)
+    }
+
+    /// The times at which `origin`'s policy may have changed, up to `now`,
+    /// in order.
+    fn change_points(&self, origin: &str, now: Millis) -> Result<Vec<Millis>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT f.fetched_at, f.body_sha256 IS NOT NULL AND f.outcome IN ('ok', 'not-modified') \
+                 FROM fetches f JOIN origins o ON o.id = f.origin_id \
+                 WHERE o.origin = ?1 AND f.fetched_at <= ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let window = i64::try_from(freshness::FALLBACK_WINDOW.as_millis()).unwrap_or(i64::MAX);
+        let mut points = Vec::new();
+        let rows = stmt
+            .query_map(params![origin, now], |r| {
+                Ok((r.get::<_, Millis>(0)?, r.get::<_, bool>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (at, good) = row.map_err(|e| self.err(e))?;
+            points.push(at);
+            let ends = at.saturating_add(window);
+            if good && ends <= now {
+                points.push(ends);
+            }
+        }
+        points.sort_unstable();
+        points.dedup();
+        Ok(points)
     }
 
     /// Whether any fetch of a file other than robots.txt is stored.

@@ -16,6 +16,11 @@
 //! `files` (absent, and 0, in snapshots written before files were
 //! fetched).
 //!
+//! A history snapshot (`optout cache export --history`, and the evidence
+//! of a run by crawl time) also holds every earlier policy of each origin:
+//! lines with `"from"`, the time the copy came into force, oldest first
+//! per origin, counted in the header's `history`.
+//!
 //! Reading checks every body against its SHA-256 and names the line of
 //! any mismatch: a snapshot is evidence, and altered evidence must not be
 //! used silently. Files may be gzip or zstd compressed.
@@ -52,6 +57,16 @@ pub struct Header {
     /// Lines of files other than robots.txt.
     #[serde(default)]
     pub files: u64,
+    /// Lines of earlier policies (history snapshots; absent, and 0, in
+    /// others).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub history: u64,
+}
+
+// serde's `skip_serializing_if` passes a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize, Deserialize)]
@@ -59,6 +74,9 @@ struct Line {
     #[serde(flatten)]
     effective: Effective,
     body_base64: Option<String>,
+    /// History lines: when this copy came into force for its origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    from: Option<Millis>,
 }
 
 /// Writes the policy of every cached origin at `at` to `out`; returns the
@@ -68,11 +86,15 @@ struct Line {
 ///
 /// When the cache cannot be read or `out` written (`path` names it).
 pub fn export(cache: &Cache, at: Millis, out: &mut dyn Write, path: &Path) -> Result<u64> {
-    export_origins(cache, &cache.origins()?, at, out, path)
+    export_origins(cache, &cache.origins()?, at, false, out, path)
 }
 
 /// [`export`] for `origins` only (sorted by the caller for a repeatable
-/// file): the policies one run used, as its evidence.
+/// file): the policies one run used, as its evidence. With `history`,
+/// also every earlier policy of each origin up to `at` (see
+/// [`Cache::policies_with_history`]), the evidence of a run that judged
+/// records by their crawl time: lines with `from`, the time each came into
+/// force, which [`load`] reads back as the set's history.
 ///
 /// # Errors
 ///
@@ -81,19 +103,37 @@ pub fn export_origins(
     cache: &Cache,
     origins: &[String],
     at: Millis,
+    history: bool,
+    out: &mut dyn Write,
+    path: &Path,
+) -> Result<u64> {
+    write(cache, origins, at, history, out, path)
+}
+
+fn write(
+    cache: &Cache,
+    origins: &[String],
+    at: Millis,
+    history: bool,
     out: &mut dyn Write,
     path: &Path,
 ) -> Result<u64> {
     let mut entries = Vec::new();
-    let mut files = 0;
+    let (mut files, mut earlier) = (0, 0);
     for origin in origins {
         if let Some(effective) = cache.effective(origin, at)? {
-            entries.push(effective);
+            entries.push((effective, None));
             for file in [SiteFile::TdmRep, SiteFile::AiTxt, SiteFile::Rsl] {
                 if let Some(effective) = cache.effective_file(origin, file, at)? {
-                    entries.push(effective);
+                    entries.push((effective, None));
                     files += 1;
                 }
+            }
+        }
+        if history {
+            for (from, effectives) in cache.versions(origin, at)? {
+                earlier += effectives.len() as u64;
+                entries.extend(effectives.into_iter().map(|e| (e, Some(from))));
             }
         }
     }
@@ -102,13 +142,14 @@ pub fn export_origins(
         tool: concat!("optout ", env!("CARGO_PKG_VERSION")).to_owned(),
         created: time::format(time::now()),
         as_of: time::format(at),
-        origins: entries.len() as u64 - files,
+        origins: entries.len() as u64 - files - earlier,
         files,
+        history: earlier,
     };
     let io = |e: std::io::Error| Error::io(path, e);
     serde_json::to_writer(&mut *out, &header).map_err(|e| io(e.into()))?;
     out.write_all(b"\n").map_err(io)?;
-    for effective in entries {
+    for (effective, from) in entries {
         let body = match &effective.used.sha256 {
             Some(sha) => cache.body(sha)?,
             None => None,
@@ -116,6 +157,7 @@ pub fn export_origins(
         let line = Line {
             effective,
             body_base64: body.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+            from,
         };
         serde_json::to_writer(&mut *out, &line).map_err(|e| io(e.into()))?;
         out.write_all(b"\n").map_err(io)?;
@@ -132,7 +174,7 @@ pub fn export_origins(
 /// malformed or its body does not match its hash (the line is named).
 pub fn read(
     path: &Path,
-    mut each: impl FnMut(Effective, Option<Vec<u8>>) -> Result<()>,
+    mut each: impl FnMut(Effective, Option<Vec<u8>>, Option<Millis>) -> Result<()>,
 ) -> Result<Header> {
     let input = Input::open(path)?;
     let bad = |line: u64, message: String| -> Error {
@@ -156,7 +198,7 @@ pub fn read(
             format!("format `{}` is not `{FORMAT}`", header.format),
         ));
     }
-    let (mut count, mut files) = (0, 0);
+    let (mut count, mut files, mut earlier) = (0, 0, 0);
     for (number, line) in (2..).zip(lines) {
         let line = line.map_err(|e| Error::io(path, e))?;
         if line.trim().is_empty() {
@@ -189,19 +231,20 @@ pub fn read(
             ));
         }
         let robots = line.effective.used.file == SiteFile::Robots;
-        each(line.effective, body)?;
-        if robots {
-            count += 1;
-        } else {
-            files += 1;
+        let from = line.from;
+        each(line.effective, body, from)?;
+        match (from, robots) {
+            (Some(_), _) => earlier += 1,
+            (None, true) => count += 1,
+            (None, false) => files += 1,
         }
     }
-    if count != header.origins || files != header.files {
+    if count != header.origins || files != header.files || earlier != header.history {
         return Err(bad(
-            count + files + 2,
+            count + files + earlier + 2,
             format!(
-                "{count} origins and {files} files, but the header says {} and {}: the file is cut",
-                header.origins, header.files
+                "{count} origins, {files} files and {earlier} earlier copies, but the header says {}, {} and {}: the file is cut",
+                header.origins, header.files, header.history
             ),
         ));
     }
@@ -217,21 +260,40 @@ pub fn load(path: &Path) -> Result<(Header, PolicySet)> {
     let mut set = PolicySet::new();
     let mut parsed = crate::policy::ParsedBodies::default();
     let mut files = Vec::new();
-    let header = read(path, |effective, body| {
-        if effective.used.file == SiteFile::Robots {
-            set.insert(effective.to_shared_policy(body.as_deref(), &mut parsed));
-        } else {
-            files.push((effective, body));
+    let mut bodies = crate::cache::FileBodies::default();
+    // History lines come per origin, oldest first, each policy's
+    // robots.txt before its files.
+    let mut history: Vec<(String, Vec<(Millis, crate::policy::OriginPolicy)>)> = Vec::new();
+    let header = read(path, |effective, body, from| {
+        let robots = effective.used.file == SiteFile::Robots;
+        match from {
+            None if robots => set.insert(effective.to_shared_policy(body.as_deref(), &mut parsed)),
+            None => files.push((effective, body)),
+            Some(from) => {
+                let origin = &effective.used.origin;
+                if history.last().is_none_or(|(o, _)| o != origin) {
+                    history.push((origin.clone(), Vec::new()));
+                }
+                let versions = &mut history.last_mut().expect("pushed above").1;
+                if robots {
+                    let policy = effective.to_shared_policy(body.as_deref(), &mut parsed);
+                    versions.push((from, policy));
+                } else if let Some((_, policy)) = versions.last_mut().filter(|(f, _)| *f == from) {
+                    bodies.attach(&mut policy.files, &effective, body.as_deref());
+                }
+            }
         }
         Ok(())
     })?;
-    let mut bodies = crate::cache::FileBodies::default();
     for (effective, body) in files {
         let Some(mut policy) = set.get(&effective.used.origin).cloned() else {
             continue;
         };
         bodies.attach(&mut policy.files, &effective, body.as_deref());
         set.insert(policy);
+    }
+    for (origin, versions) in history {
+        set.insert_history(&origin, versions);
     }
     Ok((header, set))
 }
@@ -253,7 +315,7 @@ pub fn import(cache: &mut Cache, path: &Path) -> Result<u64> {
     );
     let mut rows = Vec::new();
     let mut bodies = Vec::new();
-    let header = read(path, |effective, body| {
+    let header = read(path, |effective, body, _from| {
         let mut used = effective.used;
         used.source.clone_from(&source);
         rows.push(used);

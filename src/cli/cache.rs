@@ -60,6 +60,11 @@ enum CacheCommand {
         /// Export the policies in force at this time.
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
+        /// Also export every earlier policy of each origin, with the time
+        /// it came into force: what `filter --as-of crawl --snapshot`
+        /// needs.
+        #[arg(long)]
+        history: bool,
     },
     /// Add the fetches of a snapshot to the cache (idempotent).
     Import {
@@ -256,7 +261,12 @@ fn command(command: CacheCommand) -> Result<ExitStatus> {
             out.finish()?;
             Ok(ExitStatus::Success)
         }
-        CacheCommand::Export { file, cache, as_of } => {
+        CacheCommand::Export {
+            file,
+            cache,
+            as_of,
+            history,
+        } => {
             let cache = open_existing(&cache)?;
             let at = at(as_of.as_deref())?;
             // A snapshot is written beside its name and renamed when whole,
@@ -269,7 +279,14 @@ fn command(command: CacheCommand) -> Result<ExitStatus> {
                 PathBuf::from(name)
             };
             let mut out = Destination::create(&partial)?;
-            let n = snapshot::export(&cache, at, out.writer(), &file)?;
+            let n = snapshot::export_origins(
+                &cache,
+                &cache.origins()?,
+                at,
+                history,
+                out.writer(),
+                &file,
+            )?;
             out.finish()?;
             if partial != file {
                 std::fs::rename(&partial, &file).map_err(|e| Error::io(&file, e))?;

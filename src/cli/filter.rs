@@ -43,12 +43,12 @@ pub(crate) struct FilterArgs {
     /// Directory of robots.txt files, one per host, named `<host>.txt`
     /// (lower-case, punycode); a file applies to every scheme and port of
     /// its host. Offline: the cache is not used.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["snapshot", "as_of"])]
+    #[arg(long, value_name = "DIR", conflicts_with = "snapshot")]
     robots_dir: Option<PathBuf>,
 
     /// A portable policy snapshot (`optout cache export`) instead of the
     /// cache. Offline.
-    #[arg(long, value_name = "FILE", conflicts_with = "as_of")]
+    #[arg(long, value_name = "FILE")]
     snapshot: Option<PathBuf>,
 
     /// Use the cache as it is: fetch nothing. Origins not in the cache have
@@ -56,9 +56,15 @@ pub(crate) struct FilterArgs {
     #[arg(long)]
     offline: bool,
 
-    /// Judge with the policies in force at DATE (`YYYY-MM-DD`, the end of
-    /// that day UTC, or RFC 3339), from the cache's history. Offline.
-    #[arg(long, value_name = "DATE")]
+    /// Which policies judge: `now` (the default: today's, for every row,
+    /// retroactively); `crawl` (WARC and CDXJ: for each record, the policy
+    /// its origin had when the record was crawled, from the cache's
+    /// history; records crawled before an origin's history starts are
+    /// judged by its earliest policy and flagged `later-policy`, records
+    /// without a date by today's, flagged `undated`); or a DATE
+    /// (`YYYY-MM-DD`, the end of that day UTC, or RFC 3339): the policies
+    /// in force then, from the cache's history, offline.
+    #[arg(long, value_name = "now|crawl|DATE")]
     as_of: Option<String>,
 
     #[command(flatten)]
@@ -253,8 +259,55 @@ pub(crate) fn parse_blocklist_arg(arg: &str) -> Result<(&str, &Path)> {
     Ok((name, Path::new(path)))
 }
 
+/// What `--as-of` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AsOf {
+    /// Today's policies.
+    Now,
+    /// The policies in force at a time.
+    Date(crate::time::Millis),
+    /// Each record's crawl time.
+    Crawl,
+}
+
+impl AsOf {
+    pub(crate) fn of(args: &FilterArgs) -> Result<AsOf> {
+        Ok(match args.as_of.as_deref() {
+            None | Some("now") => AsOf::Now,
+            Some("crawl") => AsOf::Crawl,
+            Some(date) => AsOf::Date(crate::time::parse(date)?),
+        })
+    }
+
+    /// The name used in stats and manifests.
+    pub(crate) fn name(self) -> String {
+        match self {
+            AsOf::Now => "now".into(),
+            AsOf::Crawl => "crawl".into(),
+            AsOf::Date(at) => crate::time::format(at),
+        }
+    }
+}
+
 pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Result<Setup> {
     let registry = Registry::builtin();
+    let as_of = AsOf::of(args)?;
+    let other_time = match as_of {
+        AsOf::Now => false,
+        AsOf::Crawl => args.robots_dir.is_some(),
+        AsOf::Date(_) => args.robots_dir.is_some() || args.snapshot.is_some(),
+    };
+    if other_time {
+        return Err(Error::config(format!(
+            "--as-of {}: the policies of another time come from the cache's history (or, for crawl, a snapshot exported with --history)",
+            args.as_of.as_deref().unwrap_or_default()
+        )));
+    }
+    if as_of == AsOf::Crawl && !(kind == InputKind::Warc || format.has_crawl_time()) {
+        return Err(Error::config(
+            "--as-of crawl: the input must say when each record was crawled (WARC or CDXJ)",
+        ));
+    }
     let agent_rule: AgentRule = args.agent_rule.parse()?;
     let missing = match args.missing_policy.as_str() {
         "allow" => MissingPolicy::Allow,
@@ -370,6 +423,12 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
         None => match &args.snapshot {
             Some(path) => {
                 let (header, set) = crate::cache::snapshot::load(path)?;
+                if as_of == AsOf::Crawl && header.history == 0 {
+                    return Err(Error::config(format!(
+                        "--as-of crawl: snapshot `{}` holds no history; export it with `optout cache export --history`",
+                        path.display()
+                    )));
+                }
                 if !args.quiet {
                     say!(
                         "note: snapshot `{}`: {} origins as of {}",
@@ -400,6 +459,7 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
             missing,
         )
         .with_usage(usage)
+        .with_crawl_time(as_of == AsOf::Crawl)
         .with_format(
             format,
             match args.on_error.as_str() {
@@ -464,12 +524,19 @@ struct FromCache {
 }
 
 fn cached_policies(args: &FilterArgs, format: &RowFormat, kind: InputKind) -> Result<FromCache> {
-    let offline = args.offline || args.as_of.is_some();
+    let as_of = AsOf::of(args)?;
+    let offline = args.offline || matches!(as_of, AsOf::Date(_));
     let path = args.net.cache.path()?;
+    // Runs by crawl time read every policy the origins had, not only the
+    // one in force at `at`.
+    let read = |cache: &crate::cache::Cache, origins: Option<&[String]>, at| match as_of {
+        AsOf::Crawl => cache.policies_with_history(origins, at),
+        AsOf::Now | AsOf::Date(_) => cache.policies(origins, at),
+    };
     if offline {
-        let at = match &args.as_of {
-            Some(date) => crate::time::parse(date)?,
-            None => crate::time::now(),
+        let at = match as_of {
+            AsOf::Date(at) => at,
+            AsOf::Now | AsOf::Crawl => crate::time::now(),
         };
         if !path.exists() {
             return Err(Error::config(format!(
@@ -479,7 +546,7 @@ fn cached_policies(args: &FilterArgs, format: &RowFormat, kind: InputKind) -> Re
         }
         let cache = crate::cache::Cache::open(&path)?;
         return Ok(FromCache {
-            set: cache.policies(None, at)?,
+            set: read(&cache, None, at)?,
             refresh: None,
             at,
             origins: None,
@@ -517,7 +584,7 @@ fn cached_policies(args: &FilterArgs, format: &RowFormat, kind: InputKind) -> Re
     // Now, not when the run started: the fetches just made count.
     let at = crate::time::now();
     Ok(FromCache {
-        set: cache.policies(Some(&origins), at)?,
+        set: read(&cache, Some(&origins), at)?,
         refresh: Some(refresh),
         at,
         origins: Some(origins),
@@ -676,18 +743,17 @@ pub(crate) fn write_run_manifest(
             file_name.push(".policies.jsonl");
             let snapshot = PathBuf::from(file_name);
             let cache = crate::cache::Cache::open(&args.net.cache.path()?)?;
-            let all;
-            let origins = match origins {
-                Some(list) => list,
-                None => {
-                    all = cache.origins()?;
-                    &all
-                }
-            };
-            let mut sorted = origins.clone();
+            let mut sorted = cache.these_or_all(origins.as_deref())?.into_owned();
             sorted.sort_unstable();
             let mut out = Destination::create(&snapshot)?;
-            crate::cache::snapshot::export_origins(&cache, &sorted, *at, out.writer(), &snapshot)?;
+            crate::cache::snapshot::export_origins(
+                &cache,
+                &sorted,
+                *at,
+                setup.engine.by_crawl_time(),
+                out.writer(),
+                &snapshot,
+            )?;
             out.finish()?;
             PolicySource::Snapshot {
                 file: FileDigest::of_file(&snapshot)?,
@@ -748,6 +814,7 @@ pub(crate) fn write_run_manifest(
                 .skip(1)
                 .map(|f| f.name().to_owned())
                 .collect(),
+            as_of: AsOf::of(args)?.name(),
         },
         registry_version: Registry::builtin().version.clone(),
         blocklists: engine
@@ -1003,6 +1070,8 @@ struct StatsDocument<'a> {
     input_format: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     url_field: Option<&'a str>,
+    /// `now`, `crawl` or the time of `--as-of`.
+    as_of: String,
     on_error: OnError,
     usage: UsageConfig,
     policies: PolicySummary,
@@ -1028,6 +1097,9 @@ struct PolicySummary {
     unreachable: usize,
     html: usize,
     truncated: usize,
+    /// Earlier policies held for runs by crawl time.
+    #[serde(skip_serializing_if = "is_zero")]
+    earlier: usize,
     /// Per file: origins by state (`read`, `absent`, `unreachable`,
     /// `not-fetched`).
     files: BTreeMap<&'static str, BTreeMap<&'static str, usize>>,
@@ -1066,6 +1138,7 @@ impl<'a> StatsDocument<'a> {
                 RowFormat::Lines | RowFormat::Cdxj(_) => None,
             },
             on_error: engine.on_error(),
+            as_of: AsOf::of(args).map_or_else(|_| "now".into(), AsOf::name),
             usage: UsageConfig {
                 purpose: engine.usage_options().purpose.as_str(),
                 unknown: match engine.usage_options().unknown {
@@ -1088,6 +1161,7 @@ impl<'a> StatsDocument<'a> {
                     .count(),
                 html: notes(|n| n.html),
                 truncated: notes(|n| n.truncated),
+                earlier: engine.snapshot().policies().history_len(),
                 files: {
                     let mut files: BTreeMap<&'static str, BTreeMap<&'static str, usize>> =
                         BTreeMap::new();
@@ -1120,4 +1194,10 @@ impl<'a> StatsDocument<'a> {
             read_error: outcome.read_error.as_ref().map(ToString::to_string),
         }
     }
+}
+
+// serde's `skip_serializing_if` passes a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

@@ -270,6 +270,7 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
         missing,
     )
     .with_usage(usage)
+    .with_crawl_time(config.as_of == "crawl")
     .with_format(
         format,
         if config.on_error == "fail" {

@@ -157,6 +157,30 @@ impl RowFormat {
     }
 }
 
+impl RowFormat {
+    /// When the row's record was crawled, for formats that say (CDXJ's
+    /// timestamp); `None` for other formats and for rows without a valid
+    /// one.
+    #[must_use]
+    pub fn crawl_time(&self, line: &[u8]) -> Option<crate::time::Millis> {
+        match self {
+            RowFormat::Cdxj(_) => {
+                let line = line.trim_ascii();
+                let rest = &line[memchr::memchr(b' ', line)? + 1..];
+                let time = &rest[..memchr::memchr(b' ', rest)?];
+                crate::time::parse_crawl(time)
+            }
+            RowFormat::Lines | RowFormat::JsonLines(_) => None,
+        }
+    }
+
+    /// Whether rows of this format say when they were crawled.
+    #[must_use]
+    pub fn has_crawl_time(&self) -> bool {
+        matches!(self, RowFormat::Cdxj(_))
+    }
+}
+
 /// The JSON part of a CDXJ line: after the SURT key and a 14-digit (or
 /// shorter, at least 4-digit) timestamp.
 fn cdxj_record(line: &[u8]) -> Option<&[u8]> {
@@ -224,6 +248,11 @@ mod tests {
         let cdxj = RowFormat::choose("auto", "url", Path::new("x"), CDXJ.as_bytes()).unwrap();
         assert_eq!(cdxj.name(), "cdxj");
         assert_eq!(url(&cdxj, CDXJ), "url https://example.com/a?b=1");
+        assert_eq!(
+            cdxj.crawl_time(CDXJ.as_bytes()).map(crate::time::format),
+            Some("2024-02-20T01:12:05.000Z".into())
+        );
+        assert_eq!(jsonl.crawl_time(CDXJ.as_bytes()), None);
         assert!(url(&cdxj, "com,example)/ x {}").starts_with("bad bad-record: not a CDXJ line"));
         assert_eq!(url(&RowFormat::Lines, " # c"), "skip comment");
         assert_eq!(

@@ -26,6 +26,7 @@ use std::hash::BuildHasher;
 use crate::blocklist::HitRef;
 use crate::corpus::Chunk;
 use crate::corpus::RowUrl;
+use crate::engine::as_of;
 use crate::engine::decide::{Evidence, HostVerdict, Removal, Scratch};
 use crate::engine::stats::Stats;
 use crate::engine::usage::{UsageHit, UsagePlan};
@@ -104,7 +105,10 @@ pub(crate) struct HostTable {
     /// Hash → id of the first host with that hash.
     by_hash: std::collections::HashMap<u64, u32, foldhash::fast::FixedState>,
     /// Hosts whose hash collided with another host's: looked up by bytes.
-    collided: std::collections::HashMap<Vec<u8>, u32, foldhash::fast::FixedState>,
+    collided: std::collections::HashMap<(Vec<u8>, u32), u32, foldhash::fast::FixedState>,
+    /// Per id: which policy decides ([`as_of::CURRENT`] unless the run
+    /// goes by crawl time, where one origin may have several).
+    tags: Vec<u32>,
 }
 
 impl HostTable {
@@ -113,6 +117,7 @@ impl HostTable {
         self.spans.clear();
         self.by_hash.clear();
         self.collided.clear();
+        self.tags.clear();
     }
 
     fn len(&self) -> usize {
@@ -128,27 +133,43 @@ impl HostTable {
     /// detected by comparing bytes, and resolved through `collided`.
     fn intern(&mut self, host: &[u8]) -> u32 {
         let hash = self.by_hash.hasher().hash_one(host);
+        self.intern_hashed(host, as_of::CURRENT, hash)
+    }
+
+    /// The id of `host` decided by policy `tag` (runs by crawl time: one
+    /// origin may be judged by several of its policies in a chunk).
+    fn intern_at(&mut self, host: &[u8], tag: u32) -> u32 {
+        let hash = self.by_hash.hasher().hash_one((host, tag));
+        self.intern_hashed(host, tag, hash)
+    }
+
+    fn intern_hashed(&mut self, host: &[u8], tag: u32, hash: u64) -> u32 {
         if let Some(&id) = self.by_hash.get(&hash) {
-            if self.get(id) == host {
+            if self.get(id) == host && self.tags[id as usize] == tag {
                 return id;
             }
-            if let Some(&id) = self.collided.get(host) {
+            if let Some(&id) = self.collided.get(&(host.to_vec(), tag)) {
                 return id;
             }
-            let id = self.push(host);
-            self.collided.insert(host.to_vec(), id);
+            let id = self.push(host, tag);
+            self.collided.insert((host.to_vec(), tag), id);
             return id;
         }
-        let id = self.push(host);
+        let id = self.push(host, tag);
         self.by_hash.insert(hash, id);
         id
     }
 
-    fn push(&mut self, host: &[u8]) -> u32 {
+    fn tag(&self, id: u32) -> u32 {
+        self.tags[id as usize]
+    }
+
+    fn push(&mut self, host: &[u8], tag: u32) -> u32 {
         let id = u32::try_from(self.spans.len()).expect("fewer hosts than rows");
         let start = self.arena.len() as u32;
         self.arena.extend_from_slice(host);
         self.spans.push((start, self.arena.len() as u32));
+        self.tags.push(tag);
         id
     }
 }
@@ -331,7 +352,17 @@ impl Engine {
                 RowUrl::Url(text) => match parser.parse_bytes(text) {
                     Ok(url) => {
                         crate::origin::write_origin_key(&url, key);
-                        row.host = hosts.intern(key);
+                        row.host = if self.by_crawl_time() {
+                            let origin = std::str::from_utf8(key).expect("origin keys are ASCII");
+                            let (tag, crawl) =
+                                self.policy_tag(origin, self.format.crawl_time(line));
+                            if let Some(crawl) = crawl {
+                                out.stats.crawl_time[crawl.time.index()] += 1;
+                            }
+                            hosts.intern_at(key, tag)
+                        } else {
+                            hosts.intern(key)
+                        };
                         let path = span_of(url.path, data, side);
                         order.push(Pending {
                             key: u64::from(row.host) << 32 | rows.len() as u64,
@@ -359,7 +390,14 @@ impl Engine {
                 Some((id, verdict, plan)) if id == host => (verdict, plan),
                 _ => {
                     self.flush(&mut group, &mut out.stats);
-                    let verdict = self.judge_host(host_str(hosts, host));
+                    let key = host_str(hosts, host);
+                    let verdict = match hosts.tag(host) {
+                        as_of::CURRENT => self.judge_host(key),
+                        as_of::NONE => self.judge_host_with(key, None),
+                        index => {
+                            self.judge_host_with(key, Some(self.snapshot.get_index(index as usize)))
+                        }
+                    };
                     let plan = match verdict {
                         HostVerdict::Rules(policy, _) => self.plan_of(Some(policy)),
                         _ => None,
@@ -432,7 +470,7 @@ impl Engine {
             out.stats.bytes += u64::from(row.raw_len);
             let origin = || host_str(hosts, row.host);
             let host = || super::decide::host_of(origin());
-            let removal = match &row.state {
+            let mut removal = match &row.state {
                 State::Skip(reason) => {
                     out.stats.skipped[reason.index()] += 1;
                     continue;
@@ -474,6 +512,7 @@ impl Engine {
                     origin: None,
                     domain: None,
                     evidence: Evidence::InvalidUrl(invalid[*at as usize].clone()),
+                    crawl: None,
                 },
                 State::Blocked(hit, policy) => Removal {
                     reason: ReasonCode::Blocklist,
@@ -481,6 +520,7 @@ impl Engine {
                     origin: Some(origin()),
                     domain: policy.map(|p| &*self.hosts[p as usize].domain),
                     evidence: Evidence::Blocklist(self.blocklists.hit(*hit)),
+                    crawl: None,
                 },
                 State::NoPolicy => Removal {
                     reason: ReasonCode::NoPolicy,
@@ -488,13 +528,15 @@ impl Engine {
                     origin: Some(origin()),
                     domain: None,
                     evidence: Evidence::NoPolicy,
+                    crawl: None,
                 },
                 State::Unreachable(policy) => Removal {
                     reason: ReasonCode::RobotsUnreachable,
                     host: Some(host()),
                     origin: Some(origin()),
                     domain: Some(&self.hosts[*policy as usize].domain),
-                    evidence: Evidence::Unreachable(&policies.policies()[*policy as usize]),
+                    evidence: Evidence::Unreachable(policies.policy(*policy as usize)),
+                    crawl: None,
                 },
                 State::Disallow {
                     policy,
@@ -512,6 +554,9 @@ impl Engine {
                     self.usage_removal(origin(), policy, *pref, *hit)
                 }
             };
+            if self.by_crawl_time() && removal.origin.is_some() {
+                removal.crawl = self.policy_at(origin(), self.format.crawl_time(line)).1;
+            }
             // Rows of hosts with a policy had their domain counted in pass 2.
             let counted = matches!(
                 row.state,

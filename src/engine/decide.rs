@@ -55,6 +55,9 @@ pub struct Removal<'a> {
     pub domain: Option<&'a str>,
     /// The details behind the reason.
     pub evidence: Evidence<'a>,
+    /// For runs by crawl time: when the record was crawled, and how its
+    /// policy was found.
+    pub crawl: Option<crate::engine::Crawl>,
 }
 
 /// The evidence behind a removal.
@@ -145,7 +148,17 @@ impl Engine {
     /// Everything that depends on the origin only (`key` is
     /// `scheme://host[:port]`).
     pub(crate) fn judge_host(&self, key: &str) -> HostVerdict<'_> {
-        let Some(policy) = self.snapshot.get(key) else {
+        self.judge_host_with(key, self.snapshot.get(key))
+    }
+
+    /// [`Engine::judge_host`] with the origin's policy already found (for
+    /// runs by crawl time, the one in force then).
+    pub(crate) fn judge_host_with<'a>(
+        &'a self,
+        key: &str,
+        policy: Option<PolicyRef<'a>>,
+    ) -> HostVerdict<'a> {
+        let Some(policy) = policy else {
             let host = host_of(key);
             return match self.blocklists.find_ref(host) {
                 Some(hit) => HostVerdict::Blocked(hit, None),
@@ -265,6 +278,7 @@ impl Engine {
             origin: Some(key),
             domain: policy.map(|p| &*self.hosts[p.index].domain),
             evidence: Evidence::Usage { policy, pref, hit },
+            crawl: None,
         }
     }
 
@@ -300,6 +314,7 @@ impl Engine {
             origin: Some(key),
             domain: domain(policy),
             evidence,
+            crawl: None,
         })
     }
 
@@ -323,12 +338,30 @@ impl Engine {
                 rule,
                 aware,
             },
+            crawl: None,
         }
     }
 
     /// Decides one row (a line without its line end). The chunk processor
     /// reaches the same decisions host by host; a test holds them equal.
     pub fn decide<'a>(&'a self, line: &'a [u8], scratch: &'a mut Scratch) -> Decision<'a> {
+        let at = if self.by_crawl_time() {
+            self.format.crawl_time(line)
+        } else {
+            None
+        };
+        self.decide_at(line, at, scratch)
+    }
+
+    /// [`Engine::decide`] for a record crawled at `at`: in runs by crawl
+    /// time, the policy in force then decides (see
+    /// [`Engine::with_crawl_time`]); otherwise `at` is not read.
+    pub fn decide_at<'a>(
+        &'a self,
+        line: &'a [u8],
+        at: Option<crate::time::Millis>,
+        scratch: &'a mut Scratch,
+    ) -> Decision<'a> {
         let text = match self.format.url_of(line, &mut scratch.json) {
             RowUrl::Url(text) => text,
             RowUrl::Skip(reason) | RowUrl::Bad(reason, _) => return Decision::Skip(reason),
@@ -342,15 +375,21 @@ impl Engine {
                     origin: None,
                     domain: None,
                     evidence: Evidence::InvalidUrl(err),
+                    crawl: None,
                 });
             }
         };
         crate::origin::write_origin_key(&url, &mut scratch.key);
         // Origin keys are ASCII: scheme, punycode host, digits.
         let key = std::str::from_utf8(&scratch.key).expect("origin keys are ASCII");
-        let verdict = self.judge_host(key);
+        let (policy, crawl) = self.policy_at(key, at);
+        let verdict = self.judge_host_with(key, policy);
+        let timed = |mut removal: Removal<'a>| {
+            removal.crawl = crawl;
+            Decision::Remove(removal)
+        };
         if let Some(removal) = self.host_removal(key, verdict) {
-            return Decision::Remove(removal);
+            return timed(removal);
         }
         let HostVerdict::Rules(policy, compiled) = verdict else {
             return match self.judge_usage(None, url.path) {
@@ -358,7 +397,7 @@ impl Engine {
                     without_policy: true,
                     usage,
                 },
-                Err((pref, hit)) => Decision::Remove(self.usage_removal(key, None, pref, hit)),
+                Err((pref, hit)) => timed(self.usage_removal(key, None, pref, hit)),
             };
         };
         let Scratch {
@@ -372,12 +411,10 @@ impl Engine {
                     without_policy: false,
                     usage,
                 },
-                Err((pref, hit)) => {
-                    Decision::Remove(self.usage_removal(key, Some(policy), pref, hit))
-                }
+                Err((pref, hit)) => timed(self.usage_removal(key, Some(policy), pref, hit)),
             },
             Some((agent, rule, aware)) => {
-                Decision::Remove(self.disallow_removal(key, policy, agent, rule, aware))
+                timed(self.disallow_removal(key, policy, agent, rule, aware))
             }
         }
     }

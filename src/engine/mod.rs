@@ -13,6 +13,7 @@
 //! the same chunks with the same code and emit them in input order, so their
 //! outputs are byte-identical.
 
+pub mod as_of;
 mod chunk;
 pub mod column;
 pub mod decide;
@@ -32,6 +33,7 @@ use crate::corpus::{Chunk, ChunkReader, OnError, RowFormat};
 use crate::error::{Error, Result};
 use crate::policy::Snapshot;
 
+pub use as_of::{Crawl, CrawlTime};
 pub use decide::{Decision, Evidence, Removal, Scratch};
 pub use stats::Stats;
 pub use usage::{UsageHit, UsageOptions, UsagePlan};
@@ -62,6 +64,8 @@ pub struct Engine {
     usage: UsageOptions,
     format: RowFormat,
     on_error: OnError,
+    /// Judge each record by the policy in force at its crawl time.
+    by_crawl_time: bool,
 }
 
 /// Facts about a host with a policy, worked out once per run.
@@ -170,6 +174,13 @@ struct RemovedRecord<'a> {
     note: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
+    /// Runs by crawl time: when the record was crawled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crawled_at: Option<String>,
+    /// Runs by crawl time: how the deciding policy relates to the crawl
+    /// time (`in-force`, `later-policy`, `undated`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_time: Option<&'static str>,
 }
 
 impl Engine {
@@ -184,10 +195,9 @@ impl Engine {
         missing: MissingPolicy,
     ) -> Engine {
         let mut shared = usage::SharedRules::default();
-        let hosts = snapshot
-            .policies()
-            .policies()
-            .iter()
+        let set = snapshot.policies();
+        let hosts = (0..set.total())
+            .map(|index| set.policy(index))
             .map(|p| KnownHost {
                 blocked: blocklists.find_ref(&p.host),
                 domain: registrable_domain(&p.host).into(),
@@ -204,6 +214,7 @@ impl Engine {
             usage: UsageOptions::default(),
             format: RowFormat::Lines,
             on_error: OnError::Skip,
+            by_crawl_time: false,
         }
     }
 
@@ -354,6 +365,8 @@ impl Engine {
             fetched_at: None,
             note: None,
             detail: None,
+            crawled_at: removal.crawl.and_then(|c| c.at).map(crate::time::format),
+            policy_time: removal.crawl.map(|c| c.time.as_str()),
         };
         match &removal.evidence {
             Evidence::InvalidUrl(err) => record.detail = Some(err.to_string()),

@@ -38,6 +38,9 @@ pub struct Stats {
     pub kept_bytes: u64,
     /// Bytes of removed rows, by reason.
     pub removed_bytes: [u64; ReasonCode::ALL.len()],
+    /// Runs by crawl time: rows whose origin has a policy, by how it
+    /// was found ([`crate::engine::CrawlTime::index`]).
+    pub crawl_time: [u64; 3],
 }
 
 impl Stats {
@@ -119,6 +122,12 @@ impl Stats {
                 .into_iter()
                 .map(|(domain, rows)| DomainCount { domain, rows })
                 .collect(),
+            crawl_time: self.crawl_time.iter().any(|&n| n > 0).then(|| {
+                crate::engine::CrawlTime::ALL
+                    .iter()
+                    .map(|t| (t.as_str(), self.crawl_time[t.index()]))
+                    .collect()
+            }),
         }
     }
 }
@@ -154,6 +163,9 @@ impl AddAssign<Stats> for Stats {
         for (a, b) in self.removed_bytes.iter_mut().zip(other.removed_bytes) {
             *a += b;
         }
+        for (a, b) in self.crawl_time.iter_mut().zip(other.crawl_time) {
+            *a += b;
+        }
     }
 }
 
@@ -185,6 +197,11 @@ pub struct Report<'a> {
     /// Rows access allowed, by the usage verdict for the enforced
     /// purpose; `unknown` is never folded into `allowed`.
     pub usage_verdicts: UsageCounts,
+    /// Runs by crawl time: rows whose origin has a policy, by how that
+    /// policy relates to the row's crawl time (`in-force`,
+    /// `later-policy`, `undated`; the last two are flagged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crawl_time: Option<BTreeMap<&'static str, u64>>,
 }
 
 /// Usage verdicts of the rows access allowed.

@@ -137,10 +137,24 @@ impl Engine {
         let response = group
             .iter()
             .find(|r| r.kind().eq_ignore_ascii_case("response"));
-        let decision = self.decide(url.as_bytes(), scratch);
+        // The response's date is the crawl's; a group without one goes by
+        // its first record's.
+        let at = if self.by_crawl_time() {
+            response
+                .or(group.first())
+                .and_then(|r| r.header("WARC-Date"))
+                .and_then(|d| crate::time::parse_crawl(d.trim().as_bytes()))
+        } else {
+            None
+        };
+        let records = group.len() as u64;
+        let decision = self.decide_at(url.as_bytes(), at, scratch);
         let removal = match decision {
             Decision::Keep { without_policy, .. } => {
                 stats.kept_without_policy += u64::from(without_policy);
+                if let Some(crawl) = self.crawl_of(url.as_bytes(), at, scratch) {
+                    stats.crawl_time[crawl.time.index()] += records;
+                }
                 match response.and_then(|r| self.page_removal(url, r)) {
                     None => return true,
                     Some((reason, source)) => {
@@ -168,6 +182,9 @@ impl Engine {
             Decision::Skip(_) => return true,
             Decision::Remove(removal) => removal,
         };
+        if let Some(crawl) = removal.crawl {
+            stats.crawl_time[crawl.time.index()] += records;
+        }
         let mut problems = Vec::new();
         for record in group {
             self.count_removal(&removal, record.number, true, stats, &mut problems);

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use crate::agents::AgentSet;
 use crate::error::{Error, Result};
 use crate::signals::robots::{CompiledRobots, RobotsTxt};
+use crate::time::Millis;
 
 /// What is known about an origin's robots.txt.
 #[derive(Clone, Debug)]
@@ -145,10 +146,35 @@ pub struct LoadProblem {
 }
 
 /// Policies by key (origin or host).
+///
+/// Besides the policy of each key, a set may hold earlier ones: for
+/// decisions at each record's own crawl time (`--as-of crawl`), every
+/// policy an origin had, with the time it came into force. Earlier
+/// policies are numbered after the current ones ([`PolicySet::policy`]),
+/// and [`PolicySet::policies`] lists the current ones only.
 #[derive(Clone, Debug, Default)]
 pub struct PolicySet {
     policies: Vec<OriginPolicy>,
     index: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
+    history: Vec<OriginPolicy>,
+    /// Per key: (in force from, policy number), oldest first.
+    timeline: HashMap<Box<str>, Timeline, foldhash::fast::RandomState>,
+}
+
+/// One origin's policies over time: (in force from, policy number), oldest
+/// first.
+type Timeline = Box<[(Millis, u32)]>;
+
+/// Which policy decides for a record crawled at some time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AtTime {
+    /// The policy in force at the crawl time.
+    InForce(usize),
+    /// The origin's history starts after the crawl time: its earliest
+    /// policy stands in, and the record is flagged.
+    Later(usize),
+    /// The origin has no history at all.
+    Unknown,
 }
 
 impl PolicySet {
@@ -186,6 +212,69 @@ impl PolicySet {
         &self.policies
     }
 
+    /// Policy number `index`: a current one, or an earlier one (numbered
+    /// from [`PolicySet::len`] on).
+    #[must_use]
+    pub fn policy(&self, index: usize) -> &OriginPolicy {
+        match index.checked_sub(self.policies.len()) {
+            None => &self.policies[index],
+            Some(earlier) => &self.history[earlier],
+        }
+    }
+
+    /// The number of policies, current and earlier.
+    #[must_use]
+    pub fn total(&self) -> usize {
+        self.policies.len() + self.history.len()
+    }
+
+    /// Records the policies `key` had, each with the time it came into
+    /// force, oldest first. The last is normally the current one again.
+    pub fn insert_history(&mut self, key: &str, versions: Vec<(Millis, OriginPolicy)>) {
+        let mut line = Vec::with_capacity(versions.len());
+        for (from, policy) in versions {
+            let at = u32::try_from(self.total()).expect("fewer than 4 billion policies");
+            self.history.push(policy);
+            line.push((from, at));
+        }
+        line.sort_by_key(|&(from, _)| from);
+        self.timeline.insert(key.into(), line.into_boxed_slice());
+    }
+
+    /// Whether the set holds the history of its origins.
+    #[must_use]
+    pub fn has_history(&self) -> bool {
+        !self.timeline.is_empty()
+    }
+
+    /// Earlier policies held.
+    #[must_use]
+    pub fn history_len(&self) -> usize {
+        self.history.len()
+    }
+
+    /// The policy that decides for `key` (an origin, or else its bare
+    /// host) at `at`.
+    #[must_use]
+    pub fn at_time(&self, key: &str, at: Millis) -> AtTime {
+        let line = match self.timeline.get(key) {
+            Some(line) => line,
+            None => {
+                match crate::origin::split_key(key).and_then(|(_, h, _)| self.timeline.get(h)) {
+                    Some(line) => line,
+                    None => return AtTime::Unknown,
+                }
+            }
+        };
+        let after = line.partition_point(|&(from, _)| from <= at);
+        match after.checked_sub(1) {
+            Some(i) => AtTime::InForce(line[i].1 as usize),
+            None => line
+                .first()
+                .map_or(AtTime::Unknown, |&(_, i)| AtTime::Later(i as usize)),
+        }
+    }
+
     /// The number of hosts.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -203,7 +292,7 @@ impl PolicySet {
     /// snapshot holds.
     pub fn keep_files(&mut self, files: &[files::SiteFile]) {
         use files::{FileState, SiteFile};
-        for policy in &mut self.policies {
+        for policy in self.policies.iter_mut().chain(&mut self.history) {
             if !files.contains(&SiteFile::TdmRep) {
                 policy.files.tdmrep = FileState::NotFetched;
             }
@@ -304,9 +393,9 @@ impl PolicySet {
                     .or_insert_with(|| Arc::new(robots.compile(agents.keys()))),
             )
         };
-        let mut compiled = Vec::with_capacity(self.policies.len());
+        let mut compiled = Vec::with_capacity(self.total());
         let mut aware = Vec::new();
-        for (index, p) in self.policies.iter().enumerate() {
+        for (index, p) in self.policies.iter().chain(&self.history).enumerate() {
             compiled.push(match &p.access {
                 Access::Rules(robots) => {
                     if let Some(other) = &robots.aware {
@@ -384,7 +473,7 @@ impl Snapshot {
     pub fn get_index(&self, index: usize) -> PolicyRef<'_> {
         PolicyRef {
             index,
-            policy: &self.set.policies[index],
+            policy: self.set.policy(index),
             compiled: self.compiled[index].as_deref(),
             aware: if self.aware.is_empty() {
                 None

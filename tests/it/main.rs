@@ -1,6 +1,7 @@
 //! optout's integration tests: one binary, one module per area.
 
 mod alloc;
+mod as_of;
 mod audit;
 mod cli_check;
 mod cli_fetch;
