@@ -143,29 +143,17 @@ fn audit(args: &AuditArgs) -> Result<()> {
     let mut stats = Stats::new(setup.engine.agents().len());
     let mut first = Some(first);
     for path in filter.inputs() {
-        let mut input = match first.take() {
+        let input = match first.take() {
             Some(input) => input,
             None => Input::open(path)?,
         };
-        if InputKind::of(&mut input)? != InputKind::Rows {
-            return Err(crate::Error::config(format!(
-                "`{}`: audit reads URL lists, JSON Lines and CDXJ; WARC and Parquet are for `filter` (its --stats has the counts)",
-                path.display()
-            )));
-        }
-        let row_format = crate::cli::fetch::CorpusArgs::format(filter.corpus(), &mut input)?;
-        setup.engine.set_format(row_format);
-        let outcome = engine::run(
-            &setup.engine,
-            ChunkReader::new(input),
+        stats += count_input(
+            &mut setup.engine,
+            input,
+            |input| crate::cli::fetch::CorpusArgs::format(filter.corpus(), input),
+            &filter.corpus().url_column,
             threads,
-            Outputs::default(),
-            &mut Discard,
         )?;
-        if let Some(err) = outcome.read_error {
-            return Err(err);
-        }
-        stats += outcome.stats;
     }
     let report = build(args, &setup, &stats);
     let text = match format.as_str() {
@@ -199,6 +187,47 @@ fn audit(args: &AuditArgs) -> Result<()> {
         crate::cli::filter::write_run_manifest(filter, &setup, "audit", counts, outputs, path)?;
     }
     Ok(())
+}
+
+/// Judges every row or record of `input` and counts, writing nothing: URL
+/// lists, JSON Lines and CDXJ (rows in the format `row_format` picks),
+/// WARC records, Parquet rows (URLs in `url_column`).
+pub(crate) fn count_input(
+    engine: &mut crate::engine::Engine,
+    mut input: Input,
+    row_format: impl FnOnce(&mut Input) -> Result<crate::corpus::RowFormat>,
+    url_column: &str,
+    threads: usize,
+) -> Result<Stats> {
+    let path = input.path.clone();
+    let path = path.as_path();
+    match InputKind::of(&mut input)? {
+        InputKind::Rows => {
+            engine.set_format(row_format(&mut input)?);
+            let outcome = engine::run(
+                engine,
+                ChunkReader::new(input),
+                threads,
+                Outputs::default(),
+                &mut Discard,
+            )?;
+            match outcome.read_error {
+                Some(err) => Err(err),
+                None => Ok(outcome.stats),
+            }
+        }
+        InputKind::Warc => {
+            drop(input);
+            let mut reader = crate::corpus::warc::WarcReader::open(path)?;
+            Ok(engine
+                .filter_warc(&mut reader, &mut std::io::sink(), None)?
+                .stats)
+        }
+        InputKind::Parquet => {
+            drop(input);
+            engine.filter_parquet(path, url_column, None, None, threads)
+        }
+    }
 }
 
 fn build(args: &AuditArgs, setup: &crate::cli::filter::Setup, stats: &Stats) -> AuditReport {

@@ -907,7 +907,7 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
         let stats = setup.engine.filter_parquet(
             args.input(),
             &args.corpus.url_column,
-            file,
+            Some(file),
             removed.as_mut().map(|r| r as &mut dyn std::io::Write),
             threads,
         )?;

@@ -327,7 +327,8 @@ fn rerun_records(
         let file = std::fs::File::create(&temp).map_err(|e| Error::io(&temp, e))?;
         let column = manifest.config.url_column.as_deref().unwrap_or("url");
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        let stats = engine.filter_parquet(input, column, file, Some(&mut removed_bytes), threads);
+        let stats =
+            engine.filter_parquet(input, column, Some(file), Some(&mut removed_bytes), threads);
         let _ = std::fs::remove_file(&temp);
         stats?
     } else {
@@ -383,24 +384,15 @@ fn audit_counts(
     let mut stats = crate::engine::Stats::new(engine.agents().len());
     for digest in std::iter::once(&manifest.input).chain(&manifest.more_inputs) {
         let path = Manifest::resolve(manifest_path, &digest.path);
-        let mut input = Input::open(&path)?;
-        let format = RowFormat::of_input(
-            "auto",
-            config.url_field.as_deref().unwrap_or("url"),
-            &mut input,
-        )?;
-        engine.set_format(format);
-        let outcome = engine::run(
+        stats += crate::cli::audit::count_input(
             engine,
-            ChunkReader::new(input),
+            Input::open(&path)?,
+            |input| {
+                RowFormat::of_input("auto", config.url_field.as_deref().unwrap_or("url"), input)
+            },
+            config.url_column.as_deref().unwrap_or("url"),
             threads,
-            Outputs::default(),
-            &mut HashSink::default(),
         )?;
-        if let Some(err) = outcome.read_error {
-            return Err(err);
-        }
-        stats += outcome.stats;
     }
     let removed = stats.removed_total();
     let want = |key: &str| manifest.counts[key].as_u64().unwrap_or(u64::MAX);

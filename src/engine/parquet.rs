@@ -105,8 +105,9 @@ pub fn scan(input: &Path, column: &str) -> Result<crate::corpus::OriginScan> {
 }
 
 impl Engine {
-    /// Filters the Parquet file `input` (URLs in `column`) into `kept`,
-    /// writing removed rows' records to `removed`.
+    /// Filters the Parquet file `input` (URLs in `column`) into `kept`
+    /// (`None`: only count, as an audit does), writing removed rows'
+    /// records to `removed`.
     ///
     /// # Errors
     ///
@@ -116,7 +117,7 @@ impl Engine {
         &self,
         input: &Path,
         column: &str,
-        kept: File,
+        kept: Option<File>,
         mut removed: Option<&mut dyn Write>,
         threads: usize,
     ) -> Result<Stats> {
@@ -146,8 +147,13 @@ impl Engine {
         if let Some(compression) = compression {
             properties = properties.set_compression(compression);
         }
-        let mut writer = ArrowWriter::try_new(kept, Arc::clone(&schema), Some(properties.build()))
-            .map_err(|e| bad(input, 0, format!("cannot write Parquet: {e}")))?;
+        let mut writer = match kept {
+            Some(kept) => Some(
+                ArrowWriter::try_new(kept, Arc::clone(&schema), Some(properties.build()))
+                    .map_err(|e| bad(input, 0, format!("cannot write Parquet: {e}")))?,
+            ),
+            None => None,
+        };
         let reader = builder
             .with_batch_size(BATCH)
             .build()
@@ -168,20 +174,24 @@ impl Engine {
                     .write_all(&result.removed)
                     .map_err(|e| Error::io("removed", e))?;
             }
-            let mask = BooleanArray::from(result.keep);
-            let kept_rows = arrow_select::filter::filter_record_batch(&batch, &mask)
-                .map_err(|e| bad(input, row, e.to_string()))?;
-            if kept_rows.num_rows() > 0 {
-                writer
-                    .write(&kept_rows)
-                    .map_err(|e| bad(input, row, format!("cannot write Parquet: {e}")))?;
+            if let Some(writer) = writer.as_mut() {
+                let mask = BooleanArray::from(result.keep);
+                let kept_rows = arrow_select::filter::filter_record_batch(&batch, &mask)
+                    .map_err(|e| bad(input, row, e.to_string()))?;
+                if kept_rows.num_rows() > 0 {
+                    writer
+                        .write(&kept_rows)
+                        .map_err(|e| bad(input, row, format!("cannot write Parquet: {e}")))?;
+                }
             }
             row += batch.num_rows() as u64;
             stats += result.stats;
         }
-        writer
-            .close()
-            .map_err(|e| bad(input, row, format!("cannot write Parquet: {e}")))?;
+        if let Some(writer) = writer {
+            writer
+                .close()
+                .map_err(|e| bad(input, row, format!("cannot write Parquet: {e}")))?;
+        }
         Ok(stats)
     }
 }

@@ -162,3 +162,43 @@ fn row_outputs_are_refused_not_ignored() {
         run.stderr
     );
 }
+
+/// The JSON report of `optout audit` over `inputs` with `args`.
+pub(crate) fn audit_json(dir: &TestDir, inputs: &[&str], args: &[String]) -> Value {
+    let report = dir.path("audit.json");
+    let mut all = vec!["audit".to_owned()];
+    all.extend(inputs.iter().map(|s| (*s).to_owned()));
+    all.extend(["--report".to_owned(), arg(&report)]);
+    all.extend(args.iter().cloned());
+    let run = optout(&all, None);
+    assert_eq!(run.code, 0, "{run:?}");
+    crate::util::read_json(&report)
+}
+
+/// What an audit report says about rows, next to `filter --stats`.
+pub(crate) fn assert_report_matches(report: &Value, stats: &Value) {
+    assert_eq!(report["rows"], stats["rows"]);
+    assert_eq!(report["kept"]["rows"], stats["kept"]);
+    assert_eq!(report["removed"]["rows"], stats["removed"]);
+    assert_eq!(report["skipped"]["rows"], stats["skipped"]);
+    for line in report["removed_by_reason"].as_array().unwrap() {
+        let name = line["name"].as_str().unwrap();
+        assert_eq!(line["rows"], stats["removed_by_reason"][name], "{name}");
+    }
+}
+
+/// Audit options matching the WARC and Parquet tests' `filter` runs: the
+/// fixture robots.txt files, GPTBot, origins without policy kept.
+pub(crate) fn gptbot_args() -> Vec<String> {
+    [
+        "--robots-dir",
+        &arg(&fixture("robots/real")),
+        "--missing-policy",
+        "allow",
+        "--agents",
+        "GPTBot",
+        "-q",
+    ]
+    .map(String::from)
+    .to_vec()
+}

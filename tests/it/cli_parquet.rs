@@ -224,3 +224,21 @@ fn a_parquet_run_writes_a_manifest_that_verifies() {
         run.stdout_text()
     );
 }
+
+#[test]
+fn an_audit_of_parquet_counts_what_filter_removes() {
+    let dir = TestDir::new();
+    let input = dir.path("data.parquet");
+    write_parquet(&input, &urls(), "url", 50);
+    let input = arg(&input);
+    let robots = arg(&fixture("robots/real"));
+    let kept = arg(&dir.path("kept.parquet"));
+    let (run, _, stats) = filter(&dir, &input, &robots, &["--kept", &kept]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let report = crate::audit::audit_json(&dir, &[&input], &crate::audit::gptbot_args());
+    crate::audit::assert_report_matches(&report, &stats);
+    assert!(
+        report["skipped"]["rows"].as_u64().unwrap() > 0,
+        "null cells"
+    );
+}

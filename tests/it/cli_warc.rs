@@ -80,25 +80,19 @@ fn filter(dir: &TestDir, input: &str, extra: &[&str]) -> (crate::util::Run, Vec<
     let removed = dir.path("removed.jsonl");
     let stats = dir.path("stats.json");
     let kept = dir.path("kept.warc.gz");
-    let mut args: Vec<String> = [
-        "filter",
-        input,
-        "--robots-dir",
-        &arg(&fixture("robots/real")),
-        "--missing-policy",
-        "allow",
-        "--agents",
-        "GPTBot",
-        "--kept",
-        &arg(&kept),
-        "--removed",
-        &arg(&removed),
-        "--stats",
-        &arg(&stats),
-        "-q",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut args: Vec<String> = vec!["filter".into(), input.into()];
+    args.extend(crate::audit::gptbot_args());
+    args.extend(
+        [
+            "--kept",
+            &arg(&kept),
+            "--removed",
+            &arg(&removed),
+            "--stats",
+            &arg(&stats),
+        ]
+        .map(String::from),
+    );
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let mut run = optout(&args, None);
     run.stdout = std::fs::read(&kept).unwrap_or_default();
@@ -275,4 +269,22 @@ fn a_warc_run_writes_a_manifest_that_verifies_and_catches_tampering() {
     std::fs::write(dir.path("kept.warc.gz"), b"not the records").unwrap();
     let verify = optout(&["verify", &arg(&manifest)], None);
     assert_eq!(verify.code, 1, "{verify:?}");
+}
+
+#[test]
+fn an_audit_of_a_warc_counts_what_filter_removes() {
+    let dir = TestDir::new();
+    let (data, _) = warc();
+    let input = arg(&dir.write("crawl.warc.gz", &data));
+    let (run, _, stats) = filter(&dir, &input, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let manifest = arg(&dir.path("audit.manifest.json"));
+    let mut with_manifest = crate::audit::gptbot_args();
+    with_manifest.extend(["--manifest".to_owned(), manifest.clone()]);
+    let report = crate::audit::audit_json(&dir, &[&input], &with_manifest);
+    crate::audit::assert_report_matches(&report, &stats);
+    assert!(report["removed"]["rows"].as_u64().unwrap() > 0);
+    assert_eq!(report["bytes"], data.len() as u64, "WARC bytes are counted");
+    let check = optout(&["verify", &manifest], None);
+    assert_eq!(check.code, 0, "{check:?}");
 }
