@@ -108,6 +108,9 @@ pub struct Config {
     /// or the RFC 3339 time given.
     #[serde(default = "now")]
     pub as_of: String,
+    /// The token count field or column, when tokens were counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_field: Option<String>,
 }
 
 fn now() -> String {

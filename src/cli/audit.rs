@@ -83,6 +83,44 @@ struct AuditReport {
     origins: BTreeMap<&'static str, usize>,
     /// Origins of the corpus with no policy at all.
     origins_without_policy: usize,
+    /// Which policies judged: `now`, `crawl` or a time.
+    as_of: String,
+    /// Runs by crawl time: rows by how their policy was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crawl_time: Option<BTreeMap<&'static str, u64>>,
+    /// Runs by crawl time: the same corpus judged by today's policies,
+    /// side by side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    now: Option<Comparison>,
+    /// Tokens, from `--tokens-field`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tokens: Option<Tokens>,
+}
+
+/// Removals under today's policies, for an audit by crawl time.
+#[derive(Serialize)]
+struct Comparison {
+    removed: Line,
+    removed_by_reason: Vec<Line>,
+}
+
+/// Tokens kept and removed.
+#[derive(Serialize)]
+struct Tokens {
+    total: u64,
+    kept: TokenLine,
+    removed: TokenLine,
+    removed_by_reason: Vec<TokenLine>,
+    /// Kept or removed rows without a count.
+    rows_without_count: u64,
+}
+
+#[derive(Serialize)]
+struct TokenLine {
+    name: String,
+    tokens: u64,
+    /// Share of all tokens, in percent.
+    share: f64,
 }
 
 fn percent(part: u64, whole: u64) -> f64 {
@@ -140,22 +178,42 @@ fn audit(args: &AuditArgs) -> Result<()> {
     let row_format = crate::cli::fetch::CorpusArgs::format(filter.corpus(), &mut first)?;
     let mut setup = setup(filter, row_format, kind)?;
     let threads = filter.threads();
-    let mut stats = Stats::new(setup.engine.agents().len());
-    let mut first = Some(first);
-    for path in filter.inputs() {
-        let input = match first.take() {
-            Some(input) => input,
-            None => Input::open(path)?,
-        };
-        stats += count_input(
-            &mut setup.engine,
-            input,
-            |input| crate::cli::fetch::CorpusArgs::format(filter.corpus(), input),
-            &filter.corpus().url_column,
-            threads,
-        )?;
+    let crawl = setup.engine.by_crawl_time();
+    if crawl && filter.inputs().iter().any(|p| p.as_os_str() == "-") {
+        return Err(crate::Error::config(
+            "audit --as-of crawl reads every input twice (by crawl time, then by today's policies): give files",
+        ));
     }
-    let report = build(args, &setup, &stats);
+    let mut first = Some(first);
+    let mut count_all = |setup: &mut crate::cli::filter::Setup| -> Result<Stats> {
+        let mut stats = Stats::new(setup.engine.agents().len());
+        for path in filter.inputs() {
+            let input = match first.take() {
+                Some(input) => input,
+                None => Input::open(path)?,
+            };
+            stats += count_input(
+                &mut setup.engine,
+                input,
+                |input| crate::cli::fetch::CorpusArgs::format(filter.corpus(), input),
+                &filter.corpus().url_column,
+                threads,
+            )?;
+        }
+        Ok(stats)
+    };
+    let stats = count_all(&mut setup)?;
+    // By crawl time, the report sets today's verdicts beside: the same
+    // rows, the same engine, each origin's current policy.
+    let now = if crawl {
+        setup.engine.set_crawl_time(false);
+        let now = count_all(&mut setup)?;
+        setup.engine.set_crawl_time(true);
+        Some(now)
+    } else {
+        None
+    };
+    let report = build(args, &setup, &stats, now.as_ref());
     let text = match format.as_str() {
         "json" => serde_json::to_string_pretty(&report).expect("serialises") + "\n",
         "html" => html(&report),
@@ -230,7 +288,12 @@ pub(crate) fn count_input(
     }
 }
 
-fn build(args: &AuditArgs, setup: &crate::cli::filter::Setup, stats: &Stats) -> AuditReport {
+fn build(
+    args: &AuditArgs,
+    setup: &crate::cli::filter::Setup,
+    stats: &Stats,
+    now: Option<&Stats>,
+) -> AuditReport {
     let engine = &setup.engine;
     let line = |name: &str, rows: u64, bytes: Option<u64>| Line {
         name: name.to_owned(),
@@ -322,6 +385,52 @@ fn build(args: &AuditArgs, setup: &crate::cli::filter::Setup, stats: &Stats) -> 
         .collect(),
         origins,
         origins_without_policy: stats.origins_without_policy.len(),
+        as_of: args
+            .filter
+            .as_of()
+            .map_or_else(|| "now".to_owned(), str::to_owned),
+        crawl_time: engine.by_crawl_time().then(|| {
+            crate::engine::CrawlTime::ALL
+                .iter()
+                .map(|t| (t.as_str(), stats.crawl_time[t.index()]))
+                .collect()
+        }),
+        now: now.map(|now| Comparison {
+            removed: line(
+                "removed",
+                now.removed_total(),
+                Some(now.removed_bytes.iter().sum()),
+            ),
+            removed_by_reason: ReasonCode::ALL
+                .iter()
+                .filter(|c| now.removed[c.index()] > 0 || stats.removed[c.index()] > 0)
+                .map(|c| {
+                    line(
+                        c.as_str(),
+                        now.removed[c.index()],
+                        Some(now.removed_bytes[c.index()]),
+                    )
+                })
+                .collect(),
+        }),
+        tokens: engine.tokens_field().map(|_| {
+            let token_line = |name: &str, tokens: u64| TokenLine {
+                name: name.to_owned(),
+                tokens,
+                share: percent(tokens, stats.tokens),
+            };
+            Tokens {
+                total: stats.tokens,
+                kept: token_line("kept", stats.kept_tokens),
+                removed: token_line("removed", stats.removed_tokens.iter().sum()),
+                removed_by_reason: ReasonCode::ALL
+                    .iter()
+                    .filter(|c| stats.removed[c.index()] > 0)
+                    .map(|c| token_line(c.as_str(), stats.removed_tokens[c.index()]))
+                    .collect(),
+                rows_without_count: stats.rows_without_tokens,
+            }
+        }),
     }
 }
 
@@ -395,6 +504,48 @@ fn markdown(r: &AuditReport) -> String {
         let _ = writeln!(s, "| {state} | {n} |");
     }
     let _ = writeln!(s, "| no policy known | {} |", r.origins_without_policy);
+    if let Some(tokens) = &r.tokens {
+        let _ = writeln!(
+            s,
+            "\n## Tokens\n\n{} tokens; {} judged rows without a count.\n\n| | tokens | % tokens |\n|---|---:|---:|",
+            tokens.total, tokens.rows_without_count
+        );
+        for l in [&tokens.kept, &tokens.removed]
+            .into_iter()
+            .chain(&tokens.removed_by_reason)
+        {
+            let _ = writeln!(s, "| {} | {} | {:.2} |", l.name, l.tokens, l.share);
+        }
+    }
+    if let (Some(now), Some(flags)) = (&r.now, &r.crawl_time) {
+        let _ = writeln!(
+            s,
+            "\n## At crawl time and now\n\nRows judged by the policy in force when they were crawled, beside the same rows judged by today's policies.\n\n| removed | rows at crawl time | % | rows now | % |\n|---|---:|---:|---:|---:|"
+        );
+        let at_crawl = |name: &str| {
+            std::iter::once(&r.removed)
+                .chain(&r.removed_by_reason)
+                .find(|l| l.name == name)
+                .map_or((0, 0.0), |l| (l.rows, l.share_rows))
+        };
+        for l in std::iter::once(&now.removed).chain(&now.removed_by_reason) {
+            let (rows, share) = at_crawl(&l.name);
+            let _ = writeln!(
+                s,
+                "| {} | {rows} | {share:.2} | {} | {:.2} |",
+                l.name, l.rows, l.share_rows
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nRows by how their policy was found: {}.",
+            flags
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     s
 }
 
@@ -486,6 +637,42 @@ fn html(r: &AuditReport) -> String {
         "<tr><td>no policy known</td><td>{}</td></tr></table>",
         r.origins_without_policy
     );
+    if let Some(tokens) = &r.tokens {
+        let _ = writeln!(
+            s,
+            "<h2>Tokens</h2><p>{} tokens; {} judged rows without a count.</p><table><tr><th></th><th>tokens</th><th>% tokens</th></tr>",
+            tokens.total, tokens.rows_without_count
+        );
+        for l in [&tokens.kept, &tokens.removed]
+            .into_iter()
+            .chain(&tokens.removed_by_reason)
+        {
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{:.2}</td></tr>",
+                escape(&l.name),
+                l.tokens,
+                l.share
+            );
+        }
+        s.push_str("</table>\n");
+    }
+    if let Some(now) = &r.now {
+        let _ = writeln!(
+            s,
+            "<h2>At crawl time and now</h2><p>Removed at crawl time:</p>{}<p>Removed by today's policies:</p>{}",
+            bars(
+                &std::iter::once(&r.removed)
+                    .chain(&r.removed_by_reason)
+                    .collect::<Vec<_>>()
+            ),
+            bars(
+                &std::iter::once(&now.removed)
+                    .chain(&now.removed_by_reason)
+                    .collect::<Vec<_>>()
+            )
+        );
+    }
     s.push_str("</body></html>\n");
     s
 }

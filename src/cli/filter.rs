@@ -33,6 +33,12 @@ pub(crate) struct FilterArgs {
     #[command(flatten)]
     corpus: crate::cli::fetch::CorpusArgs,
 
+    /// Count tokens from this field of each JSON Lines record (a dotted
+    /// path) or this integer column of a Parquet file: the stats and the
+    /// audit report give tokens kept and removed, by reason.
+    #[arg(long, value_name = "PATH")]
+    tokens_field: Option<String>,
+
     /// Rows that are not of their format (a line that is not one JSON
     /// object, a record without a string at --url-field): `skip` counts
     /// them as skipped (`bad-record`, `no-url-field`) and names the first
@@ -195,6 +201,11 @@ impl FilterArgs {
         &self.inputs
     }
 
+    /// `--as-of`, as given.
+    pub(crate) fn as_of(&self) -> Option<&str> {
+        self.as_of.as_deref()
+    }
+
     /// How rows are read.
     pub(crate) fn corpus(&self) -> &crate::cli::fetch::CorpusArgs {
         &self.corpus
@@ -302,6 +313,12 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
             "--as-of {}: the policies of another time come from the cache's history (or, for crawl, a snapshot exported with --history)",
             args.as_of.as_deref().unwrap_or_default()
         )));
+    }
+    let tokens_readable = kind == InputKind::Parquet || matches!(format, RowFormat::JsonLines(_));
+    if args.tokens_field.is_some() && !tokens_readable {
+        return Err(Error::config(
+            "--tokens-field: token counts are read from JSON Lines records or Parquet columns",
+        ));
     }
     if as_of == AsOf::Crawl && !(kind == InputKind::Warc || format.has_crawl_time()) {
         return Err(Error::config(
@@ -460,6 +477,13 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
         )
         .with_usage(usage)
         .with_crawl_time(as_of == AsOf::Crawl)
+        .with_tokens(match &args.tokens_field {
+            Some(field) => Some(
+                crate::corpus::json::FieldPath::parse(field)
+                    .map_err(|e| Error::config(format!("--tokens-field: {e}")))?,
+            ),
+            None => None,
+        })
         .with_format(
             format,
             match args.on_error.as_str() {
@@ -815,6 +839,7 @@ pub(crate) fn write_run_manifest(
                 .map(|f| f.name().to_owned())
                 .collect(),
             as_of: AsOf::of(args)?.name(),
+            tokens_field: engine.tokens_field().map(|f| f.as_str().to_owned()),
         },
         registry_version: Registry::builtin().version.clone(),
         blocklists: engine

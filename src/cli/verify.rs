@@ -271,6 +271,12 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
     )
     .with_usage(usage)
     .with_crawl_time(config.as_of == "crawl")
+    .with_tokens(
+        config
+            .tokens_field
+            .as_deref()
+            .and_then(|f| crate::corpus::json::FieldPath::parse(f).ok()),
+    )
     .with_format(
         format,
         if config.on_error == "fail" {

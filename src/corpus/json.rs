@@ -53,7 +53,9 @@ pub enum Found<'a> {
     Missing,
     /// A string: its content, unescaped.
     String(&'a [u8]),
-    /// Another kind of value: `null`, a number, an object, ...
+    /// A number, as written.
+    Number(&'a [u8]),
+    /// Another kind of value: `null`, a boolean, an object, ...
     Other(&'static str),
 }
 
@@ -111,14 +113,30 @@ pub fn find<'a>(
     Ok(match walk.found {
         None => Found::Missing,
         Some(Hit::Other(kind)) => Found::Other(kind),
+        Some(Hit::Number(start, end)) => Found::Number(&line[start..end]),
         Some(Hit::Raw(start, end)) => Found::String(&line[start..end]),
         Some(Hit::Unescaped) => Found::String(&scratch.value),
     })
 }
 
+/// A count as a JSON number (`1234`, `1.2e3`): the whole part of a
+/// non-negative number that fits in 64 bits, else `None`.
+#[must_use]
+pub fn count(number: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(number).ok()?;
+    if let Ok(n) = text.parse::<u64>() {
+        return Some(n);
+    }
+    let n: f64 = text.parse().ok()?;
+    // Truncation is the point: a count written as `12.0` is 12.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    (n.is_finite() && (0.0..1.8e19).contains(&n)).then_some(n as u64)
+}
+
 #[derive(Clone, Copy)]
 enum Hit {
     Raw(usize, usize),
+    Number(usize, usize),
     Unescaped,
     Other(&'static str),
 }
@@ -215,8 +233,12 @@ impl Walk<'_, '_> {
             Some(b'f') => self.literal(b"false", "a boolean")?,
             Some(b'n') => self.literal(b"null", "null")?,
             Some(b'-' | b'0'..=b'9') => {
+                let start = self.i;
                 self.number()?;
-                "a number"
+                if at_end {
+                    self.found = Some(Hit::Number(start, self.i));
+                }
+                return Ok(());
             }
             Some(_) => return Err(self.error("not a JSON value")),
         };
@@ -415,6 +437,7 @@ mod tests {
             Found::String(s) => Some(String::from_utf8(s.to_vec()).unwrap()),
             Found::Missing => None,
             Found::Other(kind) => Some(format!("<{kind}>")),
+            Found::Number(n) => Some(format!("<number {}>", String::from_utf8_lossy(n))),
         })
     }
 
@@ -433,8 +456,14 @@ mod tests {
         assert_eq!(get(dolma, "url").unwrap(), None);
         assert_eq!(
             get(dolma, "metadata.len").unwrap().as_deref(),
-            Some("<a number>")
+            Some("<number 3>")
         );
+        assert_eq!(get(line, "n").unwrap().as_deref(), Some("<number -1.5e3>"));
+        assert_eq!(count(b"1234"), Some(1234));
+        assert_eq!(count(b"1.5e3"), Some(1500));
+        assert_eq!(count(b"12.9"), Some(12));
+        assert_eq!(count(b"-1"), None);
+        assert_eq!(count(b"1e40"), None);
         assert_eq!(
             get(dolma, "text.url").unwrap(),
             None,
@@ -509,7 +538,7 @@ mod tests {
                         serde_json::Value::Array(_) => "<an array>".into(),
                         serde_json::Value::Object(_) => "<an object>".into(),
                         serde_json::Value::Bool(_) => "<a boolean>".into(),
-                        serde_json::Value::Number(_) => "<a number>".into(),
+                        serde_json::Value::Number(n) => format!("<number {n}>"),
                     });
                 assert_eq!(get(record, path).unwrap(), want, "{record} {path}");
             }

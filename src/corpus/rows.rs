@@ -146,6 +146,10 @@ impl RowFormat {
                         SkipReason::NoUrlField,
                         format!("no field `{}`", path.as_str()),
                     ),
+                    Ok(Found::Number(_)) => RowUrl::Bad(
+                        SkipReason::NoUrlField,
+                        format!("field `{}` is a number, not a string", path.as_str()),
+                    ),
                     Ok(Found::Other(kind)) => RowUrl::Bad(
                         SkipReason::NoUrlField,
                         format!("field `{}` is {kind}, not a string", path.as_str()),

@@ -75,6 +75,11 @@ impl Engine {
         self
     }
 
+    /// Switches judging by crawl time on or off (an audit compares both).
+    pub fn set_crawl_time(&mut self, on: bool) {
+        self.by_crawl_time = on;
+    }
+
     /// The policy that decides for origin `key` for a record crawled at
     /// `at`, and how it was found (`None` for runs not by crawl time, and
     /// for origins without any policy).

@@ -462,6 +462,8 @@ impl Engine {
 
         // Pass 3: count and write, in input order.
         let policies = self.snapshot.policies();
+        let counting_tokens = self.tokens_field().is_some()
+            && matches!(self.format, crate::corpus::RowFormat::JsonLines(_));
         for (index, row) in rows.iter().enumerate() {
             let number = chunk.first_line + index as u64;
             let raw = &data[row.raw_start as usize..(row.raw_start + row.raw_len) as usize];
@@ -496,6 +498,10 @@ impl Engine {
                     without_policy,
                     usage,
                 } => {
+                    if counting_tokens {
+                        let tokens = self.tokens_of(line, json);
+                        out.stats.count_tokens(tokens, None);
+                    }
                     out.stats.kept += 1;
                     out.stats.kept_bytes += u64::from(row.raw_len);
                     out.stats.kept_without_policy += u64::from(*without_policy);
@@ -563,6 +569,10 @@ impl Engine {
                 State::Blocked(_, Some(_)) | State::Unreachable(_) | State::Disallow { .. }
             ) || matches!(row.state, State::Usage { policy, .. } if policy != u32::MAX);
             out.stats.removed_bytes[removal.reason.index()] += u64::from(row.raw_len);
+            if counting_tokens {
+                let tokens = self.tokens_of(line, json);
+                out.stats.count_tokens(tokens, Some(removal.reason));
+            }
             self.count_removal(
                 &removal,
                 number,

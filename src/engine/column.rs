@@ -24,10 +24,12 @@ pub struct ColumnResult {
 
 impl Engine {
     /// Decides `urls` (`None`: a null cell, skipped as `no-url-field`),
-    /// whose first row is number `first_row` (1-based), on `pool`.
+    /// whose first row is number `first_row` (1-based), on `pool`;
+    /// `tokens`, when given, holds each row's token count.
     pub fn decide_column(
         &self,
         urls: &[Option<&[u8]>],
+        tokens: Option<&[Option<u64>]>,
         first_row: u64,
         removed: bool,
         pool: &rayon::ThreadPool,
@@ -36,7 +38,10 @@ impl Engine {
             urls.par_chunks(SLICE)
                 .enumerate()
                 .map_init(Scratch::default, |scratch, (index, slice)| {
-                    self.decide_slice(slice, first_row + (index * SLICE) as u64, removed, scratch)
+                    let start = index * SLICE;
+                    let tokens = tokens.map(|t| &t[start..start + slice.len()]);
+                    let first = first_row + start as u64;
+                    self.decide_slice(slice, tokens, first, removed, scratch)
                 })
                 .collect()
         });
@@ -56,6 +61,7 @@ impl Engine {
     fn decide_slice(
         &self,
         urls: &[Option<&[u8]>],
+        tokens: Option<&[Option<u64>]>,
         first_row: u64,
         removed: bool,
         scratch: &mut Scratch,
@@ -79,6 +85,9 @@ impl Engine {
                     without_policy,
                     usage,
                 } => {
+                    if let Some(tokens) = tokens {
+                        out.stats.count_tokens(tokens[i], None);
+                    }
                     out.stats.kept += 1;
                     out.stats.kept_without_policy += u64::from(without_policy);
                     out.stats.count_usage(usage);
@@ -91,6 +100,9 @@ impl Engine {
                 Decision::Remove(removal) => {
                     if let crate::engine::Evidence::Usage { pref, .. } = &removal.evidence {
                         out.stats.count_usage(*pref);
+                    }
+                    if let Some(tokens) = tokens {
+                        out.stats.count_tokens(tokens[i], Some(removal.reason));
                     }
                     self.count_removal(&removal, number, true, &mut out.stats, &mut problems);
                     if removed {

@@ -29,6 +29,7 @@ use serde::Serialize;
 
 use crate::agents::{AgentRule, AgentSet};
 use crate::blocklist::{Blocklists, HitRef, registrable_domain};
+use crate::corpus::json::FieldPath;
 use crate::corpus::{Chunk, ChunkReader, OnError, RowFormat};
 use crate::error::{Error, Result};
 use crate::policy::Snapshot;
@@ -66,6 +67,9 @@ pub struct Engine {
     on_error: OnError,
     /// Judge each record by the policy in force at its crawl time.
     by_crawl_time: bool,
+    /// The field (JSON Lines) or column (Parquet) holding each row's token
+    /// count, when tokens are counted.
+    tokens: Option<FieldPath>,
 }
 
 /// Facts about a host with a policy, worked out once per run.
@@ -215,6 +219,7 @@ impl Engine {
             format: RowFormat::Lines,
             on_error: OnError::Skip,
             by_crawl_time: false,
+            tokens: None,
         }
     }
 
@@ -230,6 +235,37 @@ impl Engine {
     /// Reads the next input as `format`.
     pub fn set_format(&mut self, format: RowFormat) {
         self.format = format;
+    }
+
+    /// Counts tokens from `field` (a JSON Lines path, or a Parquet
+    /// column): totals per kept row and per removal reason in the stats.
+    #[must_use]
+    pub fn with_tokens(mut self, field: Option<FieldPath>) -> Engine {
+        self.tokens = field;
+        self
+    }
+
+    /// The token count field, if tokens are counted.
+    #[must_use]
+    pub fn tokens_field(&self) -> Option<&FieldPath> {
+        self.tokens.as_ref()
+    }
+
+    /// The token count of a JSON Lines row (`None`: no count, or tokens are
+    /// not counted from rows of this format).
+    pub(crate) fn tokens_of(
+        &self,
+        line: &[u8],
+        scratch: &mut crate::corpus::json::Scratch,
+    ) -> Option<u64> {
+        let field = self.tokens.as_ref()?;
+        let RowFormat::JsonLines(_) = self.format else {
+            return None;
+        };
+        match crate::corpus::json::find(line.trim_ascii(), field, scratch) {
+            Ok(crate::corpus::json::Found::Number(n)) => crate::corpus::json::count(n),
+            _ => None,
+        }
     }
 
     /// The row format.

@@ -64,6 +64,53 @@ fn cells<'a>(path: &Path, column: &'a dyn Array, first_row: u64) -> Result<Vec<O
     Ok(out)
 }
 
+/// The token counts of a batch's count column: any integer column; a
+/// null or negative cell has no count.
+fn counts(path: &Path, column: &dyn Array, first_row: u64) -> Result<Vec<Option<u64>>> {
+    use arrow_array::{Int32Array, Int64Array, UInt32Array, UInt64Array};
+    let any = column.as_any();
+    let out = if let Some(a) = any.downcast_ref::<Int64Array>() {
+        a.iter()
+            .map(|v| v.and_then(|n| u64::try_from(n).ok()))
+            .collect()
+    } else if let Some(a) = any.downcast_ref::<Int32Array>() {
+        a.iter()
+            .map(|v| v.and_then(|n| u64::try_from(n).ok()))
+            .collect()
+    } else if let Some(a) = any.downcast_ref::<UInt64Array>() {
+        a.iter().collect()
+    } else if let Some(a) = any.downcast_ref::<UInt32Array>() {
+        a.iter().map(|v| v.map(u64::from)).collect()
+    } else {
+        return Err(bad(
+            path,
+            first_row,
+            format!(
+                "the token count column is {}, not an integer column",
+                column.data_type()
+            ),
+        ));
+    };
+    Ok(out)
+}
+
+/// The position of `name` in `schema`, or an error naming the columns.
+fn column_index(
+    path: &Path,
+    schema: &arrow_schema::Schema,
+    name: &str,
+    what: &str,
+) -> Result<usize> {
+    schema.index_of(name).map_err(|_| {
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        bad(
+            path,
+            0,
+            format!("no {what} column `{name}` (columns: {})", names.join(", ")),
+        )
+    })
+}
+
 /// The distinct origins of a Parquet file's URL column.
 ///
 /// # Errors
@@ -125,13 +172,10 @@ impl Engine {
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)
             .map_err(|e| bad(input, 0, format!("not a readable Parquet file: {e}")))?;
         let schema = Arc::clone(builder.schema());
-        let Some((index, _)) = schema.column_with_name(column) else {
-            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-            return Err(bad(
-                input,
-                0,
-                format!("no column `{column}` (columns: {})", names.join(", ")),
-            ));
+        let index = column_index(input, &schema, column, "URL")?;
+        let tokens = match self.tokens_field() {
+            Some(field) => Some(column_index(input, &schema, field.as_str(), "token count")?),
+            None => None,
         };
         let metadata = builder.metadata().clone();
         let group_rows = metadata.row_groups().first().map_or(1 << 20, |g| {
@@ -168,7 +212,12 @@ impl Engine {
         for batch in reader {
             let batch: RecordBatch = batch.map_err(|e| bad(input, row, e.to_string()))?;
             let urls = cells(input, batch.column(index).as_ref(), row)?;
-            let result = self.decide_column(&urls, row, removed.is_some(), &pool);
+            let counts = match tokens {
+                Some(at) => Some(counts(input, batch.column(at).as_ref(), row)?),
+                None => None,
+            };
+            let result =
+                self.decide_column(&urls, counts.as_deref(), row, removed.is_some(), &pool);
             if let Some(removed) = removed.as_deref_mut() {
                 removed
                     .write_all(&result.removed)

@@ -41,6 +41,15 @@ pub struct Stats {
     /// Runs by crawl time: rows whose origin has a policy, by how it
     /// was found ([`crate::engine::CrawlTime::index`]).
     pub crawl_time: [u64; 3],
+    /// Runs with a token count field: the tokens of all rows that have
+    /// one, of kept rows, and of removed rows by reason.
+    pub tokens: u64,
+    /// Tokens of kept rows.
+    pub kept_tokens: u64,
+    /// Tokens of removed rows, by reason.
+    pub removed_tokens: [u64; ReasonCode::ALL.len()],
+    /// Rows judged (kept or removed) without a count in the field.
+    pub rows_without_tokens: u64,
 }
 
 impl Stats {
@@ -62,6 +71,20 @@ impl Stats {
             Pref::Disallowed => 2,
         };
         self.usage[slot] += 1;
+    }
+
+    /// Counts a judged row's tokens (`None`: it has no count), as kept or
+    /// removed for `reason`.
+    pub fn count_tokens(&mut self, tokens: Option<u64>, removed: Option<ReasonCode>) {
+        let Some(n) = tokens else {
+            self.rows_without_tokens += 1;
+            return;
+        };
+        self.tokens += n;
+        match removed {
+            None => self.kept_tokens += n,
+            Some(reason) => self.removed_tokens[reason.index()] += n,
+        }
     }
 
     /// Rows removed, whatever the reason.
@@ -122,6 +145,16 @@ impl Stats {
                 .into_iter()
                 .map(|(domain, rows)| DomainCount { domain, rows })
                 .collect(),
+            tokens: (self.tokens > 0 || self.rows_without_tokens > 0).then(|| TokenCounts {
+                total: self.tokens,
+                kept: self.kept_tokens,
+                removed: self.removed_tokens.iter().sum(),
+                removed_by_reason: ReasonCode::ALL
+                    .iter()
+                    .map(|c| (c.as_str(), self.removed_tokens[c.index()]))
+                    .collect(),
+                rows_without_count: self.rows_without_tokens,
+            }),
             crawl_time: self.crawl_time.iter().any(|&n| n > 0).then(|| {
                 crate::engine::CrawlTime::ALL
                     .iter()
@@ -166,6 +199,12 @@ impl AddAssign<Stats> for Stats {
         for (a, b) in self.crawl_time.iter_mut().zip(other.crawl_time) {
             *a += b;
         }
+        self.tokens += other.tokens;
+        self.kept_tokens += other.kept_tokens;
+        for (a, b) in self.removed_tokens.iter_mut().zip(other.removed_tokens) {
+            *a += b;
+        }
+        self.rows_without_tokens += other.rows_without_tokens;
     }
 }
 
@@ -202,6 +241,25 @@ pub struct Report<'a> {
     /// `later-policy`, `undated`; the last two are flagged).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crawl_time: Option<BTreeMap<&'static str, u64>>,
+    /// Runs with a token count field: tokens in all, kept, removed by
+    /// reason, and judged rows without a count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<TokenCounts<'a>>,
+}
+
+/// Tokens of the rows, from a count field.
+#[derive(Debug, Serialize)]
+pub struct TokenCounts<'a> {
+    /// Tokens of every row with a count.
+    pub total: u64,
+    /// Tokens of kept rows.
+    pub kept: u64,
+    /// Tokens of removed rows.
+    pub removed: u64,
+    /// Tokens of removed rows per reason code, every code listed.
+    pub removed_by_reason: BTreeMap<&'a str, u64>,
+    /// Kept or removed rows without a count.
+    pub rows_without_count: u64,
 }
 
 /// Usage verdicts of the rows access allowed.

@@ -239,3 +239,37 @@ fn warc_records_are_judged_at_their_warc_date_and_verify() {
     let check = optout(&["verify", &manifest, "--json"], None);
     assert_eq!(check.code, 0, "{}", String::from_utf8_lossy(&check.stdout));
 }
+
+#[test]
+fn an_audit_by_crawl_time_sets_todays_verdicts_beside() {
+    let dir = TestDir::new();
+    let cache = cache(&dir);
+    let input = arg(&cdxj(&dir));
+    let args: Vec<String> = [
+        "--agents",
+        "GPTBot",
+        "--offline",
+        "-q",
+        "--cache",
+        &cache,
+        "--as-of",
+        "crawl",
+    ]
+    .map(String::from)
+    .to_vec();
+    let report = crate::audit::audit_json(&dir, &[&input], &args);
+    assert_eq!(report["as_of"], "crawl");
+    assert_eq!(report["removed"]["rows"], 2, "at crawl time");
+    assert_eq!(report["now"]["removed"]["rows"], 3, "by today's policies");
+    assert_eq!(report["crawl_time"]["later-policy"], 1);
+    let markdown = dir.path("audit.md");
+    let mut md = vec!["audit".to_owned(), input, "--report".into(), arg(&markdown)];
+    md.extend(args);
+    let run = optout(&md, None);
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(&markdown).unwrap();
+    assert!(
+        text.contains("| robots-disallow | 2 | 40.00 | 3 | 60.00 |"),
+        "{text}"
+    );
+}

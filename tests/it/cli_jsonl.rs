@@ -271,3 +271,73 @@ fn cdxj_index_lines_decide_like_the_same_urls() {
         "kept lines are the input's"
     );
 }
+
+#[test]
+fn tokens_are_counted_per_reason_and_add_up() {
+    let dir = TestDir::new();
+    let urls = urls();
+    let mut text = String::new();
+    let mut total = 0u64;
+    for (i, url) in urls.iter().enumerate() {
+        // Every seventh record has no count; the rest count i + 1 tokens,
+        // some written as floats.
+        match i % 7 {
+            0 => text.push_str(&format!("{{\"url\":\"{url}\",\"meta\":{{}}}}\n")),
+            1 => {
+                total += i as u64 + 1;
+                text.push_str(&format!(
+                    "{{\"url\":\"{url}\",\"meta\":{{\"tokens\":{}.0}}}}\n",
+                    i + 1
+                ));
+            }
+            _ => {
+                total += i as u64 + 1;
+                text.push_str(&format!(
+                    "{{\"url\":\"{url}\",\"meta\":{{\"tokens\":{}}}}}\n",
+                    i + 1
+                ));
+            }
+        }
+    }
+    let input = arg(&dir.write("docs.jsonl", &text));
+    let tokens = ["--agents", "GPTBot", "--tokens-field", "meta.tokens"];
+    let (run, removed, stats) = filter(&dir, &input, &tokens);
+    assert_eq!(run.code, 0, "{run:?}");
+    let counts = &stats["tokens"];
+    assert_eq!(counts["total"], total);
+    assert_eq!(
+        counts["kept"].as_u64().unwrap() + counts["removed"].as_u64().unwrap(),
+        total
+    );
+    assert_eq!(counts["rows_without_count"], urls.len().div_ceil(7));
+    // The removed tokens are those of the removed rows.
+    let removed_tokens: u64 = removed
+        .iter()
+        .map(|r| r["row"].as_u64().unwrap() - 1)
+        .filter(|i| i % 7 != 0)
+        .map(|i| i + 1)
+        .sum();
+    assert_eq!(counts["removed"], removed_tokens);
+    let by_reason: u64 = counts["removed_by_reason"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_reason, removed_tokens);
+    // The audit reports the same tokens, with shares.
+    let mut args = vec![
+        "--robots-dir".to_owned(),
+        arg(&fixture("robots/real")),
+        "--missing-policy".into(),
+        "allow".into(),
+    ];
+    args.extend(tokens.map(String::from));
+    let report = crate::audit::audit_json(&dir, &[&input], &args);
+    assert_eq!(report["tokens"]["total"], total);
+    assert_eq!(report["tokens"]["removed"]["tokens"], removed_tokens);
+    // A URL list has no token counts to read.
+    let list = arg(&dir.write("urls.txt", urls.join("\n")));
+    let (run, _, _) = filter(&dir, &list, &tokens);
+    assert_eq!(run.code, 1, "{run:?}");
+}

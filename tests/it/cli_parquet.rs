@@ -195,7 +195,7 @@ fn a_parquet_file_without_the_column_is_named() {
     assert!(run.stderr.contains("c.parquet"), "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("no column `url` (columns: id, link, text)"),
+            .contains("no URL column `url` (columns: id, link, text)"),
         "{}",
         run.stderr
     );
@@ -237,8 +237,36 @@ fn an_audit_of_parquet_counts_what_filter_removes() {
     assert_eq!(run.code, 0, "{run:?}");
     let report = crate::audit::audit_json(&dir, &[&input], &crate::audit::gptbot_args());
     crate::audit::assert_report_matches(&report, &stats);
-    assert!(
-        report["skipped"]["rows"].as_u64().unwrap() > 0,
-        "null cells"
+    let skipped = report["skipped"]["rows"].as_u64().unwrap();
+    assert!(skipped > 0, "null cells");
+    // The `id` column (0, 1, 2, ...) stands in for a token count.
+    let mut args = crate::audit::gptbot_args();
+    args.extend(["--tokens-field".to_owned(), "id".to_owned()]);
+    let report = crate::audit::audit_json(&dir, &[&input], &args);
+    let rows = urls().len() as u64;
+    let tokens = &report["tokens"];
+    let total = tokens["total"].as_u64().unwrap();
+    assert_eq!(
+        total + skipped_ids(&urls()),
+        rows * (rows - 1) / 2,
+        "every judged row's id is counted once"
     );
+    let kept = tokens["kept"]["tokens"].as_u64().unwrap();
+    assert_eq!(kept + tokens["removed"]["tokens"].as_u64().unwrap(), total);
+    let last = args.len() - 1;
+    args[last] = "text".into();
+    let mut all = vec!["audit".to_owned(), input];
+    all.extend(args);
+    let run = optout(&all, None);
+    assert_eq!(run.code, 2, "a text column is no count: {run:?}");
+    assert!(run.stderr.contains("not an integer column"), "{run:?}");
+}
+
+/// The ids of null URL cells (skipped rows: their counts are not read).
+fn skipped_ids(urls: &[Option<String>]) -> u64 {
+    urls.iter()
+        .enumerate()
+        .filter(|(_, u)| u.is_none())
+        .map(|(i, _)| i as u64)
+        .sum()
 }
