@@ -198,6 +198,19 @@ impl Engine {
             ),
             None => None,
         };
+        // Counting alone reads only the columns it needs: in a corpus such
+        // as FineWeb the text column is most of the file.
+        let (builder, index, tokens) = if writer.is_none() {
+            let mut wanted: Vec<usize> = std::iter::once(index).chain(tokens).collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            let rank = |i: usize| wanted.iter().position(|&w| w == i).expect("projected");
+            let mask =
+                parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted.clone());
+            (builder.with_projection(mask), rank(index), tokens.map(rank))
+        } else {
+            (builder, index, tokens)
+        };
         let reader = builder
             .with_batch_size(BATCH)
             .build()

@@ -79,7 +79,9 @@ impl Engine {
             };
             if !group.is_empty() && !same {
                 out.clear();
-                let keep = self.judge_group(&group, &mut scratch, &mut stats, &mut out);
+                let write = removed.is_some();
+                let keep =
+                    self.judge_group(&group, &mut scratch, &mut stats, write.then_some(&mut out));
                 for record in &group {
                     stats.rows += 1;
                     stats.bytes += record.raw.len() as u64;
@@ -123,13 +125,14 @@ impl Engine {
     }
 
     /// Decides a group of records with one target URI (or a lone record
-    /// without one); writes the removed records' lines into `out`.
+    /// without one); writes the removed records' lines into `out`, when
+    /// they are asked for.
     fn judge_group(
         &self,
         group: &[Record],
         scratch: &mut Scratch,
         stats: &mut Stats,
-        out: &mut Vec<u8>,
+        mut out: Option<&mut Vec<u8>>,
     ) -> bool {
         let Some(url) = group[0].target() else {
             return true;
@@ -171,8 +174,10 @@ impl Engine {
                                 source: &source,
                                 record_id: record.header("WARC-Record-ID"),
                             };
-                            serde_json::to_writer(&mut *out, &line).expect("JSON to a Vec");
-                            out.push(b'\n');
+                            if let Some(out) = out.as_deref_mut() {
+                                serde_json::to_writer(&mut *out, &line).expect("JSON to a Vec");
+                                out.push(b'\n');
+                            }
                         }
                         stats.removed_bytes[reason.index()] += bytes;
                         return false;
@@ -189,7 +194,9 @@ impl Engine {
         for record in group {
             self.count_removal(&removal, record.number, true, stats, &mut problems);
             stats.removed_bytes[removal.reason.index()] += record.raw.len() as u64;
-            self.write_removed(url.as_bytes(), record.number, &removal, out);
+            if let Some(out) = out.as_deref_mut() {
+                self.write_removed(url.as_bytes(), record.number, &removal, out);
+            }
         }
         false
     }
