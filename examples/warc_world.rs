@@ -40,10 +40,11 @@ fn main() -> std::io::Result<()> {
         out.write_all(&capture)?;
     }
     out.flush()?;
-    eprintln!(
+    writeln!(
+        std::io::stderr().lock(),
         "{}: {captures} captures ({} records), {written} bytes",
         path.display(),
         captures * 3
-    );
+    )?;
     Ok(())
 }
