@@ -549,6 +549,41 @@ mod tests {
         assert!(snapshot.get("https://c.test").is_none());
     }
 
+    #[test]
+    fn the_policy_in_force_at_a_time_and_before_any() {
+        let mut set = PolicySet::new();
+        let policy = |body: &str| {
+            let mut p = OriginPolicy::from_file("h.test", "x", body.as_bytes());
+            p.key = "https://h.test".into();
+            p
+        };
+        set.insert(policy("User-agent: *\nDisallow: /now\n"));
+        set.insert_history(
+            "https://h.test",
+            vec![
+                (200, policy("Disallow: /b\n")),
+                (100, policy("Disallow: /a\n")),
+            ],
+        );
+        assert_eq!(set.len(), 1, "earlier policies are not current ones");
+        assert_eq!(set.total(), 3);
+        assert_eq!(set.history_len(), 2);
+        let first = set.len() + 1; // sorted by time: the 100 version
+        assert_eq!(set.at_time("https://h.test", 99), AtTime::Later(first));
+        assert_eq!(set.at_time("https://h.test", 100), AtTime::InForce(first));
+        assert_eq!(set.at_time("https://h.test", 199), AtTime::InForce(first));
+        assert_eq!(
+            set.at_time("https://h.test", 200),
+            AtTime::InForce(set.len())
+        );
+        assert_eq!(
+            set.at_time("https://h.test", i64::MAX),
+            AtTime::InForce(set.len())
+        );
+        assert_eq!(set.at_time("https://other.test", 150), AtTime::Unknown);
+        assert!(set.policy(first).sha256 != set.policy(set.len()).sha256);
+    }
+
     #[cfg(unix)]
     #[test]
     fn unreadable_file_is_unreachable_not_allowed() {

@@ -27,7 +27,12 @@ fn urls() -> Vec<Option<String>> {
     out
 }
 
-fn write_parquet(path: &std::path::Path, urls: &[Option<String>], column: &str, group: usize) {
+pub(crate) fn write_parquet(
+    path: &std::path::Path,
+    urls: &[Option<String>],
+    column: &str,
+    group: usize,
+) {
     let schema = Arc::new(Schema::new(vec![
         Field::new("id", DataType::Int64, false),
         Field::new(column, DataType::Utf8, true),

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::util::{TestDir, arg, fixture, optout};
 
-fn record(kind: &str, url: Option<&str>, block: &str, content_type: &str) -> Vec<u8> {
+pub(crate) fn record(kind: &str, url: Option<&str>, block: &str, content_type: &str) -> Vec<u8> {
     let target = url.map_or(String::new(), |u| format!("WARC-Target-URI: {u}\r\n"));
     format!(
         "WARC/1.1\r\nWARC-Type: {kind}\r\n{target}WARC-Record-ID: <urn:uuid:{kind}-{}>\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{block}\r\n\r\n",
@@ -18,7 +18,7 @@ fn record(kind: &str, url: Option<&str>, block: &str, content_type: &str) -> Vec
     .into_bytes()
 }
 
-fn gz(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gz(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).unwrap();
     e.finish().unwrap()

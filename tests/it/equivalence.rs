@@ -362,3 +362,94 @@ fn usage_corpus() -> Vec<u8> {
     }
     out
 }
+
+/// The same URLs as a URL list, JSON Lines, CDXJ, a `.warc.gz` (one
+/// metadata record per URL: nothing of a stored response speaks) and
+/// Parquet: every format reaches the same decision, with the same reason,
+/// for every URL.
+#[test]
+fn every_format_decides_alike() {
+    use std::collections::BTreeMap;
+    let dir = TestDir::new();
+    let hosts = crate::util::fixture_hosts();
+    let paths = ["/", "/private/a", "/wp-admin/", "/api/x", "/search?q=1"];
+    let urls: Vec<String> = hosts
+        .iter()
+        .flat_map(|h| paths.iter().map(move |p| format!("https://{h}{p}")))
+        .chain(["https://libgen.is/book/1".to_owned()])
+        .collect();
+    let lines = dir.write("urls.txt", urls.join("\n") + "\n");
+    let jsonl: String = urls
+        .iter()
+        .map(|u| format!("{{\"text\":\"x\",\"url\":\"{u}\"}}\n"))
+        .collect();
+    let jsonl = dir.write("docs.jsonl", jsonl);
+    let cdxj: String = urls
+        .iter()
+        .map(|u| format!("x,y)/ 20240220011205 {{\"url\": \"{u}\", \"status\": \"200\"}}\n"))
+        .collect();
+    let cdxj = dir.write("index.cdxj", cdxj);
+    let warc: Vec<u8> = urls
+        .iter()
+        .flat_map(|u| {
+            crate::cli_warc::gz(&crate::cli_warc::record(
+                "metadata",
+                Some(u),
+                "fetchTimeMs: 1\r\n",
+                "application/warc-fields",
+            ))
+        })
+        .collect();
+    let warc = dir.write("crawl.warc.gz", warc);
+    let parquet = dir.path("urls.parquet");
+    let cells: Vec<Option<String>> = urls.iter().cloned().map(Some).collect();
+    crate::cli_parquet::write_parquet(&parquet, &cells, "url", 64);
+
+    let decide = |input: &std::path::Path, tag: &str| -> (u64, BTreeMap<String, String>) {
+        let removed = dir.path(&format!("{tag}.removed.jsonl"));
+        let stats = dir.path(&format!("{tag}.stats.json"));
+        let kept = dir.path(&format!("{tag}.kept"));
+        let run = optout(
+            &[
+                "filter",
+                &arg(input),
+                "--robots-dir",
+                &arg(&fixture("robots/real")),
+                "--blocklist",
+                &format!("piracy={}", arg(&fixture("blocklists/piracy.txt"))),
+                "--agents",
+                "GPTBot,CCBot",
+                "--kept",
+                &arg(&kept),
+                "--removed",
+                &arg(&removed),
+                "--stats",
+                &arg(&stats),
+                "-q",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{tag}: {run:?}");
+        let reasons = crate::util::read_jsonl(&removed)
+            .into_iter()
+            .map(|r| {
+                let reason = format!("{} {} {}", r["reason"], r["agent"], r["rule"]);
+                (r["url"].as_str().unwrap().to_owned(), reason)
+            })
+            .collect();
+        (
+            crate::util::read_json(&stats)["kept"].as_u64().unwrap(),
+            reasons,
+        )
+    };
+    let expected = decide(&lines, "lines");
+    assert!(!expected.1.is_empty() && expected.0 > 0);
+    for (input, tag) in [
+        (&jsonl, "jsonl"),
+        (&cdxj, "cdxj"),
+        (&warc, "warc"),
+        (&parquet, "parquet"),
+    ] {
+        assert_eq!(decide(input, tag), expected, "{tag} decides otherwise");
+    }
+}
