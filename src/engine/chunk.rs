@@ -285,6 +285,22 @@ fn host_str(hosts: &HostTable, id: u32) -> &str {
     std::str::from_utf8(hosts.get(id)).expect("parsed hosts are ASCII")
 }
 
+/// The rows of a unit of work: the lines of a chunk, or the cells of a
+/// column (a Parquet batch's URLs).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Rows<'a> {
+    /// Lines, each with its line end.
+    Lines(&'a [u8]),
+    /// Cells back to back in `data`: per row, its span, `None` for a null
+    /// cell (skipped as `no-url-field`); `tokens`, per row, its token
+    /// count when tokens are counted.
+    Cells {
+        data: &'a [u8],
+        spans: &'a [Option<(u32, u32)>],
+        tokens: Option<&'a [Option<u64>]>,
+    },
+}
+
 impl Engine {
     /// Judges every line of `chunk` into `out` (cleared first).
     pub fn process_chunk(
@@ -294,12 +310,40 @@ impl Engine {
         scratch: &mut Scratch,
         out: &mut ChunkResult,
     ) {
+        self.judge_rows(
+            Rows::Lines(&chunk.data),
+            chunk.first_line,
+            outputs,
+            scratch,
+            out,
+        );
+    }
+
+    /// Judges `rows`, the first numbered `first_row`, into `out` (cleared
+    /// first). For cells, `out.keep` gets each row's verdict instead of
+    /// kept bytes, and no bytes are counted: a cell is not the row.
+    pub(crate) fn judge_rows(
+        &self,
+        source: Rows<'_>,
+        first_row: u64,
+        outputs: Outputs,
+        scratch: &mut Scratch,
+        out: &mut ChunkResult,
+    ) {
         out.kept.clear();
+        out.keep.clear();
         out.removed.clear();
         out.problems.clear();
         out.first_bad = None;
         out.stats = Stats::new(self.agents.len());
-        let data = &chunk.data[..];
+        let (data, cells) = match source {
+            Rows::Lines(data) => (data, None),
+            Rows::Cells {
+                data,
+                spans,
+                tokens,
+            } => (data, Some((spans, tokens))),
+        };
         let Scratch {
             parser,
             verdicts,
@@ -324,20 +368,45 @@ impl Engine {
 
         // Pass 1: split and parse.
         let mut offset = 0;
-        while offset < data.len() {
-            let end =
-                memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |at| offset + at + 1);
-            let raw = &data[offset..end];
-            let line = raw.strip_suffix(b"\n").unwrap_or(raw);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let mut row = Row {
-                raw_start: offset as u32,
-                raw_len: raw.len() as u32,
-                line_len: line.len() as u32,
-                host: 0,
-                state: State::Parsed,
+        let mut cell = 0;
+        loop {
+            let (mut row, line) = match cells {
+                None if offset < data.len() => {
+                    let end = memchr::memchr(b'\n', &data[offset..])
+                        .map_or(data.len(), |at| offset + at + 1);
+                    let raw = &data[offset..end];
+                    let line = raw.strip_suffix(b"\n").unwrap_or(raw);
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    let row = Row {
+                        raw_start: offset as u32,
+                        raw_len: raw.len() as u32,
+                        line_len: line.len() as u32,
+                        host: 0,
+                        state: State::Parsed,
+                    };
+                    offset = end;
+                    (row, line)
+                }
+                Some((spans, _)) if cell < spans.len() => {
+                    let span = spans[cell];
+                    cell += 1;
+                    let (start, len) = span.unwrap_or((0, 0));
+                    let mut row = Row {
+                        raw_start: start,
+                        raw_len: len,
+                        line_len: len,
+                        host: 0,
+                        state: State::Parsed,
+                    };
+                    if span.is_none() {
+                        row.state = State::Skip(SkipReason::NoUrlField);
+                        rows.push(row);
+                        continue;
+                    }
+                    (row, &data[start as usize..(start + len) as usize])
+                }
+                _ => break,
             };
-            offset = end;
             match self.format.url_of(line, json) {
                 RowUrl::Skip(reason) => row.state = State::Skip(reason),
                 RowUrl::Bad(reason, message) => {
@@ -464,12 +533,24 @@ impl Engine {
         let policies = self.snapshot.policies();
         let counting_tokens = self.tokens_field().is_some()
             && matches!(self.format, crate::corpus::RowFormat::JsonLines(_));
+        let cell_tokens = cells.and_then(|(_, tokens)| tokens);
+        let tokens_of = |index: usize, line: &[u8], json: &mut crate::corpus::json::Scratch| {
+            match cell_tokens {
+                Some(tokens) => tokens[index],
+                None => self.tokens_of(line, json),
+            }
+        };
+        let counting_tokens = counting_tokens || cell_tokens.is_some();
         for (index, row) in rows.iter().enumerate() {
-            let number = chunk.first_line + index as u64;
+            let number = first_row + index as u64;
             let raw = &data[row.raw_start as usize..(row.raw_start + row.raw_len) as usize];
             let line = &raw[..row.line_len as usize];
             out.stats.rows += 1;
-            out.stats.bytes += u64::from(row.raw_len);
+            if cells.is_some() {
+                out.keep.push(matches!(row.state, State::Keep { .. }));
+            } else {
+                out.stats.bytes += u64::from(row.raw_len);
+            }
             let origin = || host_str(hosts, row.host);
             let host = || super::decide::host_of(origin());
             let mut removal = match &row.state {
@@ -499,11 +580,12 @@ impl Engine {
                     usage,
                 } => {
                     if counting_tokens {
-                        let tokens = self.tokens_of(line, json);
-                        out.stats.count_tokens(tokens, None);
+                        out.stats.count_tokens(tokens_of(index, line, json), None);
                     }
                     out.stats.kept += 1;
-                    out.stats.kept_bytes += u64::from(row.raw_len);
+                    if cells.is_none() {
+                        out.stats.kept_bytes += u64::from(row.raw_len);
+                    }
                     out.stats.kept_without_policy += u64::from(*without_policy);
                     out.stats.count_usage(*usage);
                     if outputs.kept {
@@ -568,10 +650,12 @@ impl Engine {
                 row.state,
                 State::Blocked(_, Some(_)) | State::Unreachable(_) | State::Disallow { .. }
             ) || matches!(row.state, State::Usage { policy, .. } if policy != u32::MAX);
-            out.stats.removed_bytes[removal.reason.index()] += u64::from(row.raw_len);
+            if cells.is_none() {
+                out.stats.removed_bytes[removal.reason.index()] += u64::from(row.raw_len);
+            }
             if counting_tokens {
-                let tokens = self.tokens_of(line, json);
-                out.stats.count_tokens(tokens, Some(removal.reason));
+                out.stats
+                    .count_tokens(tokens_of(index, line, json), Some(removal.reason));
             }
             self.count_removal(
                 &removal,

@@ -1,15 +1,18 @@
 //! Deciding a column of URLs (a Parquet batch): the rows are cut into
-//! slices judged in parallel on the engine's rayon pool, each with its own
-//! scratch, and the results are put back in row order, so a parallel run
-//! gives the same mask, records and counts as a sequential one.
+//! slices judged in parallel on the engine's rayon pool by the chunk
+//! processor, each with its own scratch, and the results are put back in
+//! row order, so a parallel run gives the same mask, records and counts as
+//! a sequential one.
 
 use rayon::prelude::*;
 
-use crate::engine::{Decision, Engine, Scratch, Stats};
-use crate::signals::SkipReason;
+use crate::engine::chunk::Rows;
+use crate::engine::{ChunkResult, Engine, Outputs, Scratch, Stats};
 
-/// Rows per parallel slice.
-const SLICE: usize = 8192;
+/// Rows per parallel slice at least; a column is cut into one slice per
+/// thread above that, so that each slice holds as many of a host's rows as
+/// it can.
+const SLICE: usize = 16_384;
 
 /// What deciding a column gave.
 #[derive(Debug, Default)]
@@ -22,10 +25,24 @@ pub struct ColumnResult {
     pub stats: Stats,
 }
 
+/// A worker's buffers: the slice's cells back to back, their spans, and
+/// the chunk machinery's own.
+#[derive(Default)]
+struct Worker {
+    data: Vec<u8>,
+    spans: Vec<Option<(u32, u32)>>,
+    scratch: Scratch,
+    result: ChunkResult,
+}
+
 impl Engine {
     /// Decides `urls` (`None`: a null cell, skipped as `no-url-field`),
     /// whose first row is number `first_row` (1-based), on `pool`;
     /// `tokens`, when given, holds each row's token count.
+    ///
+    /// Each slice goes through the chunk processor (see
+    /// [`crate::engine::chunk`]): judged host by host, so that a host's
+    /// rules stay in cache while its rows are matched.
     pub fn decide_column(
         &self,
         urls: &[Option<&[u8]>],
@@ -34,14 +51,46 @@ impl Engine {
         removed: bool,
         pool: &rayon::ThreadPool,
     ) -> ColumnResult {
+        let outputs = Outputs {
+            kept: false,
+            removed,
+        };
+        let size = urls
+            .len()
+            .div_ceil(pool.current_num_threads().max(1))
+            .max(SLICE);
         let parts: Vec<ColumnResult> = pool.install(|| {
-            urls.par_chunks(SLICE)
+            urls.par_chunks(size)
                 .enumerate()
-                .map_init(Scratch::default, |scratch, (index, slice)| {
-                    let start = index * SLICE;
-                    let tokens = tokens.map(|t| &t[start..start + slice.len()]);
+                .map_init(Worker::default, |worker, (index, slice)| {
+                    let start = index * size;
+                    worker.data.clear();
+                    worker.spans.clear();
+                    for url in slice {
+                        worker.spans.push(url.map(|url| {
+                            let at = worker.data.len();
+                            worker.data.extend_from_slice(url);
+                            (to_u32(at), to_u32(url.len()))
+                        }));
+                    }
+                    let rows = Rows::Cells {
+                        data: &worker.data,
+                        spans: &worker.spans,
+                        tokens: tokens.map(|t| &t[start..start + slice.len()]),
+                    };
                     let first = first_row + start as u64;
-                    self.decide_slice(slice, tokens, first, removed, scratch)
+                    self.judge_rows(
+                        rows,
+                        first,
+                        outputs,
+                        &mut worker.scratch,
+                        &mut worker.result,
+                    );
+                    ColumnResult {
+                        keep: std::mem::take(&mut worker.result.keep),
+                        removed: std::mem::take(&mut worker.result.removed),
+                        stats: std::mem::take(&mut worker.result.stats),
+                    }
                 })
                 .collect()
         });
@@ -57,61 +106,8 @@ impl Engine {
         }
         result
     }
+}
 
-    fn decide_slice(
-        &self,
-        urls: &[Option<&[u8]>],
-        tokens: Option<&[Option<u64>]>,
-        first_row: u64,
-        removed: bool,
-        scratch: &mut Scratch,
-    ) -> ColumnResult {
-        let mut out = ColumnResult {
-            keep: Vec::with_capacity(urls.len()),
-            stats: Stats::new(self.agents.len()),
-            ..ColumnResult::default()
-        };
-        let mut problems = Vec::new();
-        for (i, url) in urls.iter().enumerate() {
-            let number = first_row + i as u64;
-            out.stats.rows += 1;
-            let Some(url) = url else {
-                out.stats.skipped[SkipReason::NoUrlField.index()] += 1;
-                out.keep.push(false);
-                continue;
-            };
-            match self.decide(url, scratch) {
-                Decision::Keep {
-                    without_policy,
-                    usage,
-                } => {
-                    if let Some(tokens) = tokens {
-                        out.stats.count_tokens(tokens[i], None);
-                    }
-                    out.stats.kept += 1;
-                    out.stats.kept_without_policy += u64::from(without_policy);
-                    out.stats.count_usage(usage);
-                    out.keep.push(true);
-                }
-                Decision::Skip(reason) => {
-                    out.stats.skipped[reason.index()] += 1;
-                    out.keep.push(false);
-                }
-                Decision::Remove(removal) => {
-                    if let crate::engine::Evidence::Usage { pref, .. } = &removal.evidence {
-                        out.stats.count_usage(*pref);
-                    }
-                    if let Some(tokens) = tokens {
-                        out.stats.count_tokens(tokens[i], Some(removal.reason));
-                    }
-                    self.count_removal(&removal, number, true, &mut out.stats, &mut problems);
-                    if removed {
-                        self.write_removed(url, number, &removal, &mut out.removed);
-                    }
-                    out.keep.push(false);
-                }
-            }
-        }
-        out
-    }
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("a slice of cells is far below 4 GiB")
 }

@@ -104,6 +104,8 @@ pub struct RowProblem {
 pub struct ChunkResult {
     /// Kept rows, byte for byte with their line ends.
     pub kept: Vec<u8>,
+    /// For cells of a column: per row, whether it is kept.
+    pub keep: Vec<bool>,
     /// Removed rows as JSON Lines, when asked for.
     pub removed: Vec<u8>,
     /// Counts.

@@ -18,8 +18,36 @@ use parquet::file::properties::WriterProperties;
 use crate::engine::{Engine, Stats};
 use crate::error::{Error, ErrorKind, Result};
 
-/// Rows per batch read.
-const BATCH: usize = 65_536;
+/// Decoded bytes per batch read: a batch is judged in large slices, host
+/// by host, and the more rows a slice holds the more of each host's rows
+/// are matched while its rules are in cache; memory is bounded by this.
+const BATCH_BYTES: u64 = 128 << 20;
+
+/// Rows per batch, whatever their size: at least enough for parallel
+/// slices, at most a million.
+const BATCH_ROWS: std::ops::RangeInclusive<usize> = 65_536..=1 << 20;
+
+/// Rows per batch for rows of the columns named `columns` (all when
+/// `None`), from the row groups' uncompressed sizes.
+fn batch_rows(
+    metadata: &parquet::file::metadata::ParquetMetaData,
+    columns: Option<&[&str]>,
+) -> usize {
+    let (mut bytes, mut rows) = (0u64, 0u64);
+    for group in metadata.row_groups() {
+        rows += u64::try_from(group.num_rows()).unwrap_or(0);
+        for column in group.columns() {
+            let root = column.column_path().parts().first().map(String::as_str);
+            if columns.is_none_or(|names| root.is_some_and(|r| names.contains(&r))) {
+                bytes += u64::try_from(column.uncompressed_size()).unwrap_or(0);
+            }
+        }
+    }
+    let per_row = (bytes / rows.max(1)).max(1);
+    usize::try_from(BATCH_BYTES / per_row)
+        .unwrap_or(usize::MAX)
+        .clamp(*BATCH_ROWS.start(), *BATCH_ROWS.end())
+}
 
 /// Whether a file is Parquet: it starts with `PAR1`.
 #[must_use]
@@ -123,7 +151,7 @@ pub fn scan(input: &Path, column: &str) -> Result<crate::corpus::OriginScan> {
     let mask = parquet::arrow::ProjectionMask::columns(builder.parquet_schema(), [column]);
     let reader = builder
         .with_projection(mask)
-        .with_batch_size(BATCH)
+        .with_batch_size(*BATCH_ROWS.start())
         .build()
         .map_err(|e| bad(input, 0, e.to_string()))?;
     let mut parser = crate::origin::UrlParser::new();
@@ -200,19 +228,29 @@ impl Engine {
         };
         // Counting alone reads only the columns it needs: in a corpus such
         // as FineWeb the text column is most of the file.
-        let (builder, index, tokens) = if writer.is_none() {
+        let (builder, index, tokens, batch) = if writer.is_none() {
             let mut wanted: Vec<usize> = std::iter::once(index).chain(tokens).collect();
             wanted.sort_unstable();
             wanted.dedup();
             let rank = |i: usize| wanted.iter().position(|&w| w == i).expect("projected");
+            let names: Vec<&str> = wanted
+                .iter()
+                .map(|&i| schema.field(i).name().as_str())
+                .collect();
+            let batch = batch_rows(&metadata, Some(&names));
             let mask =
                 parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted.clone());
-            (builder.with_projection(mask), rank(index), tokens.map(rank))
+            (
+                builder.with_projection(mask),
+                rank(index),
+                tokens.map(rank),
+                batch,
+            )
         } else {
-            (builder, index, tokens)
+            (builder, index, tokens, batch_rows(&metadata, None))
         };
         let reader = builder
-            .with_batch_size(BATCH)
+            .with_batch_size(batch)
             .build()
             .map_err(|e| bad(input, 0, e.to_string()))?;
         let pool = rayon::ThreadPoolBuilder::new()

@@ -18,7 +18,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::corpus::warc::{Record, WarcReader};
-use crate::engine::{Decision, Engine, Scratch, Stats};
+use crate::engine::{Decision, Engine, Evidence, Scratch, Stats};
 use crate::error::{Error, Result};
 use crate::signals::ReasonCode;
 use crate::signals::aipref::Pref;
@@ -196,6 +196,32 @@ impl Engine {
             stats.removed_bytes[removal.reason.index()] += record.raw.len() as u64;
             if let Some(out) = out.as_deref_mut() {
                 self.write_removed(url.as_bytes(), record.number, &removal, out);
+            }
+        }
+        let disallow = match removal.evidence {
+            Evidence::Disallow {
+                policy,
+                agent,
+                aware,
+                ..
+            } => Some((policy.index, agent, aware)),
+            _ => None,
+        };
+        // Every agent robots.txt disallowed is counted, as the chunk
+        // processor counts them: from the verdict of each rule content,
+        // which judging the path left in the scratch.
+        if let Some((policy, agent, aware)) = disallow {
+            match self.snapshot.get_index(policy).compiled.filter(|_| !aware) {
+                Some(compiled) => {
+                    for (content, verdict) in scratch.verdicts.iter().enumerate() {
+                        if !verdict.allowed {
+                            for &agent in compiled.agents_of(content) {
+                                stats.agent_disallowed[usize::from(agent)] += records;
+                            }
+                        }
+                    }
+                }
+                None => stats.agent_disallowed[agent] += records,
             }
         }
         false

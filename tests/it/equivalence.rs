@@ -405,7 +405,7 @@ fn every_format_decides_alike() {
     let cells: Vec<Option<String>> = urls.iter().cloned().map(Some).collect();
     crate::cli_parquet::write_parquet(&parquet, &cells, "url", 64);
 
-    let decide = |input: &std::path::Path, tag: &str| -> (u64, BTreeMap<String, String>) {
+    let decide = |input: &std::path::Path, tag: &str| -> (u64, String, BTreeMap<String, String>) {
         let removed = dir.path(&format!("{tag}.removed.jsonl"));
         let stats = dir.path(&format!("{tag}.stats.json"));
         let kept = dir.path(&format!("{tag}.kept"));
@@ -437,13 +437,13 @@ fn every_format_decides_alike() {
                 (r["url"].as_str().unwrap().to_owned(), reason)
             })
             .collect();
-        (
-            crate::util::read_json(&stats)["kept"].as_u64().unwrap(),
-            reasons,
-        )
+        let stats = crate::util::read_json(&stats);
+        let agents = stats["removed_with_agent_disallowed"].to_string();
+        (stats["kept"].as_u64().unwrap(), agents, reasons)
     };
     let expected = decide(&lines, "lines");
-    assert!(!expected.1.is_empty() && expected.0 > 0);
+    assert!(!expected.2.is_empty() && expected.0 > 0);
+    assert!(expected.1.contains("\"GPTBot\":"), "{}", expected.1);
     for (input, tag) in [
         (&jsonl, "jsonl"),
         (&cdxj, "cdxj"),
