@@ -155,6 +155,16 @@ proptest! {
         agrees(&body, &paths, false)?;
     }
 
+    /// Long patterns over a tiny alphabet: many share their first 8 or 16
+    /// bytes, around the compiled matcher's inline prefix.
+    #[test]
+    fn agrees_on_long_shared_prefixes(
+        body in robots_from(line_with(pattern_from("/a{5,18}[b*$]?a?", "/a{14,17}b?").boxed()).boxed()),
+        paths in prop::collection::vec("/a{4,20}[ab]{0,2}", 1..6),
+    ) {
+        agrees(&body, &paths, false)?;
+    }
+
     #[test]
     fn agrees_with_shipped_crate_without_wildcards(
         body in robots_from(line_with(pattern_from("/[ab/.$-]{0,6}", "[ab$]{0,3}").boxed()).boxed()),

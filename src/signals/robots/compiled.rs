@@ -14,8 +14,8 @@
 //! * **A first-byte index.** Rules whose pattern is `/` plus a literal byte
 //!   are bucketed by that byte; a path only tests its bucket and the rules
 //!   that can match any path (`/`, `/*...`, `*...`), merged in priority order.
-//! * **Inline prefixes.** Each rule keeps the first 8 literal bytes of its
-//!   pattern in a `u64`; a candidate whose prefix differs from the path's is
+//! * **Inline prefixes.** Each rule keeps the first 16 literal bytes of its
+//!   pattern in a `u128`; a candidate whose prefix differs from the path's is
 //!   rejected without touching the pattern bytes, and a short literal
 //!   pattern is decided by the prefix alone. With thousands of hosts the
 //!   pattern bytes are cold in cache, so this saves a memory access per
@@ -32,9 +32,9 @@ use super::{RobotsTxt, Selection};
 /// A pattern, prepared once.
 #[derive(Clone, Copy, Debug)]
 struct CompiledRule {
-    /// The first `prefix_len` (at most 8) bytes before any `*`, little
+    /// The first `prefix_len` (at most 16) bytes before any `*`, little
     /// endian, zero-padded.
-    prefix: u64,
+    prefix: u128,
     prefix_len: u8,
     /// The prefix is the whole pattern: a prefix match is a match.
     prefix_decides: bool,
@@ -46,25 +46,28 @@ struct CompiledRule {
     end: u32,
 }
 
-const PREFIX_MASK: [u64; 9] = [
-    0,
-    0xFF,
-    0xFFFF,
-    0xFF_FFFF,
-    0xFFFF_FFFF,
-    0xFF_FFFF_FFFF,
-    0xFFFF_FFFF_FFFF,
-    0xFF_FFFF_FFFF_FFFF,
-    u64::MAX,
-];
+/// How many pattern bytes are kept inline. Real rules share long
+/// prefixes (`/wiki/Special:`, `/search?q=`): 8 bytes left many candidates
+/// to check against the (cold) pattern bytes, 16 leave few.
+const INLINE: usize = 16;
 
-/// The first 8 bytes of `bytes`, little endian, zero-padded.
+/// The mask of the first `len` (at most [`INLINE`]) bytes.
 #[inline]
-fn head(bytes: &[u8]) -> u64 {
-    let mut buffer = [0u8; 8];
-    let n = bytes.len().min(8);
+fn prefix_mask(len: u8) -> u128 {
+    match len {
+        0 => 0,
+        16.. => u128::MAX,
+        n => (1u128 << (8 * u32::from(n))) - 1,
+    }
+}
+
+/// The first 16 bytes of `bytes`, little endian, zero-padded.
+#[inline]
+fn head(bytes: &[u8]) -> u128 {
+    let mut buffer = [0u8; INLINE];
+    let n = bytes.len().min(INLINE);
     buffer[..n].copy_from_slice(&bytes[..n]);
-    u64::from_le_bytes(buffer)
+    u128::from_le_bytes(buffer)
 }
 
 /// A distinct list of rules in priority order, with its first-byte index.
@@ -296,7 +299,7 @@ impl CompiledRobots {
         let rules = &self.rules[content.rules.start as usize..content.rules.end as usize];
         let test = |position: u32| {
             let rule = &rules[position as usize];
-            (path_head & PREFIX_MASK[usize::from(rule.prefix_len)] == rule.prefix
+            (path_head & prefix_mask(rule.prefix_len) == rule.prefix
                 && (rule.prefix_decides || self.matches(rule, path)))
             .then_some(ContentVerdict {
                 allowed: rule.allow,
@@ -371,11 +374,11 @@ fn build_content(
         let start = to_u32(arena.len());
         arena.extend_from_slice(body);
         let literal = memchr::memchr(b'*', body).map_or(body, |star| &body[..star]);
-        let prefix_len = literal.len().min(8);
+        let prefix_len = literal.len().min(INLINE);
         let wildcard = literal.len() < body.len();
         rules.push(CompiledRule {
             prefix: head(&literal[..prefix_len]),
-            prefix_len: u8::try_from(prefix_len).expect("at most 8"),
+            prefix_len: u8::try_from(prefix_len).expect("at most 16"),
             prefix_decides: !wildcard && !anchored && prefix_len == body.len(),
             anchored,
             wildcard,
