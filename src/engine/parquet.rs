@@ -219,7 +219,7 @@ impl Engine {
         if let Some(compression) = compression {
             properties = properties.set_compression(compression);
         }
-        let mut writer = match kept {
+        let writer = match kept {
             Some(kept) => Some(
                 ArrowWriter::try_new(kept, Arc::clone(&schema), Some(properties.build()))
                     .map_err(|e| bad(input, 0, format!("cannot write Parquet: {e}")))?,
@@ -260,38 +260,81 @@ impl Engine {
             .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))?;
         let mut stats = Stats::new(self.agents.len());
         let mut row = 1u64;
-        for batch in reader {
-            let batch: RecordBatch = batch.map_err(|e| bad(input, row, e.to_string()))?;
-            let urls = cells(input, batch.column(index).as_ref(), row)?;
-            let counts = match tokens {
-                Some(at) => Some(counts(input, batch.column(at).as_ref(), row)?),
+        // Three stages run at once: the next batch is decoded, this one is
+        // judged, the last one's kept rows are encoded and written;
+        // otherwise the workers would wait for every decode and write.
+        std::thread::scope(|scope| -> Result<()> {
+            let (send, batches) = std::sync::mpsc::sync_channel(0);
+            std::thread::Builder::new()
+                .name("optout-parquet-read".into())
+                .spawn_scoped(scope, move || {
+                    for batch in reader {
+                        if send.send(batch).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .map_err(|e| Error::config(format!("cannot start a reader thread: {e}")))?;
+            let (keep, kept) = std::sync::mpsc::sync_channel::<(RecordBatch, Vec<bool>, u64)>(0);
+            let written = match writer {
+                Some(mut writer) => Some(
+                    std::thread::Builder::new()
+                        .name("optout-parquet-write".into())
+                        .spawn_scoped(scope, move || -> Result<()> {
+                            let mut row = 1;
+                            for (batch, mask, first) in kept {
+                                row = first;
+                                let mask = BooleanArray::from(mask);
+                                let rows = arrow_select::filter::filter_record_batch(&batch, &mask)
+                                    .map_err(|e| bad(input, row, e.to_string()))?;
+                                if rows.num_rows() > 0 {
+                                    writer.write(&rows).map_err(|e| {
+                                        bad(input, row, format!("cannot write Parquet: {e}"))
+                                    })?;
+                                }
+                            }
+                            writer.close().map_err(|e| {
+                                bad(input, row, format!("cannot write Parquet: {e}"))
+                            })?;
+                            Ok(())
+                        })
+                        .map_err(|e| Error::config(format!("cannot start a writer thread: {e}")))?,
+                ),
                 None => None,
             };
-            let result =
-                self.decide_column(&urls, counts.as_deref(), row, removed.is_some(), &pool);
-            if let Some(removed) = removed.as_deref_mut() {
-                removed
-                    .write_all(&result.removed)
-                    .map_err(|e| Error::io("removed", e))?;
-            }
-            if let Some(writer) = writer.as_mut() {
-                let mask = BooleanArray::from(result.keep);
-                let kept_rows = arrow_select::filter::filter_record_batch(&batch, &mask)
-                    .map_err(|e| bad(input, row, e.to_string()))?;
-                if kept_rows.num_rows() > 0 {
-                    writer
-                        .write(&kept_rows)
-                        .map_err(|e| bad(input, row, format!("cannot write Parquet: {e}")))?;
+            let judged = (|| -> Result<()> {
+                for batch in batches {
+                    let batch: RecordBatch = batch.map_err(|e| bad(input, row, e.to_string()))?;
+                    let urls = cells(input, batch.column(index).as_ref(), row)?;
+                    let counts = match tokens {
+                        Some(at) => Some(counts(input, batch.column(at).as_ref(), row)?),
+                        None => None,
+                    };
+                    let result =
+                        self.decide_column(&urls, counts.as_deref(), row, removed.is_some(), &pool);
+                    if let Some(removed) = removed.as_deref_mut() {
+                        removed
+                            .write_all(&result.removed)
+                            .map_err(|e| Error::io("removed", e))?;
+                    }
+                    let rows = batch.num_rows() as u64;
+                    if written.is_some() && keep.send((batch, result.keep, row)).is_err() {
+                        // The writer stopped on an error, which its join
+                        // gives below.
+                        break;
+                    }
+                    row += rows;
+                    stats += result.stats;
                 }
-            }
-            row += batch.num_rows() as u64;
-            stats += result.stats;
-        }
-        if let Some(writer) = writer {
-            writer
-                .close()
-                .map_err(|e| bad(input, row, format!("cannot write Parquet: {e}")))?;
-        }
+                Ok(())
+            })();
+            drop(keep);
+            let wrote = match written {
+                Some(thread) => thread.join().expect("the writer thread does not panic"),
+                None => Ok(()),
+            };
+            judged.and(wrote)
+        })?;
         Ok(stats)
     }
 }
