@@ -40,9 +40,10 @@ impl Engine {
     /// whose first row is number `first_row` (1-based), on `pool`;
     /// `tokens`, when given, holds each row's token count.
     ///
-    /// Each slice goes through the chunk processor (see
-    /// [`crate::engine::chunk`]): judged host by host, so that a host's
-    /// rules stay in cache while its rows are matched.
+    /// Each slice goes through the chunk processor
+    /// ([`Engine::process_chunk`] judges lines the same way): host by
+    /// host, so that a host's rules stay in cache while its rows are
+    /// matched.
     pub fn decide_column(
         &self,
         urls: &[Option<&[u8]>],

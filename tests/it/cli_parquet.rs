@@ -275,3 +275,31 @@ fn skipped_ids(urls: &[Option<String>]) -> u64 {
         .map(|(i, _)| i as u64)
         .sum()
 }
+
+#[test]
+fn one_thread_and_two_give_the_same_rows_records_and_counts() {
+    let dir = TestDir::new();
+    let input = dir.path("big.parquet");
+    // Enough rows for a batch to be cut into a slice per thread.
+    let urls: Vec<Option<String>> = (0..300).flat_map(|_| urls()).collect();
+    assert!(urls.len() > 2 * 16_384);
+    write_parquet(&input, &urls, "url", 4096);
+    let input = arg(&input);
+    let robots = arg(&fixture("robots/real"));
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let kept = dir.path(&format!("kept{threads}.parquet"));
+        let (run, removed, mut stats) = filter(
+            &dir,
+            &input,
+            &robots,
+            &["--kept", &arg(&kept), "--threads", threads],
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        stats["input"] = Value::Null;
+        let (batches, groups) = read_parquet(&kept);
+        outputs.push((removed, stats, batches, groups));
+    }
+    assert!(!outputs[0].0.is_empty());
+    assert!(outputs[0] == outputs[1], "threads 1 and 2 differ");
+}
