@@ -32,10 +32,13 @@
 //! * [`cache`]: the SQLite policy cache with history, freshness and
 //!   fallback rules, and portable snapshots.
 //! * [`time`]: timestamps as the cache and evidence keep them.
-//! * [`corpus`]: inputs (plain, gzip, zstd, stdin) cut into line chunks,
-//!   and the scan for distinct origins.
+//! * [`corpus`]: inputs (plain, gzip, zstd, stdin) cut into line chunks
+//!   (URL lists, JSON Lines, CDXJ), WARC records, and the scan for distinct
+//!   origins.
 //! * [`engine`]: the per-row decision (blocklists, then robots.txt access,
-//!   then the usage statements per purpose) and the ordered parallel run.
+//!   then the usage statements per purpose), the ordered parallel run, the
+//!   WARC and Parquet paths, and judging each record by the policy in force
+//!   when it was crawled.
 //! * [`cli`]: the command line.
 //!
 //! # Example
