@@ -457,6 +457,7 @@ fn explain(args: &ExplainArgs) -> Result<(Explanation, bool)> {
                 purpose: *purpose,
                 unknown,
                 legacy_conservative: args.legacy_conservative,
+                tdmrep_file: true,
             };
             let mut statements = Vec::new();
             let mut says = Vec::new();

@@ -351,6 +351,7 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
         },
         unknown: parse_unknown(&args.unknown)?,
         legacy_conservative: args.legacy_conservative,
+        tdmrep_file: true,
     };
     let agents = select_agents(args.purpose.as_deref(), &args.agents)?;
     if !args.quiet {

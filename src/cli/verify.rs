@@ -261,6 +261,7 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
             UnknownPolicy::Keep
         },
         legacy_conservative: config.legacy_conservative,
+        tdmrep_file: true,
     };
     let mut engine = Engine::new(
         policies.compile(&agents),

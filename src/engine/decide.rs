@@ -17,7 +17,7 @@
 use crate::agents::AgentRule;
 use crate::blocklist::{Hit, HitRef};
 use crate::corpus::RowUrl;
-use crate::engine::usage::{UsageHit, UsagePlan, keeps};
+use crate::engine::usage::{UsageHit, UsageOptions, UsagePlan, keeps};
 use crate::engine::{Engine, MissingPolicy};
 use crate::origin::{InvalidUrl, UrlParser};
 use crate::policy::{OriginPolicy, PolicyRef};
@@ -251,11 +251,21 @@ impl Engine {
         plan: Option<&UsagePlan>,
         path: &[u8],
     ) -> Result<Pref, (Pref, Option<UsageHit>)> {
+        self.judge_usage_with(plan, path, &self.usage)
+    }
+
+    /// [`Engine::judge_usage`] under other usage options.
+    fn judge_usage_with(
+        &self,
+        plan: Option<&UsagePlan>,
+        path: &[u8],
+        options: &UsageOptions,
+    ) -> Result<Pref, (Pref, Option<UsageHit>)> {
         let (pref, hit) = match plan {
-            Some(plan) => plan.verdict(path, &self.usage, self.agent_rule),
+            Some(plan) => plan.verdict(path, options, self.agent_rule),
             None => (Pref::Unknown, None),
         };
-        if keeps(pref, &self.usage) {
+        if keeps(pref, options) {
             Ok(pref)
         } else {
             Err((pref, hit))
@@ -362,6 +372,18 @@ impl Engine {
         at: Option<crate::time::Millis>,
         scratch: &'a mut Scratch,
     ) -> Decision<'a> {
+        self.decide_with(line, at, &self.usage, scratch)
+    }
+
+    /// [`Engine::decide_at`] with the usage stage under `options` (a page
+    /// that supersedes its site's tdmrep.json is judged without it).
+    pub(crate) fn decide_with<'a>(
+        &'a self,
+        line: &'a [u8],
+        at: Option<crate::time::Millis>,
+        options: &UsageOptions,
+        scratch: &'a mut Scratch,
+    ) -> Decision<'a> {
         let text = match self.format.url_of(line, &mut scratch.json) {
             RowUrl::Url(text) => text,
             RowUrl::Skip(reason) | RowUrl::Bad(reason, _) => return Decision::Skip(reason),
@@ -392,7 +414,7 @@ impl Engine {
             return timed(removal);
         }
         let HostVerdict::Rules(policy, compiled) = verdict else {
-            return match self.judge_usage(None, url.path) {
+            return match self.judge_usage_with(None, url.path, options) {
                 Ok(usage) => Decision::Keep {
                     without_policy: true,
                     usage,
@@ -406,7 +428,7 @@ impl Engine {
             ..
         } = scratch;
         match self.judge_access(policy, compiled, url.path, verdicts, aware_verdicts) {
-            None => match self.judge_usage(self.plan_of(Some(policy)), url.path) {
+            None => match self.judge_usage_with(self.plan_of(Some(policy)), url.path, options) {
                 Ok(usage) => Decision::Keep {
                     without_policy: false,
                     usage,

@@ -44,6 +44,9 @@ pub struct UsageOptions {
     pub unknown: UnknownPolicy,
     /// Read legacy aipref keys (`ai=n`, `tdm=n`, ...) as `train-ai=n`.
     pub legacy_conservative: bool,
+    /// Read the site's tdmrep.json. A page whose own `tdm-reservation`
+    /// (header or meta) supersedes the file is judged without it.
+    pub tdmrep_file: bool,
 }
 
 impl Default for UsageOptions {
@@ -52,6 +55,7 @@ impl Default for UsageOptions {
             purpose: Purpose::Train,
             unknown: UnknownPolicy::Keep,
             legacy_conservative: false,
+            tdmrep_file: true,
         }
     }
 }
@@ -345,7 +349,7 @@ impl UsagePlan {
         if purpose != Purpose::Train {
             return;
         }
-        match &self.tdmrep {
+        match self.tdmrep.as_ref().filter(|_| options.tdmrep_file) {
             Some(FileSays::Read(file)) => {
                 if let Some(rule) = file.rule_for(path) {
                     emit(hit(

@@ -3,7 +3,8 @@
 //! statements), and a `response` record also by what the stored response
 //! itself says: its `X-Robots-Tag`, `tdm-reservation` and `Content-Usage`
 //! headers and the meta tags of its HTML head (see
-//! [`crate::signals::page`]). Records that share a target URI and follow
+//! [`crate::signals::page`]); a response's own `tdm-reservation`
+//! supersedes the site's tdmrep.json. Records that share a target URI and follow
 //! each other (Common Crawl's request, response and metadata records) are
 //! kept or removed together, by the verdict of the group. `warcinfo`
 //! records (no target URI) are kept. Kept records are written back as they
@@ -18,7 +19,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::corpus::warc::{Record, WarcReader};
-use crate::engine::{Decision, Engine, Evidence, Scratch, Stats};
+use crate::engine::{Decision, Engine, Evidence, Scratch, Stats, UsageOptions};
 use crate::error::{Error, Result};
 use crate::signals::ReasonCode;
 use crate::signals::aipref::Pref;
@@ -151,14 +152,24 @@ impl Engine {
             None
         };
         let records = group.len() as u64;
-        let decision = self.decide_at(url.as_bytes(), at, scratch);
+        let page = response.map(page_of);
+        // A page's own tdm-reservation supersedes its site's tdmrep.json
+        // (TDMRep's precedence), so the site's file is then not read.
+        let options = match &page {
+            Some((page, _)) if page.supersedes_tdm_file() => UsageOptions {
+                tdmrep_file: false,
+                ..self.usage
+            },
+            _ => self.usage,
+        };
+        let decision = self.decide_with(url.as_bytes(), at, &options, scratch);
         let removal = match decision {
             Decision::Keep { without_policy, .. } => {
                 stats.kept_without_policy += u64::from(without_policy);
                 if let Some(crawl) = self.crawl_of(url.as_bytes(), at, scratch) {
                     stats.crawl_time[crawl.time.index()] += records;
                 }
-                match response.and_then(|r| self.page_removal(url, r)) {
+                match page.and_then(|(page, image)| self.page_removal(url, &page, image)) {
                     None => return true,
                     Some((reason, source)) => {
                         let bytes: u64 = group.iter().map(|r| r.raw.len() as u64).sum();
@@ -229,20 +240,12 @@ impl Engine {
 
     /// What a stored response says against the enforced purpose: the
     /// reason and the statement's source, when it disallows.
-    fn page_removal(&self, url: &str, response: &Record) -> Option<(ReasonCode, String)> {
-        let html = response.http_headers.iter().any(|(n, v)| {
-            n.eq_ignore_ascii_case("content-type") && v.to_ascii_lowercase().contains("html")
-        });
-        let image = response.http_headers.iter().any(|(n, v)| {
-            n.eq_ignore_ascii_case("content-type") && v.to_ascii_lowercase().starts_with("image/")
-        });
-        let page = PageSignals::read(
-            response
-                .http_headers
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str())),
-            html.then_some(&response.body_head[..]),
-        );
+    fn page_removal(
+        &self,
+        url: &str,
+        page: &PageSignals,
+        image: bool,
+    ) -> Option<(ReasonCode, String)> {
         let statements = page.statements(
             url,
             self.agents.keys(),
@@ -256,4 +259,24 @@ impl Engine {
             .find(|s| s.pref == Pref::Disallowed)
             .map(|s| (ReasonCode::of_signal(s.signal), s.source))
     }
+}
+
+/// What a stored response says, and whether its content is an image.
+fn page_of(response: &Record) -> (PageSignals, bool) {
+    let content_type = |test: fn(&str) -> bool| {
+        response
+            .http_headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && test(&v.to_ascii_lowercase()))
+    };
+    let html = content_type(|v| v.contains("html"));
+    let image = content_type(|v| v.starts_with("image/"));
+    let page = PageSignals::read(
+        response
+            .http_headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str())),
+        html.then_some(&response.body_head[..]),
+    );
+    (page, image)
 }

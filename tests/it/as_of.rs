@@ -17,10 +17,15 @@ const V2: &str = "User-agent: *\nDisallow: /b/\n";
 
 /// A snapshot line: robots.txt of `origin` fetched at `at` with `body`.
 fn line(origin: &str, at: i64, body: &str) -> String {
+    file_line(origin, "robots.txt", "/robots.txt", at, body)
+}
+
+/// A snapshot line: `file` (at `path`) of `origin` fetched at `at`.
+pub(crate) fn file_line(origin: &str, file: &str, path: &str, at: i64, body: &str) -> String {
     use base64::Engine as _;
     let used = serde_json::json!({
-        "origin": origin, "file": "robots.txt", "started_at": at, "fetched_at": at,
-        "url": format!("{origin}/robots.txt"), "final_url": format!("{origin}/robots.txt"),
+        "origin": origin, "file": file, "started_at": at, "fetched_at": at,
+        "url": format!("{origin}{path}"), "final_url": format!("{origin}{path}"),
         "redirects": [], "status": 200, "outcome": "ok", "detail": "", "attempts": 1,
         "etag": null, "last_modified": null, "content_type": "text/plain",
         "content_encoding": null, "retry_after": null,

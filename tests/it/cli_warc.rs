@@ -288,3 +288,81 @@ fn an_audit_of_a_warc_counts_what_filter_removes() {
     let check = optout(&["verify", &manifest], None);
     assert_eq!(check.code, 0, "{check:?}");
 }
+
+#[test]
+fn a_pages_own_tdm_reservation_supersedes_its_sites_tdmrep_json() {
+    let dir = TestDir::new();
+    let origin = "http://tdm.test";
+    let at = 1_700_000_000_000;
+    let header = serde_json::json!({
+        "format": "optout-snapshot-v1", "tool": "test", "created": "2023-11-14T22:13:20Z",
+        "as_of": "2023-11-14T22:13:20Z", "origins": 1, "files": 1,
+    });
+    let lines = [
+        crate::as_of::file_line(
+            origin,
+            "robots.txt",
+            "/robots.txt",
+            at,
+            "User-agent: *\nAllow: /\n",
+        ),
+        crate::as_of::file_line(
+            origin,
+            "tdmrep.json",
+            "/.well-known/tdmrep.json",
+            at,
+            r#"[{"location": "/*", "tdm-reservation": 1}]"#,
+        ),
+    ];
+    let snapshot = dir.write("site.jsonl", format!("{header}\n{}\n", lines.join("\n")));
+    let mut members = Vec::new();
+    for (path, headers, head) in [
+        ("/header-0", "tdm-reservation: 0\r\n", ""),
+        ("/plain", "", ""),
+        (
+            "/meta-0",
+            "",
+            r#"<meta name="tdm-reservation" content="0">"#,
+        ),
+        ("/header-1", "tdm-reservation: 1\r\n", ""),
+    ] {
+        members.extend(capture(&format!("{origin}{path}"), headers, head));
+    }
+    let input = arg(&dir.write("tdm.warc.gz", members.concat()));
+    let removed = dir.path("tdm.removed.jsonl");
+    let run = optout(
+        &[
+            "filter",
+            &input,
+            "--snapshot",
+            &arg(&snapshot),
+            "--agents",
+            "GPTBot",
+            "--kept",
+            &arg(&dir.path("tdm.kept.warc.gz")),
+            "--removed",
+            &arg(&removed),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let removed = crate::util::read_jsonl(&removed);
+    let reasons: std::collections::BTreeSet<(String, String)> = removed
+        .iter()
+        .map(|r| {
+            let url = r["url"].as_str().unwrap();
+            (
+                url[origin.len()..].to_owned(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons.into_iter().collect::<Vec<_>>(),
+        [
+            ("/header-1".to_owned(), "tdmrep".to_owned()),
+            ("/plain".to_owned(), "tdmrep".to_owned()),
+        ],
+        "the site's file reserves /plain; the pages' own 0 keeps theirs"
+    );
+}
