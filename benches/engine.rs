@@ -5,8 +5,10 @@
 //! The decision core: 10,000 hosts with real robots.txt files, 1,000,000
 //! URLs, the default training agent set, one thread (`process_chunk`, which
 //! parses each URL, checks blocklists and robots.txt for every agent, and
-//! writes kept rows), and the parallel run over the same chunks. With
-//! `BENCH_SIGNALS=1` every robots.txt carries a Content-Signal line.
+//! writes kept rows), the parallel run over the same chunks, and the same
+//! URLs as a Parquet batch's column (`decide_column`, one and two
+//! threads). With `BENCH_SIGNALS=1` every robots.txt carries a
+//! Content-Signal line.
 
 #[path = "world.rs"]
 mod world;
@@ -114,6 +116,26 @@ fn decision_core(c: &mut Criterion) {
             black_box(outcome.stats.kept)
         });
     });
+    // A Parquet batch's URL column: the same URLs as cells, judged by
+    // `decide_column` on one and on two threads.
+    let cells: Vec<Option<&[u8]>> = world
+        .urls
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(Some)
+        .collect();
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        group.bench_function(format!("column_1m_cells_{threads}_threads"), |b| {
+            b.iter(|| {
+                let result = engine.decide_column(&cells, None, 1, false, &pool);
+                black_box(result.stats.kept)
+            });
+        });
+    }
     group.finish();
 }
 
