@@ -106,14 +106,15 @@ pub struct Config {
     pub files: Vec<String>,
     /// Which policies judged: `now`, `crawl` (each record's crawl time)
     /// or the RFC 3339 time given.
-    #[serde(default = "now")]
+    #[serde(default = "as_of_now")]
     pub as_of: String,
     /// The token count field or column, when tokens were counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens_field: Option<String>,
 }
 
-fn now() -> String {
+/// What manifests written before `--as-of crawl` ran by.
+fn as_of_now() -> String {
     "now".into()
 }
 

@@ -107,17 +107,6 @@ pub fn export_origins(
     out: &mut dyn Write,
     path: &Path,
 ) -> Result<u64> {
-    write(cache, origins, at, history, out, path)
-}
-
-fn write(
-    cache: &Cache,
-    origins: &[String],
-    at: Millis,
-    history: bool,
-    out: &mut dyn Write,
-    path: &Path,
-) -> Result<u64> {
     let mut entries = Vec::new();
     let (mut files, mut earlier) = (0, 0);
     for origin in origins {

@@ -385,10 +385,7 @@ fn build(
         .collect(),
         origins,
         origins_without_policy: stats.origins_without_policy.len(),
-        as_of: args
-            .filter
-            .as_of()
-            .map_or_else(|| "now".to_owned(), str::to_owned),
+        as_of: setup.as_of.name(),
         crawl_time: engine.by_crawl_time().then(|| {
             crate::engine::CrawlTime::ALL
                 .iter()

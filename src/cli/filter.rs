@@ -165,6 +165,8 @@ pub(crate) struct Setup {
     /// origins read (`None`: all).
     from_cache: Option<(crate::time::Millis, Option<Vec<String>>)>,
     refresh: Option<crate::cli::fetch::Refresh>,
+    /// Which policies judge (`--as-of`).
+    pub(crate) as_of: AsOf,
     blocklist_paths: Vec<String>,
     missing: MissingPolicy,
     agent_rule: AgentRule,
@@ -199,11 +201,6 @@ impl FilterArgs {
     /// Every input.
     pub(crate) fn inputs(&self) -> &[PathBuf] {
         &self.inputs
-    }
-
-    /// `--as-of`, as given.
-    pub(crate) fn as_of(&self) -> Option<&str> {
-        self.as_of.as_deref()
     }
 
     /// How rows are read.
@@ -458,7 +455,7 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
                 ("snapshot", set)
             }
             None => {
-                let cached = cached_policies(args, &format, kind)?;
+                let cached = cached_policies(args, &format, kind, as_of)?;
                 refresh = cached.refresh;
                 from_cache = Some((cached.at, cached.origins));
                 ("cache", cached.set)
@@ -501,6 +498,7 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
         kind,
         from_cache,
         refresh,
+        as_of,
         blocklist_paths,
         missing,
         agent_rule,
@@ -548,8 +546,12 @@ struct FromCache {
     origins: Option<Vec<String>>,
 }
 
-fn cached_policies(args: &FilterArgs, format: &RowFormat, kind: InputKind) -> Result<FromCache> {
-    let as_of = AsOf::of(args)?;
+fn cached_policies(
+    args: &FilterArgs,
+    format: &RowFormat,
+    kind: InputKind,
+    as_of: AsOf,
+) -> Result<FromCache> {
     let offline = args.offline || matches!(as_of, AsOf::Date(_));
     let path = args.net.cache.path()?;
     // Runs by crawl time read every policy the origins had, not only the
@@ -839,7 +841,7 @@ pub(crate) fn write_run_manifest(
                 .skip(1)
                 .map(|f| f.name().to_owned())
                 .collect(),
-            as_of: AsOf::of(args)?.name(),
+            as_of: setup.as_of.name(),
             tokens_field: engine.tokens_field().map(|f| f.as_str().to_owned()),
         },
         registry_version: Registry::builtin().version.clone(),
@@ -1124,8 +1126,8 @@ struct PolicySummary {
     html: usize,
     truncated: usize,
     /// Earlier policies held for runs by crawl time.
-    #[serde(skip_serializing_if = "is_zero")]
-    earlier: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    earlier: Option<usize>,
     /// Per file: origins by state (`read`, `absent`, `unreachable`,
     /// `not-fetched`).
     files: BTreeMap<&'static str, BTreeMap<&'static str, usize>>,
@@ -1164,7 +1166,7 @@ impl<'a> StatsDocument<'a> {
                 RowFormat::Lines | RowFormat::Cdxj(_) => None,
             },
             on_error: engine.on_error(),
-            as_of: AsOf::of(args).map_or_else(|_| "now".into(), AsOf::name),
+            as_of: setup.as_of.name(),
             usage: UsageConfig {
                 purpose: engine.usage_options().purpose.as_str(),
                 unknown: match engine.usage_options().unknown {
@@ -1187,7 +1189,7 @@ impl<'a> StatsDocument<'a> {
                     .count(),
                 html: notes(|n| n.html),
                 truncated: notes(|n| n.truncated),
-                earlier: engine.snapshot().policies().history_len(),
+                earlier: Some(engine.snapshot().policies().history_len()).filter(|&n| n > 0),
                 files: {
                     let mut files: BTreeMap<&'static str, BTreeMap<&'static str, usize>> =
                         BTreeMap::new();
@@ -1220,10 +1222,4 @@ impl<'a> StatsDocument<'a> {
             read_error: outcome.read_error.as_ref().map(ToString::to_string),
         }
     }
-}
-
-// serde's `skip_serializing_if` passes a reference.
-#[allow(clippy::trivially_copy_pass_by_ref)]
-fn is_zero(n: &usize) -> bool {
-    *n == 0
 }

@@ -263,29 +263,30 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
         legacy_conservative: config.legacy_conservative,
         tdmrep_file: true,
     };
-    let mut engine = Engine::new(
-        policies.compile(&agents),
-        Blocklists::new(lists),
-        agents,
-        rule,
-        missing,
-    )
-    .with_usage(usage)
-    .with_crawl_time(config.as_of == "crawl")
-    .with_tokens(
-        config
-            .tokens_field
-            .as_deref()
-            .and_then(|f| crate::corpus::json::FieldPath::parse(f).ok()),
-    )
-    .with_format(
-        format,
-        if config.on_error == "fail" {
-            OnError::Fail
-        } else {
-            OnError::Skip
-        },
-    );
+    let mut engine =
+        Engine::new(
+            policies.compile(&agents),
+            Blocklists::new(lists),
+            agents,
+            rule,
+            missing,
+        )
+        .with_usage(usage)
+        .with_crawl_time(config.as_of == "crawl")
+        .with_tokens(match config.tokens_field.as_deref() {
+            Some(field) => Some(crate::corpus::json::FieldPath::parse(field).map_err(|e| {
+                Error::config(format!("the manifest's tokens_field `{field}`: {e}"))
+            })?),
+            None => None,
+        })
+        .with_format(
+            format,
+            if config.on_error == "fail" {
+                OnError::Fail
+            } else {
+                OnError::Skip
+            },
+        );
 
     let mut mismatches = Vec::new();
     let kind = crate::cli::filter::InputKind::of(&mut Input::open(&input_path)?)?;

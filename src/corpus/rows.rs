@@ -168,12 +168,7 @@ impl RowFormat {
     #[must_use]
     pub fn crawl_time(&self, line: &[u8]) -> Option<crate::time::Millis> {
         match self {
-            RowFormat::Cdxj(_) => {
-                let line = line.trim_ascii();
-                let rest = &line[memchr::memchr(b' ', line)? + 1..];
-                let time = &rest[..memchr::memchr(b' ', rest)?];
-                crate::time::parse_crawl(time)
-            }
+            RowFormat::Cdxj(_) => crate::time::parse_crawl(cdxj_parts(line.trim_ascii())?.0),
             RowFormat::Lines | RowFormat::JsonLines(_) => None,
         }
     }
@@ -185,9 +180,9 @@ impl RowFormat {
     }
 }
 
-/// The JSON part of a CDXJ line: after the SURT key and a 14-digit (or
-/// shorter, at least 4-digit) timestamp.
-fn cdxj_record(line: &[u8]) -> Option<&[u8]> {
+/// The timestamp and the JSON part of a CDXJ line: after the SURT key, a
+/// 14-digit (or shorter, at least 4-digit) timestamp, then the JSON.
+fn cdxj_parts(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let key_end = memchr::memchr(b' ', line)?;
     let rest = &line[key_end + 1..];
     let time_end = memchr::memchr(b' ', rest)?;
@@ -195,7 +190,12 @@ fn cdxj_record(line: &[u8]) -> Option<&[u8]> {
     if time.len() < 4 || !time.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(&rest[time_end + 1..])
+    Some((time, &rest[time_end + 1..]))
+}
+
+/// The JSON part of a CDXJ line.
+fn cdxj_record(line: &[u8]) -> Option<&[u8]> {
+    cdxj_parts(line).map(|(_, json)| json)
 }
 
 /// Whether the first line of `head` is a CDXJ line.
