@@ -208,8 +208,13 @@ impl std::str::FromStr for SiteFile {
 /// replacing its contents: the allocation-free form of
 /// `Origin::of(url).to_string()`, for the engine's hot loop.
 pub fn write_origin_key(url: &UrlParts<'_>, out: &mut Vec<u8>) {
-    use std::io::Write as _;
     out.clear();
+    push_origin_key(url, out);
+}
+
+/// Appends the origin key of `url` to `out` (see [`write_origin_key`]).
+pub fn push_origin_key(url: &UrlParts<'_>, out: &mut Vec<u8>) {
+    use std::io::Write as _;
     out.extend_from_slice(url.scheme.as_str().as_bytes());
     out.extend_from_slice(b"://");
     out.extend_from_slice(url.host.as_bytes());

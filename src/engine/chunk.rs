@@ -21,13 +21,12 @@
 //! order in which rows are judged has no effect on any output: outputs are
 //! written in pass 3, in input order.
 
-use std::hash::BuildHasher;
-
 use crate::blocklist::HitRef;
 use crate::corpus::Chunk;
 use crate::corpus::RowUrl;
 use crate::engine::as_of;
 use crate::engine::decide::{Evidence, HostVerdict, Removal, Scratch};
+use crate::engine::hosts::HostTable;
 use crate::engine::stats::Stats;
 use crate::engine::usage::{UsageHit, UsagePlan};
 use crate::engine::{ChunkResult, Engine, MAX_PROBLEMS, MissingPolicy, Outputs};
@@ -93,85 +92,6 @@ pub(crate) struct Row {
 pub(crate) struct Pending {
     key: u64,
     path: Span,
-}
-
-/// The distinct hosts of a chunk.
-#[derive(Debug, Default)]
-pub(crate) struct HostTable {
-    /// Host bytes, back to back.
-    arena: Vec<u8>,
-    /// Per id: the host's range in `arena`.
-    spans: Vec<(u32, u32)>,
-    /// Hash → id of the first host with that hash.
-    by_hash: std::collections::HashMap<u64, u32, foldhash::fast::FixedState>,
-    /// Hosts whose hash collided with another host's: looked up by bytes.
-    collided: std::collections::HashMap<(Vec<u8>, u32), u32, foldhash::fast::FixedState>,
-    /// Per id: which policy decides ([`as_of::CURRENT`] unless the run
-    /// goes by crawl time, where one origin may have several).
-    tags: Vec<u32>,
-}
-
-impl HostTable {
-    fn clear(&mut self) {
-        self.arena.clear();
-        self.spans.clear();
-        self.by_hash.clear();
-        self.collided.clear();
-        self.tags.clear();
-    }
-
-    fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    fn get(&self, id: u32) -> &[u8] {
-        let (start, end) = self.spans[id as usize];
-        &self.arena[start as usize..end as usize]
-    }
-
-    /// The id of `host`, added if new. Ids are exact: a hash collision is
-    /// detected by comparing bytes, and resolved through `collided`.
-    fn intern(&mut self, host: &[u8]) -> u32 {
-        let hash = self.by_hash.hasher().hash_one(host);
-        self.intern_hashed(host, as_of::CURRENT, hash)
-    }
-
-    /// The id of `host` decided by policy `tag` (runs by crawl time: one
-    /// origin may be judged by several of its policies in a chunk).
-    fn intern_at(&mut self, host: &[u8], tag: u32) -> u32 {
-        let hash = self.by_hash.hasher().hash_one((host, tag));
-        self.intern_hashed(host, tag, hash)
-    }
-
-    fn intern_hashed(&mut self, host: &[u8], tag: u32, hash: u64) -> u32 {
-        if let Some(&id) = self.by_hash.get(&hash) {
-            if self.get(id) == host && self.tags[id as usize] == tag {
-                return id;
-            }
-            if let Some(&id) = self.collided.get(&(host.to_vec(), tag)) {
-                return id;
-            }
-            let id = self.push(host, tag);
-            self.collided.insert((host.to_vec(), tag), id);
-            return id;
-        }
-        let id = self.push(host, tag);
-        self.by_hash.insert(hash, id);
-        id
-    }
-
-    fn tag(&self, id: u32) -> u32 {
-        self.tags[id as usize]
-    }
-
-    fn push(&mut self, host: &[u8], tag: u32) -> u32 {
-        let id = u32::try_from(self.spans.len()).expect("fewer hosts than rows");
-        let start = self.arena.len() as u32;
-        self.arena.extend_from_slice(host);
-        self.spans.push((start, self.arena.len() as u32));
-        self.tags.push(tag);
-        id
-    }
 }
 
 /// Running totals of pass 2 for the host being judged.
@@ -280,9 +200,41 @@ fn bytes<'a>(span: Span, data: &'a [u8], side: &'a [u8]) -> &'a [u8] {
     &source[span.start as usize..(span.start + span.len) as usize]
 }
 
-fn host_str(hosts: &HostTable, id: u32) -> &str {
-    // Hosts come out of the URL parser as ASCII.
-    std::str::from_utf8(hosts.get(id)).expect("parsed hosts are ASCII")
+/// A parsed row waiting in pass 1's block for its host id.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Parsed {
+    row: u32,
+    /// The origin key's range in the block's key buffer.
+    key: (u32, u32),
+    tag: u32,
+    hash: u64,
+    path: Span,
+}
+
+/// Parsed rows interned together: their hosts' slots are prefetched as
+/// each is parsed, and looked up once the block is full, by which time
+/// they are in cache (see [`crate::engine::hosts`]).
+const BLOCK: usize = 16;
+
+/// Gives the rows of `block` their host ids and queues them for pass 2.
+fn intern_block(
+    block: &mut Vec<Parsed>,
+    keys: &mut Vec<u8>,
+    hosts: &mut HostTable,
+    rows: &mut [Row],
+    order: &mut Vec<Pending>,
+) {
+    for parsed in block.iter() {
+        let key = &keys[parsed.key.0 as usize..parsed.key.1 as usize];
+        let host = hosts.intern(key, parsed.tag, parsed.hash);
+        rows[parsed.row as usize].host = host;
+        order.push(Pending {
+            key: u64::from(host) << 32 | u64::from(parsed.row),
+            path: parsed.path,
+        });
+    }
+    block.clear();
+    keys.clear();
 }
 
 /// The rows of a unit of work: the lines of a chunk, or the cells of a
@@ -354,10 +306,12 @@ impl Engine {
             sorted,
             starts,
             hosts,
+            block,
+            keys,
             invalid,
-            key,
             json,
             bad,
+            ..
         } = scratch;
         invalid.clear();
         bad.clear();
@@ -420,22 +374,28 @@ impl Engine {
                 }
                 RowUrl::Url(text) => match parser.parse_bytes(text) {
                     Ok(url) => {
-                        crate::origin::write_origin_key(&url, key);
-                        row.host = if self.by_crawl_time() {
+                        let start = keys.len();
+                        crate::origin::push_origin_key(&url, keys);
+                        let key = &keys[start..];
+                        let tag = if self.by_crawl_time() {
                             let origin = std::str::from_utf8(key).expect("origin keys are ASCII");
                             let (tag, crawl) =
                                 self.policy_tag(origin, self.format.crawl_time(line));
                             if let Some(crawl) = crawl {
                                 out.stats.crawl_time[crawl.time.index()] += 1;
                             }
-                            hosts.intern_at(key, tag)
+                            tag
                         } else {
-                            hosts.intern(key)
+                            as_of::CURRENT
                         };
-                        let path = span_of(url.path, data, side);
-                        order.push(Pending {
-                            key: u64::from(row.host) << 32 | rows.len() as u64,
-                            path,
+                        let hash = hosts.hash(key, tag);
+                        hosts.prefetch(hash);
+                        block.push(Parsed {
+                            row: rows.len() as u32,
+                            key: (start as u32, keys.len() as u32),
+                            tag,
+                            hash,
+                            path: span_of(url.path, data, side),
                         });
                     }
                     Err(err) => {
@@ -445,7 +405,11 @@ impl Engine {
                 },
             }
             rows.push(row);
+            if block.len() == BLOCK {
+                intern_block(block, keys, hosts, rows, order);
+            }
         }
+        intern_block(block, keys, hosts, rows, order);
 
         // Pass 2: judge host by host. Counts that belong to the host (removed
         // rows per domain, disallowed rows per agent) are kept in running
@@ -459,7 +423,7 @@ impl Engine {
                 Some((id, verdict, plan)) if id == host => (verdict, plan),
                 _ => {
                     self.flush(&mut group, &mut out.stats);
-                    let key = host_str(hosts, host);
+                    let key = hosts.get(host);
                     let verdict = match hosts.tag(host) {
                         as_of::CURRENT => self.judge_host(key),
                         as_of::NONE => self.judge_host_with(key, None),
@@ -551,7 +515,7 @@ impl Engine {
             } else {
                 out.stats.bytes += u64::from(row.raw_len);
             }
-            let origin = || host_str(hosts, row.host);
+            let origin = || hosts.get(row.host);
             let host = || super::decide::host_of(origin());
             let mut removal = match &row.state {
                 State::Skip(reason) => {
@@ -673,33 +637,5 @@ impl Engine {
             }
         }
         debug_assert!(out.problems.len() <= MAX_PROBLEMS);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::hash::BuildHasher;
-
-    #[test]
-    fn host_ids_are_exact_even_on_hash_collisions() {
-        let mut table = HostTable::default();
-        let a = table.intern(b"a.example");
-        assert_eq!(table.intern(b"a.example"), a);
-        let b = table.intern(b"b.example");
-        assert_ne!(a, b);
-        assert_eq!(table.get(b), b"b.example");
-        // Plant a collision: `c.example`'s hash now points at `a.example`.
-        let hash = table.by_hash.hasher().hash_one(&b"c.example"[..]);
-        table.by_hash.insert(hash, a);
-        let c = table.intern(b"c.example");
-        assert!(c != a && c != b);
-        assert_eq!(table.get(c), b"c.example");
-        assert_eq!(
-            table.intern(b"c.example"),
-            c,
-            "found again through the collision table"
-        );
-        assert_eq!(table.intern(b"a.example"), a);
     }
 }

@@ -113,7 +113,11 @@ pub struct Scratch {
     /// Counting-sort offsets per host id.
     pub(crate) starts: Vec<u32>,
     /// The chunk's distinct hosts.
-    pub(crate) hosts: super::chunk::HostTable,
+    pub(crate) hosts: super::hosts::HostTable,
+    /// Parsed rows waiting for their host ids.
+    pub(crate) block: Vec<super::chunk::Parsed>,
+    /// The origin keys of `block`'s rows.
+    pub(crate) keys: Vec<u8>,
     /// Why each invalid row of the chunk is invalid.
     pub(crate) invalid: Vec<InvalidUrl>,
     /// Hosts and paths that are not slices of the chunk.

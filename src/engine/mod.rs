@@ -17,6 +17,7 @@ pub mod as_of;
 mod chunk;
 pub mod column;
 pub mod decide;
+mod hosts;
 pub mod parquet;
 pub mod stats;
 pub mod usage;
