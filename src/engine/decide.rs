@@ -22,7 +22,7 @@ use crate::engine::{Engine, MissingPolicy};
 use crate::origin::{InvalidUrl, UrlParser};
 use crate::policy::{OriginPolicy, PolicyRef};
 use crate::signals::aipref::Pref;
-use crate::signals::robots::{CompiledRobots, ContentVerdict};
+use crate::signals::robots::{CompiledRobots, ContentVerdict, Probe};
 use crate::signals::{ReasonCode, SkipReason};
 
 /// What happened to a row.
@@ -190,8 +190,9 @@ impl Engine {
         verdicts.clear();
         let mut any_disallowed = false;
         let mut all_disallowed = true;
+        let probe = Probe::new(path);
         for content in 0..compiled.contents() {
-            let verdict = compiled.match_content(content, path);
+            let verdict = compiled.match_probe(content, &probe);
             any_disallowed |= !verdict.allowed;
             all_disallowed &= !verdict.allowed;
             verdicts.push(verdict);

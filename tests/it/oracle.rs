@@ -165,6 +165,21 @@ proptest! {
         agrees(&body, &paths, false)?;
     }
 
+    /// Wildcard rules with literal tails and end anchors, around the
+    /// compiled matcher's prefilter: over bytes that share a bit of its
+    /// folded byte set (`a` and `!`, `.` and `n`, `p` and `0`), and tails
+    /// longer than the 8 bytes it keeps.
+    #[test]
+    fn agrees_on_wildcards_with_tails(
+        body in robots_from(line_with(pattern_from(
+            "/[ap]{0,2}\\*[ap.!n0]{0,4}(\\*[ap.!n0]{0,10})?\\$?",
+            "\\*[a.!n]{1,3}\\$?",
+        ).boxed()).boxed()),
+        paths in prop::collection::vec("/[ap.!n0]{0,14}(\\?[ap=.!]{0,6})?", 1..6),
+    ) {
+        agrees(&body, &paths, false)?;
+    }
+
     #[test]
     fn agrees_with_shipped_crate_without_wildcards(
         body in robots_from(line_with(pattern_from("/[ab/.$-]{0,6}", "[ab$]{0,3}").boxed()).boxed()),

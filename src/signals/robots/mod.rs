@@ -54,7 +54,7 @@ pub mod usage;
 
 use std::ops::Range;
 
-pub use compiled::{CompiledRobots, ContentVerdict, Verdict};
+pub use compiled::{CompiledRobots, ContentVerdict, Probe, Verdict};
 use normalize::Side;
 use parse::{Key, Line};
 pub use usage::{LicenseRecord, UsageKind, UsageRule};
