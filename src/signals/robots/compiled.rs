@@ -84,11 +84,8 @@ fn tail_of(bytes: &[u8]) -> u64 {
 /// The mask of the lowest `len` (at most 8) bytes.
 #[inline]
 fn tail_mask(len: u8) -> u64 {
-    match len {
-        0 => 0,
-        8.. => u64::MAX,
-        n => (1u64 << (8 * u32::from(n))) - 1,
-    }
+    // The low 8 bytes of the prefix mask of as many bytes.
+    prefix_mask(len.min(8)) as u64
 }
 
 /// A normalised path, prepared once for matching against every content
