@@ -27,6 +27,7 @@ use crate::corpus::RowUrl;
 use crate::engine::as_of;
 use crate::engine::decide::{Evidence, HostVerdict, Removal, Scratch};
 use crate::engine::hosts::HostTable;
+use crate::engine::prefetch::prefetch;
 use crate::engine::stats::Stats;
 use crate::engine::usage::{UsageHit, UsagePlan};
 use crate::engine::{ChunkResult, Engine, MAX_PROBLEMS, MissingPolicy, Outputs};
@@ -215,6 +216,9 @@ pub(crate) struct Parsed {
 /// each is parsed, and looked up once the block is full, by which time
 /// they are in cache (see [`crate::engine::hosts`]).
 const BLOCK: usize = 16;
+
+/// How many sorted rows ahead pass 2 prefetches.
+const AHEAD: usize = 8;
 
 /// Gives the rows of `block` their host ids and queues them for pass 2.
 fn intern_block(
@@ -417,7 +421,15 @@ impl Engine {
         sort_by_host(order, sorted, starts, hosts.len());
         let mut current: Option<(u32, HostVerdict<'_>, Option<&UsagePlan>)> = None;
         let mut group = Group::default();
-        for pending in sorted.iter() {
+        for (at, pending) in sorted.iter().enumerate() {
+            // Rows sorted by host lie at random places in the chunk: start
+            // loading a later row's path and state while this one is judged.
+            if let Some(ahead) = sorted.get(at + AHEAD) {
+                if let Some(byte) = bytes(ahead.path, data, side).first() {
+                    prefetch(byte);
+                }
+                prefetch(&rows[ahead.key as u32 as usize]);
+            }
             let (host, index) = ((pending.key >> 32) as u32, pending.key as u32);
             let (verdict, plan) = match current {
                 Some((id, verdict, plan)) if id == host => (verdict, plan),

@@ -142,17 +142,7 @@ impl HostTable {
     /// [`HostTable::intern`] finds it in cache. Only a hint.
     #[inline]
     pub(crate) fn prefetch(&self, hash: u64) {
-        let slot: &Slot = &self.slots[home(hash, self.slots.len() - 1)];
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a prefetch is a hint: it never faults and neither reads
-        // nor writes memory as the program sees it; the pointer is that of
-        // a live slot anyway. SSE is part of the x86_64 baseline.
-        unsafe {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(slot).cast());
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = slot;
+        super::prefetch::prefetch(&self.slots[home(hash, self.slots.len() - 1)]);
     }
 
     /// The id of `key` decided by policy `tag`, added if new; `hash` is

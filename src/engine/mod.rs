@@ -19,6 +19,7 @@ pub mod column;
 pub mod decide;
 mod hosts;
 pub mod parquet;
+mod prefetch;
 pub mod stats;
 pub mod usage;
 pub mod warc;
