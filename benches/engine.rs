@@ -17,6 +17,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use optout::agents::{AgentRule, AgentSet, Purpose, Registry};
 use optout::blocklist::{Blocklist, Blocklists};
 use optout::corpus::{Chunk, ChunkReader, Compression, Input};
+use optout::engine::column::ColumnScratch;
 use optout::engine::{self, ChunkResult, Engine, MissingPolicy, Outputs, Scratch, Sink};
 use optout::policy::PolicySet;
 use std::hint::black_box;
@@ -129,9 +130,10 @@ fn decision_core(c: &mut Criterion) {
             .num_threads(threads)
             .build()
             .unwrap();
+        let mut scratch = ColumnScratch::default();
         group.bench_function(format!("column_1m_cells_{threads}_threads"), |b| {
             b.iter(|| {
-                let result = engine.decide_column(&cells, None, 1, false, &pool);
+                let result = engine.decide_column(&cells, None, 1, false, &pool, &mut scratch);
                 black_box(result.stats.kept)
             });
         });

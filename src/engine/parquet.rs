@@ -302,6 +302,7 @@ impl Engine {
                 ),
                 None => None,
             };
+            let mut scratch = super::column::ColumnScratch::default();
             let judged = (|| -> Result<()> {
                 for batch in batches {
                     let batch: RecordBatch = batch.map_err(|e| bad(input, row, e.to_string()))?;
@@ -310,8 +311,14 @@ impl Engine {
                         Some(at) => Some(counts(input, batch.column(at).as_ref(), row)?),
                         None => None,
                     };
-                    let result =
-                        self.decide_column(&urls, counts.as_deref(), row, removed.is_some(), &pool);
+                    let result = self.decide_column(
+                        &urls,
+                        counts.as_deref(),
+                        row,
+                        removed.is_some(),
+                        &pool,
+                        &mut scratch,
+                    );
                     if let Some(removed) = removed.as_deref_mut() {
                         removed
                             .write_all(&result.removed)
