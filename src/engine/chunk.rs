@@ -529,6 +529,38 @@ impl Engine {
             }
             let origin = || hosts.get(row.host);
             let host = || super::decide::host_of(origin());
+            // What every removed row adds, whichever way it is counted.
+            let mut tally = |reason: ReasonCode, stats: &mut Stats| {
+                if cells.is_none() {
+                    stats.removed_bytes[reason.index()] += u64::from(row.raw_len);
+                }
+                if counting_tokens {
+                    stats.count_tokens(tokens_of(index, line, json), Some(reason));
+                }
+            };
+            // Rows of hosts with a policy had their domain counted in pass 2.
+            let counted = matches!(
+                row.state,
+                State::Blocked(_, Some(_)) | State::Unreachable(_) | State::Disallow { .. }
+            ) || matches!(row.state, State::Usage { policy, .. } if policy != u32::MAX);
+            if counted && !outputs.removed && !self.by_crawl_time() {
+                // Such a row, unwritten, needs only its reason counted:
+                // building its removal would read its host's key and policy
+                // for nothing.
+                let reason = match row.state {
+                    State::Blocked(..) => ReasonCode::Blocklist,
+                    State::Unreachable(_) => ReasonCode::RobotsUnreachable,
+                    State::Usage { pref, hit, .. } => {
+                        out.stats.count_usage(pref);
+                        super::decide::usage_reason(hit)
+                    }
+                    State::Disallow { .. } => ReasonCode::RobotsDisallow,
+                    _ => unreachable!("only the states counted above"),
+                };
+                out.stats.removed[reason.index()] += 1;
+                tally(reason, &mut out.stats);
+                continue;
+            }
             let mut removal = match &row.state {
                 State::Skip(reason) => {
                     out.stats.skipped[reason.index()] += 1;
@@ -621,18 +653,7 @@ impl Engine {
             if self.by_crawl_time() && removal.origin.is_some() {
                 removal.crawl = self.policy_at(origin(), self.format.crawl_time(line)).1;
             }
-            // Rows of hosts with a policy had their domain counted in pass 2.
-            let counted = matches!(
-                row.state,
-                State::Blocked(_, Some(_)) | State::Unreachable(_) | State::Disallow { .. }
-            ) || matches!(row.state, State::Usage { policy, .. } if policy != u32::MAX);
-            if cells.is_none() {
-                out.stats.removed_bytes[removal.reason.index()] += u64::from(row.raw_len);
-            }
-            if counting_tokens {
-                out.stats
-                    .count_tokens(tokens_of(index, line, json), Some(removal.reason));
-            }
+            tally(removal.reason, &mut out.stats);
             self.count_removal(
                 &removal,
                 number,

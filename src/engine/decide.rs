@@ -143,6 +143,14 @@ pub(crate) enum HostVerdict<'a> {
     Rules(PolicyRef<'a>, &'a CompiledRobots),
 }
 
+/// The reason a row goes for the usage stage: the signal that refused
+/// it, else that no signal allowed it.
+pub(crate) fn usage_reason(hit: Option<UsageHit>) -> ReasonCode {
+    hit.map_or(ReasonCode::UsageUnknown, |h| {
+        ReasonCode::of_signal(h.signal)
+    })
+}
+
 /// The host of an origin key made by `write_origin_key`.
 pub(crate) fn host_of(key: &str) -> &str {
     crate::origin::split_key(key).map_or(key, |(_, host, _)| host)
@@ -286,9 +294,7 @@ impl Engine {
         hit: Option<UsageHit>,
     ) -> Removal<'a> {
         Removal {
-            reason: hit.map_or(ReasonCode::UsageUnknown, |h| {
-                ReasonCode::of_signal(h.signal)
-            }),
+            reason: usage_reason(hit),
             host: Some(host_of(key)),
             origin: Some(key),
             domain: policy.map(|p| &*self.hosts[p.index].domain),
