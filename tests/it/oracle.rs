@@ -4,8 +4,10 @@
 //!
 //! The generator stays inside the inputs where the two are meant to agree.
 //! It avoids the documented, deliberate deviations (tested case by case in
-//! the conformance table): percent escapes, `*` and `$` in URLs, `/robots.txt`,
-//! non-ASCII, agent values cut at a digit, and Google's `index.html` rule.
+//! the conformance table): percent escapes, `*` and `$` in URLs,
+//! `/robots.txt`, non-ASCII, agent values cut at a digit, and Google's
+//! `index.html` rule; and dot segments (`/a/../b`), which optout resolves as
+//! a client would before judging (`origin.rs`), and the crate does not.
 //! It also avoids a UTF-8 byte-order mark, which the `robotstxt` crate fails
 //! to skip (it compares decoded chars with the BOM's bytes), unlike Google's
 //! C++ parser and optout, and `Sitemap` or unknown records, which the
@@ -175,7 +177,9 @@ proptest! {
             "/[ap]{0,2}\\*[ap.!n0]{0,4}(\\*[ap.!n0]{0,10})?\\$?",
             "\\*[a.!n]{1,3}\\$?",
         ).boxed()).boxed()),
-        paths in prop::collection::vec("/[ap.!n0]{0,14}(\\?[ap=.!]{0,6})?", 1..6),
+        // A path segment of dots alone is a dot segment, which URL
+        // normalisation removes and the crate does not: none starts with one.
+        paths in prop::collection::vec("/([ap!n0][ap.!n0]{0,13})?(\\?[ap=.!]{0,6})?", 1..6),
     ) {
         agrees(&body, &paths, false)?;
     }
