@@ -4,7 +4,8 @@
 //! * [`decide`]: the pure decision for one row;
 //! * [`stats`]: counts that merge with `+=`;
 //! * `chunk`: [`Engine::process_chunk`], which judges a chunk host by host
-//!   and writes its results in input order;
+//!   and writes its results in input order, with `hosts` (the chunk's host
+//!   table) and `prefetch` (the hints its random reads need);
 //! * this module: [`Engine`], which holds everything a decision reads, and
 //!   [`run`], which drives chunks through a rayon pool and hands results,
 //!   in order, to a [`Sink`].
