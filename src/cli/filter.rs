@@ -637,17 +637,29 @@ impl InputKind {
         let path = input.path.clone();
         let compression = input.compression;
         let head = input.head()?;
-        Ok(
-            if compression == crate::corpus::Compression::None
-                && crate::engine::parquet::is_parquet(head)
-            {
-                InputKind::Parquet
-            } else if path.as_os_str() != "-" && crate::corpus::warc::is_warc(&path, head) {
-                InputKind::Warc
+        let kind = if compression == crate::corpus::Compression::None
+            && crate::engine::parquet::is_parquet(head)
+        {
+            InputKind::Parquet
+        } else if crate::corpus::warc::is_warc(&path, head) {
+            InputKind::Warc
+        } else {
+            InputKind::Rows
+        };
+        // WARC and Parquet are read from files (gzip members and footers
+        // are found by position): from standard input they would be read
+        // as lines, and a URL in a response body taken for a row.
+        if path.as_os_str() == "-" && kind != InputKind::Rows {
+            let name = if kind == InputKind::Warc {
+                "WARC"
             } else {
-                InputKind::Rows
-            },
-        )
+                "Parquet"
+            };
+            return Err(Error::config(format!(
+                "standard input holds {name}, which is read from a file only: give its path"
+            )));
+        }
+        Ok(kind)
     }
 }
 

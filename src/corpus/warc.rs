@@ -74,9 +74,19 @@ impl Record {
 pub struct WarcReader {
     path: PathBuf,
     gzip: bool,
-    inner: Tee<BufReader<Box<dyn Read + Send>>>,
+    /// The file, between gzip members (or a plain file); `None` while a
+    /// member holding several records is being read.
+    file: Option<Raw>,
+    /// A gzip member that holds more than one record (a file compressed
+    /// as one stream), and the offset it starts at.
+    member: Option<(Member, u64)>,
     number: u64,
 }
+
+/// The file's bytes, as read.
+type Raw = Tee<BufReader<Box<dyn Read + Send>>>;
+/// One gzip member's decompressed bytes.
+type Member = Tee<BufReader<GzDecoder<Raw>>>;
 
 impl std::fmt::Debug for WarcReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -87,12 +97,24 @@ impl std::fmt::Debug for WarcReader {
     }
 }
 
-/// A reader that keeps what it hands out, so the bytes of one record (or
-/// gzip member) can be taken as they were.
+/// A reader that keeps what it hands out (when `keep` is set), so the
+/// bytes of one record (or gzip member) can be taken as they were.
 struct Tee<R> {
     inner: R,
     taken: Vec<u8>,
+    keep: bool,
     offset: u64,
+}
+
+impl<R> Tee<R> {
+    fn new(inner: R) -> Tee<R> {
+        Tee {
+            inner,
+            taken: Vec::new(),
+            keep: true,
+            offset: 0,
+        }
+    }
 }
 
 impl<R: BufRead> Read for Tee<R> {
@@ -111,8 +133,10 @@ impl<R: BufRead> BufRead for Tee<R> {
     }
 
     fn consume(&mut self, n: usize) {
-        if let Ok(buffer) = self.inner.fill_buf() {
-            self.taken.extend_from_slice(&buffer[..n.min(buffer.len())]);
+        if self.keep {
+            if let Ok(buffer) = self.inner.fill_buf() {
+                self.taken.extend_from_slice(&buffer[..n.min(buffer.len())]);
+            }
         }
         self.offset += n as u64;
         self.inner.consume(n);
@@ -142,11 +166,8 @@ impl WarcReader {
         Ok(WarcReader {
             path: path.to_owned(),
             gzip,
-            inner: Tee {
-                inner,
-                taken: Vec::new(),
-                offset: 0,
-            },
+            file: Some(Tee::new(inner)),
+            member: None,
             number: 0,
         })
     }
@@ -157,7 +178,7 @@ impl WarcReader {
         &self.path
     }
 
-    /// Whether the file is gzip-compressed (one member per record).
+    /// Whether the file is gzip-compressed.
     #[must_use]
     pub fn gzip(&self) -> bool {
         self.gzip
@@ -182,8 +203,13 @@ impl WarcReader {
     ///
     /// When a record is malformed or the file cannot be read.
     pub fn next_record(&mut self) -> Result<Option<Record>> {
-        let at_end = self
-            .inner
+        if let Some(record) = self.next_in_member()? {
+            return Ok(Some(record));
+        }
+        let Some(file) = self.file.as_mut() else {
+            unreachable!("the file is back once its member ended")
+        };
+        let at_end = file
             .fill_buf()
             .map_err(|e| Error::io(&self.path, e))?
             .is_empty();
@@ -191,54 +217,147 @@ impl WarcReader {
             return Ok(None);
         }
         self.number += 1;
-        let offset = self.inner.offset;
-        self.inner.taken.clear();
+        let offset = file.offset;
+        file.taken.clear();
         let mut record = Record {
             number: self.number,
             offset,
             ..Record::default()
         };
-        if self.gzip {
-            let mut member = BufReader::with_capacity(16 << 10, GzDecoder::new(&mut self.inner));
-            let parsed = parse(&mut member, &mut record, true);
-            // Read the member to its end so the file position is past it,
-            // whatever its record said: a bad record inside a sound member
-            // can be skipped, and the next member read.
-            let drained = io::copy(&mut member, &mut io::sink());
-            let gzip_header = member.get_ref().header().is_some();
-            if let Err(e) = drained {
-                return Err(self.bad(offset, e.to_string()));
-            }
-            if !gzip_header {
-                return Err(self.bad(offset, "not a gzip member"));
-            }
-            if let Err(e) = parsed {
-                record.bad = Some(format!("WARC record {} at byte {offset}: {e}", self.number));
-            }
-        } else {
-            let mut plain = (&mut self.inner).take(u64::MAX);
-            parse(&mut plain, &mut record, false).map_err(|e| self.bad(offset, e.to_string()))?;
+        if !self.gzip {
+            let parsed = parse(file, &mut record, false);
+            record.raw = std::mem::take(&mut file.taken);
+            parsed.map_err(|e| self.bad(offset, e.to_string()))?;
+            return Ok(Some(record));
         }
-        record.raw = std::mem::take(&mut self.inner.taken);
+        let file = self.file.take().expect("checked above");
+        let mut member = Tee::new(BufReader::with_capacity(16 << 10, GzDecoder::new(file)));
+        let parsed = parse(&mut member, &mut record, true);
+        let more = member.fill_buf().map(|rest| !rest.is_empty());
+        if parsed.is_ok() && matches!(more, Ok(true)) {
+            // The member holds more records: a WARC compressed as one
+            // stream. Each record is read from the member in turn and
+            // written back as a gzip member of its own; the member's own
+            // bytes are not kept (they would be the whole file).
+            member.inner.get_mut().get_mut().keep = false;
+            member.inner.get_mut().get_mut().taken = Vec::new();
+            record.raw = gzip_member(&std::mem::take(&mut member.taken));
+            self.member = Some((member, offset));
+            return Ok(Some(record));
+        }
+        // Read the member to its end so the file position is past it,
+        // whatever its record said: a bad record inside a sound member can
+        // be skipped, and the next member read.
+        member.keep = false;
+        let drained = io::copy(&mut member, &mut io::sink());
+        let decoder = member.inner.into_inner();
+        let gzip_header = decoder.header().is_some();
+        self.file = Some(decoder.into_inner());
+        if let Err(e) = drained {
+            return Err(self.bad(offset, e.to_string()));
+        }
+        if !gzip_header {
+            return Err(self.bad(offset, "not a gzip member"));
+        }
+        if let Err(e) = parsed {
+            record.bad = Some(format!("WARC record {} at byte {offset}: {e}", self.number));
+        }
+        let file = self.file.as_mut().expect("put back above");
+        record.raw = std::mem::take(&mut file.taken);
         Ok(Some(record))
     }
+
+    /// The next record of a member that holds several, or `None` when
+    /// there is none (the member ended, and the file is back).
+    fn next_in_member(&mut self) -> Result<Option<Record>> {
+        let Some((member, member_offset)) = self.member.as_mut() else {
+            return Ok(None);
+        };
+        let member_offset = *member_offset;
+        let rest = member.fill_buf();
+        let ended = match rest {
+            Ok(rest) => rest.is_empty(),
+            Err(e) => {
+                let message = e.to_string();
+                self.number += 1;
+                return Err(self.bad(member_offset, message));
+            }
+        };
+        if ended {
+            let (member, _) = self.member.take().expect("checked above");
+            let mut file = member.inner.into_inner().into_inner();
+            file.keep = true;
+            file.taken.clear();
+            self.file = Some(file);
+            return Ok(None);
+        }
+        self.number += 1;
+        member.taken.clear();
+        let mut record = Record {
+            number: self.number,
+            offset: member_offset,
+            ..Record::default()
+        };
+        // Inside a stream there is no member boundary to resume at: a
+        // malformed record stops the file, as in a plain WARC.
+        let parsed = parse(member, &mut record, false);
+        record.raw = gzip_member(&member.taken);
+        parsed
+            .map_err(|e| self.bad(member_offset, format!("in a multi-record gzip member: {e}")))?;
+        Ok(Some(record))
+    }
+}
+
+/// `bytes` as one gzip member (deterministic: no name, no time).
+fn gzip_member(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3 + 64),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(bytes).expect("writing to a Vec");
+    encoder.finish().expect("writing to a Vec")
 }
 
 fn invalid(message: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.into())
 }
 
-/// Reads a CRLF (or LF) terminated line without its line end.
-fn line(reader: &mut impl BufRead, out: &mut Vec<u8>) -> io::Result<bool> {
+/// The longest line read in a header block: a header line longer than
+/// this is malformed, and reading it must not hold gigabytes.
+pub const MAX_HEADER_LINE: usize = 64 << 10;
+
+/// Reads a CRLF (or LF) terminated line without its line end, holding at
+/// most `limit` bytes: a longer line is an error.
+fn line(reader: &mut impl BufRead, out: &mut Vec<u8>, limit: usize) -> io::Result<bool> {
     out.clear();
-    let n = reader.read_until(b'\n', out)?;
+    let mut read = 0;
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            break;
+        }
+        let (take, done) = match memchr::memchr(b'\n', buffer) {
+            Some(at) => (at + 1, true),
+            None => (buffer.len(), false),
+        };
+        if out.len() + take > limit + 2 {
+            return Err(invalid(format!("a header line longer than {limit} bytes")));
+        }
+        out.extend_from_slice(&buffer[..take]);
+        reader.consume(take);
+        read += take;
+        if done {
+            break;
+        }
+    }
     if out.ends_with(b"\n") {
         out.pop();
         if out.ends_with(b"\r") {
             out.pop();
         }
     }
-    Ok(n > 0)
+    Ok(read > 0)
 }
 
 /// Header lines up to a blank line.
@@ -247,12 +366,12 @@ fn headers(reader: &mut impl BufRead, limit: usize) -> io::Result<Vec<(String, S
     let mut buffer = Vec::new();
     let mut read = 0;
     loop {
-        if !line(reader, &mut buffer)? {
+        if !line(reader, &mut buffer, limit.min(MAX_HEADER_LINE))? {
             return Err(invalid("the headers end early"));
         }
         read += buffer.len() + 2;
         if read > limit {
-            return Err(invalid("headers longer than 64 KiB"));
+            return Err(invalid(format!("headers longer than {} KiB", limit >> 10)));
         }
         if buffer.is_empty() {
             return Ok(out);
@@ -270,7 +389,7 @@ fn parse(reader: &mut impl BufRead, record: &mut Record, member: bool) -> io::Re
     let mut version = Vec::new();
     // Tolerate blank lines between records of a plain file.
     loop {
-        if !line(reader, &mut version)? {
+        if !line(reader, &mut version, MAX_HEADER_LINE)? {
             return Err(invalid("empty record"));
         }
         if member || !version.is_empty() {
@@ -300,15 +419,35 @@ fn parse(reader: &mut impl BufRead, record: &mut Record, member: bool) -> io::Re
     if http {
         let mut buffered = BufReader::with_capacity(8 << 10, &mut block);
         let mut status = Vec::new();
-        if line(&mut buffered, &mut status)? {
-            record.http_status = String::from_utf8_lossy(&status)
-                .split_whitespace()
-                .nth(1)
-                .and_then(|s| s.parse().ok());
-            record.http_headers = headers(&mut buffered, 256 << 10).unwrap_or_default();
-            (&mut buffered)
-                .take(BODY_HEAD as u64)
-                .read_to_end(&mut record.body_head)?;
+        // A response whose HTTP head cannot be read may carry page
+        // signals that would be lost: it is flagged bad (skipped and
+        // counted, never kept as if it said nothing).
+        let unreadable = |record: &mut Record, what: String| {
+            record.bad = Some(format!(
+                "WARC record {} at byte {}: the HTTP response's {what}",
+                record.number, record.offset
+            ));
+        };
+        match line(&mut buffered, &mut status, MAX_HEADER_LINE) {
+            Ok(true) => {
+                record.http_status = String::from_utf8_lossy(&status)
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|s| s.parse().ok());
+                if record.http_status.is_none() {
+                    let shown = String::from_utf8_lossy(&status[..status.len().min(40)]);
+                    unreadable(record, format!("status line `{shown}` does not parse"));
+                }
+                match headers(&mut buffered, 256 << 10) {
+                    Ok(headers) => record.http_headers = headers,
+                    Err(e) => unreadable(record, format!("headers do not parse: {e}")),
+                }
+                (&mut buffered)
+                    .take(BODY_HEAD as u64)
+                    .read_to_end(&mut record.body_head)?;
+            }
+            Ok(false) => {}
+            Err(e) => unreadable(record, format!("status line does not parse: {e}")),
         }
         io::copy(&mut buffered, &mut io::sink())?;
     }
@@ -469,5 +608,82 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("t.warc"), "{err}");
+    }
+
+    #[test]
+    fn a_file_compressed_as_one_stream_gives_every_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let records: Vec<Vec<u8>> = (0..4)
+            .map(|i| response(&format!("http://a.example/{i}"), "", "body"))
+            .collect();
+        let path = dir.path().join("t.warc.gz");
+        // One stream, then a member of its own: both kinds in one file.
+        let single = gz(&response("http://b.example/", "", "x"));
+        std::fs::write(&path, [gz(&records.concat()), single.clone()].concat()).unwrap();
+        let read = read_all(&path).unwrap();
+        assert_eq!(read.len(), 5);
+        for (i, record) in read.iter().take(4).enumerate() {
+            assert_eq!(
+                record.target(),
+                Some(format!("http://a.example/{i}").as_str())
+            );
+            assert!(record.bad.is_none());
+            assert_eq!(record.offset, 0, "the offset of the member");
+            // Each record is written back as a gzip member of its own.
+            let mut plain = Vec::new();
+            flate2::read::GzDecoder::new(&record.raw[..])
+                .read_to_end(&mut plain)
+                .unwrap();
+            assert_eq!(plain, records[i]);
+        }
+        assert_eq!(read[4].raw, single, "a member of its own is kept as it was");
+    }
+
+    #[test]
+    fn a_bad_record_inside_a_stream_stops_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = response("http://a.example/", "", "x");
+        let bad = String::from_utf8(response("http://b.example/", "", "body"))
+            .unwrap()
+            .replace("Content-Length: ", "Content-Length: 1");
+        let path = dir.path().join("t.warc.gz");
+        std::fs::write(&path, gz(&[good.clone(), good, bad.into_bytes()].concat())).unwrap();
+        let err = read_all(&path).unwrap_err().to_string();
+        assert!(err.contains("WARC record 3 at byte 0"), "{err}");
+    }
+
+    #[test]
+    fn an_unreadable_http_head_is_flagged_bad() {
+        let dir = tempfile::tempdir().unwrap();
+        // The HTTP header block never ends before the block does.
+        let http = "HTTP/1.1 200 OK\r\nX-Robots-Tag: noai\r\n";
+        let record = format!(
+            "WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: http://a.example/\r\nContent-Length: {}\r\n\r\n{http}\r\n\r\n",
+            http.len()
+        );
+        let garbage = response("http://b.example/", "", "x");
+        let garbage = String::from_utf8(garbage)
+            .unwrap()
+            .replace("HTTP/1.1 200 OK", "XXXXXXXXXXXXXXX");
+        let path = dir.path().join("t.warc");
+        std::fs::write(&path, [record.into_bytes(), garbage.into_bytes()].concat()).unwrap();
+        let read = read_all(&path).unwrap();
+        let bad = read[0].bad.as_deref().unwrap();
+        assert!(
+            bad.contains("WARC record 1 at byte 0") && bad.contains("headers"),
+            "{bad}"
+        );
+        assert!(read[1].bad.as_deref().unwrap().contains("status line"));
+    }
+
+    #[test]
+    fn a_header_line_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "x".repeat(MAX_HEADER_LINE + 10);
+        let record = format!("WARC/1.1\r\nWARC-Type: {long}\r\nContent-Length: 0\r\n\r\n\r\n\r\n");
+        let path = dir.path().join("t.warc");
+        std::fs::write(&path, record).unwrap();
+        let err = read_all(&path).unwrap_err().to_string();
+        assert!(err.contains("longer than 65536"), "{err}");
     }
 }

@@ -26,6 +26,14 @@ use crate::signals::aipref::Pref;
 use crate::signals::page::PageSignals;
 use crate::signals::tdmrep::Reservation;
 
+/// The most records of one target URI judged as one group: a longer run
+/// (a hostile file repeating one URI) is split into groups of this many,
+/// each judged on its own, so memory stays bounded.
+pub const MAX_GROUP_RECORDS: usize = 1_000;
+
+/// The most bytes of records held as one group, likewise.
+pub const MAX_GROUP_BYTES: u64 = 1 << 30;
+
 /// A record removed by what its own response said.
 #[derive(Serialize)]
 struct PageRemoval<'a> {
@@ -70,11 +78,15 @@ impl Engine {
         let mut next = reader.next_record()?;
         let mut out = Vec::new();
         let mut first_bad: Option<(u64, String)> = None;
+        let mut group_bytes = 0u64;
         loop {
             let done = next.is_none();
             let same = match (&next, group.first()) {
                 (Some(record), Some(first)) => {
-                    record.target().is_some() && record.target() == first.target()
+                    record.target().is_some()
+                        && record.target() == first.target()
+                        && group.len() < MAX_GROUP_RECORDS
+                        && group_bytes + record.raw.len() as u64 <= MAX_GROUP_BYTES
                 }
                 _ => false,
             };
@@ -96,6 +108,7 @@ impl Engine {
                     removed.write_all(&out).map_err(|e| Error::io("-", e))?;
                 }
                 group.clear();
+                group_bytes = 0;
             }
             if done {
                 return Ok(WarcOutcome { stats, first_bad });
@@ -121,6 +134,7 @@ impl Engine {
                 }
                 continue;
             }
+            group_bytes += record.raw.len() as u64;
             group.push(record);
         }
     }

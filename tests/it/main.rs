@@ -12,6 +12,7 @@ mod cli_warc;
 mod conformance;
 mod equivalence;
 mod fetcher;
+mod hardening;
 mod hostile;
 mod oracle;
 mod resume;
