@@ -488,6 +488,7 @@ impl Cache {
         let conn = &self.conn;
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(|e| self.err(e))?;
+        self.refuse_foreign()?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| self.err(format!("not a usable SQLite database: {e}")))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
@@ -534,6 +535,31 @@ impl Cache {
                 .map_err(|e| self.err(e))?;
                 Ok(())
             }
+        }
+    }
+
+    /// Refuses, before anything is written, a database that holds
+    /// anything but an optout cache: its journal mode, tables and views
+    /// are someone else's.
+    fn refuse_foreign(&self) -> Result<()> {
+        let conn = &self.conn;
+        let objects: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| self.err(format!("not a usable SQLite database: {e}")))?;
+        if objects == 0 {
+            return Ok(());
+        }
+        let format: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .unwrap_or(None);
+        match format {
+            Some(_) => Ok(()),
+            None => Err(self.err(
+                "a SQLite database that is not an optout cache (no `format` in a `meta` table): it is left untouched; use another --cache path",
+            )),
         }
     }
 
