@@ -173,6 +173,11 @@ fn audit(args: &AuditArgs) -> Result<()> {
             "--report-format `{format}`: expected json, markdown or html"
         )));
     }
+    let report = args
+        .report
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("-"));
+    filter.check_outputs(&[("--report", report)])?;
     let mut first = Input::open(filter.input())?;
     let kind = InputKind::of(&mut first)?;
     let row_format = crate::cli::fetch::CorpusArgs::format(filter.corpus(), &mut first)?;

@@ -269,16 +269,14 @@ fn command(command: CacheCommand) -> Result<ExitStatus> {
         } => {
             let cache = open_existing(&cache)?;
             let at = at(as_of.as_deref())?;
-            // A snapshot is written beside its name and renamed when whole,
+            // A snapshot is written beside its name and renamed when whole
+            // (a FIFO or device is written in place; a link is followed),
             // so a failed export never leaves a cut file under that name.
-            let partial = if file.as_os_str() == "-" {
-                file.clone()
-            } else {
-                let mut name = file.clone().into_os_string();
-                name.push(".partial");
-                PathBuf::from(name)
-            };
-            let mut out = Destination::create(&partial)?;
+            crate::cli::output::check_aliasing(
+                &[("the cache", cache.path())],
+                &[("the snapshot", file.as_path())],
+            )?;
+            let mut out = Destination::create(&file)?;
             let n = snapshot::export_origins(
                 &cache,
                 &cache.origins()?,
@@ -288,9 +286,6 @@ fn command(command: CacheCommand) -> Result<ExitStatus> {
                 &file,
             )?;
             out.finish()?;
-            if partial != file {
-                std::fs::rename(&partial, &file).map_err(|e| Error::io(&file, e))?;
-            }
             say!(
                 "optout: exported the policies of {n} origins as of {} to `{}`",
                 time::format(at),

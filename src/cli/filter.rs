@@ -198,6 +198,48 @@ impl FilterArgs {
         .collect()
     }
 
+    /// Files the run reads besides its inputs: the snapshot and the
+    /// blocklists, which no output may overwrite either.
+    pub(crate) fn other_inputs(&self) -> Vec<(&'static str, PathBuf)> {
+        let mut read = Vec::new();
+        if let Some(snapshot) = &self.snapshot {
+            read.push(("--snapshot", snapshot.clone()));
+        }
+        for list in &self.blocklist {
+            if let Ok((_, path)) = parse_blocklist_arg(list) {
+                read.push(("--blocklist", path.to_path_buf()));
+            }
+        }
+        if self.robots_dir.is_none() && self.snapshot.is_none() {
+            if let Ok(cache) = self.net.cache.path() {
+                read.push(("the cache", cache));
+            }
+        }
+        read
+    }
+
+    /// Refuses outputs that are an input (or the snapshot, a blocklist,
+    /// the cache) or one another. `outputs` are the command's own besides
+    /// the manifest and its policy snapshot, which every run may write.
+    pub(crate) fn check_outputs(&self, outputs: &[(&'static str, PathBuf)]) -> Result<()> {
+        let mut read: Vec<(&str, PathBuf)> = self
+            .inputs
+            .iter()
+            .map(|p| ("the input", p.clone()))
+            .collect();
+        read.extend(self.other_inputs());
+        let mut written = outputs.to_vec();
+        if let Some(manifest) = &self.manifest {
+            written.push(("--manifest", manifest.clone()));
+            let mut snapshot = manifest.clone().into_os_string();
+            snapshot.push(".policies.jsonl");
+            written.push(("--manifest's policy snapshot", PathBuf::from(snapshot)));
+        }
+        let read: Vec<(&str, &Path)> = read.iter().map(|(n, p)| (*n, p.as_path())).collect();
+        let written: Vec<(&str, &Path)> = written.iter().map(|(n, p)| (*n, p.as_path())).collect();
+        crate::cli::output::check_aliasing(&read, &written)
+    }
+
     /// Every input.
     pub(crate) fn inputs(&self) -> &[PathBuf] {
         &self.inputs
@@ -219,6 +261,23 @@ impl FilterArgs {
 pub(crate) fn run(args: FilterArgs) -> ExitStatus {
     if args.inputs.len() > 1 {
         say!("error: `filter` takes one input (`optout audit` takes several)");
+        return ExitStatus::UserError;
+    }
+    let mut outputs = vec![(
+        "--kept",
+        args.kept.clone().unwrap_or_else(|| PathBuf::from("-")),
+    )];
+    for (name, path) in [
+        ("--removed", &args.removed),
+        ("--stats", &args.stats),
+        ("--missing-origins", &args.missing_origins),
+    ] {
+        if let Some(path) = path {
+            outputs.push((name, path.clone()));
+        }
+    }
+    if let Err(err) = args.check_outputs(&outputs) {
+        say!("error: {err}");
         return ExitStatus::UserError;
     }
     let prepared = Input::open(args.input()).and_then(|mut input| {
@@ -934,7 +993,7 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
                 "a Parquet input needs --kept FILE for the kept rows (a Parquet file)",
             ));
         };
-        let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+        let (pending, file) = crate::cli::output::Pending::create(path)?;
         let FilterSink {
             removed,
             removed_digest,
@@ -951,6 +1010,7 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
             removed.as_mut().map(|r| r as &mut dyn std::io::Write),
             threads,
         )?;
+        pending.commit()?;
         kept_digest = Some(crate::digest::file_sha256(path)?);
         RunOutcome {
             stats,
@@ -963,11 +1023,18 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
     } else {
         engine::run(&setup.engine, reader, threads, outputs, &mut sink)?
     };
-    if let Some(kept) = sink.kept.take() {
-        kept.finish()?;
-    }
-    if let Some(removed) = sink.removed.take() {
-        removed.finish()?;
+    // A run cut by a read error keeps what it wrote as `NAME.partial`,
+    // never under the name a complete output would have.
+    let mut partial = Vec::new();
+    for destination in [sink.kept.take(), sink.removed.take()]
+        .into_iter()
+        .flatten()
+    {
+        if outcome.read_error.is_some() {
+            partial.extend(destination.abandon()?);
+        } else {
+            destination.finish()?;
+        }
     }
 
     let stats = &outcome.stats;
@@ -1005,8 +1072,17 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
     let mut status = ExitStatus::Success;
     if let Some(err) = &outcome.read_error {
         say!("error: {err}");
+        let written = if partial.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = partial
+                .iter()
+                .map(|p| format!("`{}`", p.display()))
+                .collect();
+            format!(" (to {})", names.join(" and "))
+        };
         say!(
-            "hint: the rows before the failure were judged and written; the rest of the input was not read"
+            "hint: the rows before the failure were judged and written{written}; the rest of the input was not read"
         );
         status = ExitStatus::Failure;
     }

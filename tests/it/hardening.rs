@@ -162,3 +162,212 @@ fn warc_on_standard_input_is_refused() {
         assert!(run.stderr.contains("WARC"), "{run:?}");
     }
 }
+
+fn url_list(dir: &TestDir) -> std::path::PathBuf {
+    dir.write("in.txt", "http://a.example/1\nhttp://a.example/private/2\n")
+}
+
+/// 7. No output may be an input (by name, through a link, as a hard link)
+/// or another output; the input is left as it was.
+#[test]
+fn outputs_that_alias_an_input_or_each_other_are_refused() {
+    let dir = TestDir::new();
+    let input = url_list(&dir);
+    let before = std::fs::read(&input).unwrap();
+    let link = dir.path("link.txt");
+    std::os::unix::fs::symlink(&input, &link).unwrap();
+    for option in [
+        "--kept",
+        "--removed",
+        "--stats",
+        "--manifest",
+        "--missing-origins",
+    ] {
+        for target in [&input, &link] {
+            let run = filter(&dir, &arg(&input), &[option, &arg(target)]);
+            assert_eq!(run.code, 1, "{option} {run:?}");
+            assert!(run.stderr.contains("never overwrites an input"), "{run:?}");
+            assert_eq!(std::fs::read(&input).unwrap(), before, "{option}");
+        }
+    }
+    let same = arg(&dir.path("out.txt"));
+    let run = filter(&dir, &arg(&input), &["--kept", &same, "--removed", &same]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("are one file"), "{run:?}");
+    assert!(!dir.path("out.txt").exists());
+    // The blocklist is an input too.
+    let list = dir.write("block.txt", "b.example\n");
+    let run = filter(
+        &dir,
+        &arg(&input),
+        &[
+            "--blocklist",
+            &format!("p={}", arg(&list)),
+            "--removed",
+            &arg(&list),
+        ],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&list).unwrap(), "b.example\n");
+}
+
+/// 7. A run that fails leaves no output under its name: what it wrote
+/// before a read error is kept as `NAME.partial`.
+#[test]
+fn a_failed_run_leaves_no_output_that_looks_complete() {
+    let dir = TestDir::new();
+    let kept = dir.path("kept.jsonl");
+    let removed = dir.path("removed.jsonl");
+    std::fs::write(&kept, "an older, complete output\n").unwrap();
+    let input = dir.write(
+        "in.jsonl",
+        "{\"url\":\"http://a.example/1\"}\nnot json\n{\"url\":\"http://a.example/3\"}\n",
+    );
+    let run = filter(
+        &dir,
+        &arg(&input),
+        &[
+            "--kept",
+            &arg(&kept),
+            "--removed",
+            &arg(&removed),
+            "--on-error",
+            "fail",
+        ],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        "an older, complete output\n"
+    );
+    assert!(!removed.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A cut gzip input: the rows before the cut are in NAME.partial.
+    let mut gz = crate::cli_warc::gz(&"http://a.example/1\n".repeat(5000).into_bytes());
+    gz.truncate(gz.len() / 2);
+    let cut = dir.write("cut.txt.gz", gz);
+    let run = filter(&dir, &arg(&cut), &["--kept", &arg(&kept)]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        "an older, complete output\n"
+    );
+    assert!(dir.path("kept.jsonl.partial").exists(), "{run:?}");
+    assert!(run.stderr.contains("kept.jsonl.partial"), "{run:?}");
+}
+
+/// 8. `cache export` follows a link and writes a FIFO in place instead
+/// of replacing either.
+#[test]
+fn cache_export_keeps_links_and_fifos() {
+    let site = crate::server::Server::start();
+    site.set(
+        "a.test",
+        crate::server::Reply::new(200, "User-agent: *\nDisallow: /x\n"),
+    );
+    let dir = TestDir::new();
+    let cache = arg(&dir.path("cache.sqlite"));
+    let list = dir.write("urls.txt", "http://a.test/\n");
+    let net = [
+        "--cache",
+        &cache,
+        "--resolve",
+        &site.resolve(),
+        "--resolve",
+        "*=-",
+        "--files",
+        "none",
+        "-q",
+    ];
+    let mut args = vec!["fetch", list.to_str().unwrap()];
+    args.extend(net);
+    let run = optout(&args, None);
+    assert_eq!(run.code, 0, "{run:?}");
+    let target = dir.write("real.jsonl", "");
+    let link = dir.path("link.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let run = optout(&["cache", "export", &arg(&link), "--cache", &cache], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(std::fs::read_to_string(&target).unwrap().contains("a.test"));
+    let fifo = dir.path("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let run = optout(&["cache", "export", &arg(&fifo), "--cache", &cache], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(reader.join().unwrap().contains("a.test"));
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    let run = optout(&["cache", "export", "/dev/null", "--cache", &cache], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        std::fs::symlink_metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+/// 9. A SQLite database that is not an optout cache is refused untouched.
+#[test]
+fn a_foreign_sqlite_file_is_refused_untouched() {
+    let dir = TestDir::new();
+    let path = dir.path("app.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);
+             CREATE VIEW history AS SELECT x FROM t; CREATE VIEW latest AS SELECT x FROM t;",
+        )
+        .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let input = url_list(&dir);
+    for args in [
+        vec!["cache", "stats", "--cache", path.to_str().unwrap()],
+        vec![
+            "filter",
+            input.to_str().unwrap(),
+            "--offline",
+            "--cache",
+            path.to_str().unwrap(),
+        ],
+    ] {
+        let run = optout(&args, None);
+        assert_ne!(run.code, 0, "{run:?}");
+        assert!(run.stderr.contains("not an optout cache"), "{run:?}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "the file is unchanged"
+        );
+        assert!(!dir.path("app.sqlite-wal").exists());
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete");
+}
