@@ -78,8 +78,10 @@ pub struct BlocklistDigest {
     pub file: FileDigest,
 }
 
-/// The resolved configuration: everything that changes a decision.
+/// The resolved configuration: everything that changes a decision. Read
+/// back strictly: a field optout does not write is an error.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
     /// Row format: `lines`, `jsonl`, `cdxj`.
     pub format: String,

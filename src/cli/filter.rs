@@ -382,16 +382,7 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
         ));
     }
     let agent_rule: AgentRule = args.agent_rule.parse()?;
-    let missing = match args.missing_policy.as_str() {
-        "allow" => MissingPolicy::Allow,
-        "deny" => MissingPolicy::Deny,
-        "error" => MissingPolicy::Error,
-        other => {
-            return Err(Error::config(format!(
-                "--missing-policy `{other}`: expected allow, deny or error"
-            )));
-        }
-    };
+    let missing = parse_missing(&args.missing_policy)?;
     if args.manifest.is_some() && args.inputs.iter().any(|i| i.as_os_str() == "-") {
         return Err(Error::config(
             "--manifest needs the input as a file: its hash must be recomputable",
@@ -541,18 +532,7 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
             ),
             None => None,
         })
-        .with_format(
-            format,
-            match args.on_error.as_str() {
-                "skip" => OnError::Skip,
-                "fail" => OnError::Fail,
-                other => {
-                    return Err(Error::config(format!(
-                        "--on-error `{other}`: expected skip or fail"
-                    )));
-                }
-            },
-        ),
+        .with_format(format, parse_on_error(&args.on_error)?),
         source,
         kind,
         from_cache,
@@ -580,6 +560,29 @@ pub(crate) fn select_agents(purpose: Option<&str>, names: &[String]) -> Result<A
             }
         }
     })
+}
+
+/// The `--missing-policy`.
+pub(crate) fn parse_missing(value: &str) -> Result<MissingPolicy> {
+    match value {
+        "allow" => Ok(MissingPolicy::Allow),
+        "deny" => Ok(MissingPolicy::Deny),
+        "error" => Ok(MissingPolicy::Error),
+        other => Err(Error::config(format!(
+            "--missing-policy `{other}`: expected allow, deny or error"
+        ))),
+    }
+}
+
+/// The `--on-error` choice.
+pub(crate) fn parse_on_error(value: &str) -> Result<OnError> {
+    match value {
+        "skip" => Ok(OnError::Skip),
+        "fail" => Ok(OnError::Fail),
+        other => Err(Error::config(format!(
+            "--on-error `{other}`: expected skip or fail"
+        ))),
+    }
 }
 
 /// The `--unknown` policy.

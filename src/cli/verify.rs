@@ -16,13 +16,12 @@ use crate::agents::{AgentRule, AgentSet, Registry};
 use crate::blocklist::{self, Blocklists};
 use crate::cli::output::ExitStatus;
 use crate::cli::say;
-use crate::corpus::{Chunk, ChunkReader, Input, OnError, RowFormat};
-use crate::engine::{self, ChunkResult, Decision, Engine, MissingPolicy, Outputs, Scratch, Sink};
+use crate::corpus::{Chunk, ChunkReader, Input, RowFormat};
+use crate::engine::{self, ChunkResult, Decision, Engine, Outputs, Scratch, Sink};
 use crate::error::{Error, Result};
 use crate::evidence::{FileDigest, Manifest, PolicySource, robots_dir_digest};
 use crate::origin::SiteFile;
 use crate::policy::PolicySet;
-use crate::signals::usage::UnknownPolicy;
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
@@ -222,19 +221,36 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
             set
         }
     };
-    let files: Vec<SiteFile> = std::iter::once(SiteFile::Robots)
-        .chain(config.files.iter().filter_map(|f| SiteFile::from_name(f)))
-        .collect();
+    // The manifest's configuration is read strictly: a value a run cannot
+    // have written is an error, never a default.
+    let bad = |field: &str, value: &str| {
+        Error::config(format!(
+            "`{}`: the configuration's {field} `{value}` is not one optout writes",
+            manifest_path.display()
+        ))
+    };
+    let mut files = vec![SiteFile::Robots];
+    for name in &config.files {
+        files.push(SiteFile::from_name(name).ok_or_else(|| bad("files", name))?);
+    }
     policies.keep_files(&files);
 
     // The engine, as configured.
     let agents = AgentSet::from_names(&config.agents)?;
     let rule: AgentRule = config.agent_rule.parse()?;
-    let missing = match config.missing_policy.as_str() {
-        "allow" => MissingPolicy::Allow,
-        "deny" => MissingPolicy::Deny,
-        _ => MissingPolicy::Error,
-    };
+    let missing = crate::cli::filter::parse_missing(&config.missing_policy)
+        .map_err(|_| bad("missing_policy", &config.missing_policy))?;
+    let on_error = crate::cli::filter::parse_on_error(&config.on_error)
+        .map_err(|_| bad("on_error", &config.on_error))?;
+    let unknown = crate::cli::filter::parse_unknown(&config.unknown)
+        .map_err(|_| bad("unknown", &config.unknown))?;
+    let purpose = crate::signals::usage::Purpose::from_name(&config.purpose)
+        .ok_or_else(|| bad("purpose", &config.purpose))?;
+    if !matches!(config.as_of.as_str(), "now" | "crawl")
+        && crate::time::parse(&config.as_of).is_err()
+    {
+        return Err(bad("as_of", &config.as_of));
+    }
     let input_path = Manifest::resolve(manifest_path, &manifest.input.path);
     let format = RowFormat::choose(
         &config.format,
@@ -250,16 +266,8 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
         )?);
     }
     let usage = crate::engine::UsageOptions {
-        purpose: match config.purpose.as_str() {
-            "search" => crate::signals::usage::Purpose::Search,
-            "ai-input" => crate::signals::usage::Purpose::AiInput,
-            _ => crate::signals::usage::Purpose::Train,
-        },
-        unknown: if config.unknown == "drop" {
-            UnknownPolicy::Drop
-        } else {
-            UnknownPolicy::Keep
-        },
+        purpose,
+        unknown,
         legacy_conservative: config.legacy_conservative,
         tdmrep_file: true,
     };
@@ -279,14 +287,7 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
             })?),
             None => None,
         })
-        .with_format(
-            format,
-            if config.on_error == "fail" {
-                OnError::Fail
-            } else {
-                OnError::Skip
-            },
-        );
+        .with_format(format, on_error);
 
     let mut mismatches = Vec::new();
     let kind = crate::cli::filter::InputKind::of(&mut Input::open(&input_path)?)?;
@@ -496,7 +497,7 @@ fn sample(
     };
     let rows = manifest.counts["rows"].as_u64().unwrap_or(0);
     let step = (rows / count.max(1)).max(1);
-    let sampled = |row: u64| (row - 1) % step == 0;
+    let sampled = |row: u64| row.saturating_sub(1) % step == 0;
     // The removed records of the sampled rows: row → reason.
     let removed_path = Manifest::resolve(manifest_path, &removed.path);
     let text = std::fs::read_to_string(&removed_path).map_err(|e| Error::io(&removed_path, e))?;
@@ -505,7 +506,13 @@ fn sample(
         let record: serde_json::Value = serde_json::from_str(line).map_err(|e| {
             Error::config(format!("`{}` line {}: {e}", removed_path.display(), n + 1))
         })?;
-        let row = record["row"].as_u64().unwrap_or(0);
+        let row = record["row"].as_u64().filter(|&r| r >= 1).ok_or_else(|| {
+            Error::config(format!(
+                "`{}` line {}: `row` is not a row number (1 or more)",
+                removed_path.display(),
+                n + 1
+            ))
+        })?;
         if sampled(row) {
             reasons.insert(
                 row,

@@ -45,6 +45,14 @@ impl Purpose {
             Purpose::AiInput => "ai-input",
         }
     }
+
+    /// The purpose of a name [`Purpose::as_str`] gives.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Purpose> {
+        [Purpose::Train, Purpose::Search, Purpose::AiInput]
+            .into_iter()
+            .find(|p| p.as_str() == name)
+    }
 }
 
 impl fmt::Display for Purpose {

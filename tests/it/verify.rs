@@ -187,3 +187,44 @@ fn a_snapshot_run_verifies_and_a_tampered_snapshot_is_caught() {
         "{report:#}"
     );
 }
+
+/// A manifest whose configuration holds a value optout never writes, or a
+/// removed file whose `row` is 0 or missing, is an error naming it, not
+/// a default (hardening issue #12, item 15).
+#[test]
+fn a_manifest_is_read_strictly() {
+    let dir = TestDir::new();
+    let robots = vec!["--robots-dir".to_owned(), arg(&fixture("robots/real"))];
+    let (manifest, value) = run_with_manifest(&dir, "s", &robots);
+    let edits: [(&str, Value); 5] = [
+        ("purpose", "trian".into()),
+        ("unknown", "Drop".into()),
+        ("missing_policy", "maybe".into()),
+        ("on_error", "ignore".into()),
+        ("surprise", true.into()),
+    ];
+    for (field, bad) in edits {
+        let mut edited = value.clone();
+        edited["config"][field] = bad;
+        std::fs::write(&manifest, serde_json::to_vec(&edited).unwrap()).unwrap();
+        let run = optout(&["verify", &manifest, "--json"], None);
+        assert!(run.code != 0, "{field}: {run:?}");
+        assert!(run.stderr.contains(field), "{field}: {run:?}");
+    }
+    std::fs::write(&manifest, serde_json::to_vec(&value).unwrap()).unwrap();
+    let removed = dir.path("s.removed.jsonl");
+    let text = std::fs::read_to_string(&removed).unwrap();
+    for row in ["0", "null"] {
+        let first = text.lines().next().unwrap();
+        let mut record: Value = serde_json::from_str(first).unwrap();
+        record["row"] = serde_json::from_str(row).unwrap();
+        let edited = text.replacen(first, &record.to_string(), 1);
+        std::fs::write(&removed, edited).unwrap();
+        let run = optout(&["verify", &manifest, "--json"], None);
+        assert!(run.code != 0, "row {row}: {run:?}");
+        assert!(
+            run.stderr.contains("line 1") && run.stderr.contains("row"),
+            "{run:?}"
+        );
+    }
+}
