@@ -136,6 +136,13 @@ pub(crate) struct NetArgs {
     /// them fail as unresolvable. Repeatable; the first match wins.
     #[arg(long, value_name = "PATTERN=ADDR:PORT")]
     resolve: Vec<String>,
+
+    /// Connect to loopback, private, link-local and other non-public
+    /// addresses too. By default a host (or redirect) that leads to one is
+    /// refused and recorded as `blocked-address` (unreachable: its URLs
+    /// are removed); `--resolve` targets are always allowed.
+    #[arg(long)]
+    allow_private: bool,
 }
 
 impl NetArgs {
@@ -184,6 +191,7 @@ impl NetArgs {
             options.user_agent.clone_from(agent);
         }
         options.concurrency = self.concurrency;
+        options.allow_private = self.allow_private;
         options.timeout = time::parse_duration(&self.timeout)?;
         options.deadline = time::parse_duration(&self.deadline)?;
         options.retry = RetryPolicy {

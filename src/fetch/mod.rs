@@ -9,8 +9,13 @@
 //!   the chain is recorded and the rules apply to the first origin;
 //! * the body is read up to [`FetchOptions::body_limit`] (500 KiB,
 //!   §2.5); a longer one is cut and flagged, never refused;
-//! * `gzip` and `br` content encodings are decoded (the limit applies to
-//!   the decoded bytes, so a compression bomb stops at 500 KiB);
+//! * content codings are decoded here ([`encoding`]: gzip, deflate, br,
+//!   zstd, chained, any case); an unknown one or a body that does not
+//!   decode is `bad-encoding`, never a file without rules; the limit
+//!   applies to the decoded bytes, so a compression bomb stops at 500 KiB;
+//! * only public addresses are connected to ([`guard`]), unless
+//!   `--resolve` names the address or `allow_private` is set; URL
+//!   credentials are never sent;
 //! * unreachable outcomes (429, 5xx, network failures) are retried with
 //!   backoff that honours `Retry-After` ([`retry`]), inside a per-request
 //!   timeout and a total deadline per origin;
@@ -21,6 +26,8 @@
 //! What happens to the records (the cache) is the caller's business:
 //! [`Fetcher::run`] sends them into a channel as they finish.
 
+pub mod encoding;
+pub mod guard;
 pub mod outcome;
 pub mod page;
 pub mod politeness;
@@ -80,6 +87,9 @@ pub struct FetchOptions {
     /// `--resolve` overrides. When there are any, proxies from the
     /// environment (`HTTP_PROXY`, …) are not used.
     pub resolve: Vec<ResolveRule>,
+    /// Connect to loopback, private and other non-public addresses too
+    /// (see [`guard`]); off by default.
+    pub allow_private: bool,
 }
 
 impl Default for FetchOptions {
@@ -93,6 +103,7 @@ impl Default for FetchOptions {
             retry: RetryPolicy::default(),
             body_limit: PARSE_LIMIT,
             resolve: Vec::new(),
+            allow_private: false,
         }
     }
 }
@@ -155,7 +166,7 @@ impl Fetcher {
         if options.concurrency == 0 {
             return Err(Error::config("the concurrency must be at least 1"));
         }
-        let resolver = Resolver::new(options.resolve.clone());
+        let resolver = Resolver::new(options.resolve.clone()).allow_private(options.allow_private);
         let mut builder = reqwest::Client::builder();
         if !options.resolve.is_empty() {
             // Overrides say where to connect: a proxy from the environment
@@ -333,10 +344,19 @@ impl Fetcher {
             return record;
         };
         loop {
+            strip_credentials(&mut url);
             record.final_url = url.to_string();
+            if let Some(why) = self.refused(&url) {
+                record.outcome = Outcome::Unreachable(Unreachable::Blocked);
+                record.detail = why;
+                return record;
+            }
             let host = url.host_str().unwrap_or_default().to_owned();
             let _turn = self.hosts.lock(&host).await;
-            let mut request = self.client.get(url.clone());
+            let mut request = self
+                .client
+                .get(url.clone())
+                .header(header::ACCEPT_ENCODING, encoding::ACCEPT);
             if let Some(etag) = &validators.etag {
                 request = request.header(header::IF_NONE_MATCH, etag);
             }
@@ -424,16 +444,53 @@ impl Fetcher {
         }
     }
 
+    /// Why `url` may not be fetched, if it may not: an IP literal that is
+    /// not a public address (names are checked when they resolve).
+    pub(crate) fn refused(&self, url: &Url) -> Option<String> {
+        if self.options.allow_private {
+            return None;
+        }
+        let host = url.host()?;
+        let why = guard::literal_refused(&host)?;
+        // A `--resolve` rule for the literal is the user's own choice.
+        let named = self
+            .options
+            .resolve
+            .iter()
+            .any(|r| r.addr().is_some() && r.matches(&host.to_string().to_ascii_lowercase()));
+        (!named).then(|| {
+            format!("refused to connect to `{host}`: {why} (pass --allow-private to allow)")
+        })
+    }
+
     async fn read_body(&self, record: &mut FetchRecord, mut response: reqwest::Response) {
         let limit = self.options.body_limit;
+        let codings = match record.content_encoding.as_deref().map(encoding::parse) {
+            None => Vec::new(),
+            Some(Ok(codings)) => codings,
+            Some(Err(why)) => {
+                record.outcome = Outcome::Unreachable(Unreachable::Encoding);
+                record.detail = why;
+                return;
+            }
+        };
+        // Encoded bytes are read up to a multiple of the limit: enough for
+        // any body that decodes to less than the limit, bounded whatever
+        // the server sends.
+        let raw_limit = if codings.is_empty() {
+            limit
+        } else {
+            limit.saturating_mul(8)
+        };
         let mut body = Vec::new();
+        let mut cut = false;
         loop {
             match response.chunk().await {
                 Ok(Some(bytes)) => {
-                    let room = limit - body.len();
+                    let room = raw_limit - body.len();
                     if bytes.len() > room {
                         body.extend_from_slice(&bytes[..room]);
-                        record.truncated = true;
+                        cut = true;
                         break;
                     }
                     body.extend_from_slice(&bytes);
@@ -443,6 +500,24 @@ impl Fetcher {
                     let (why, detail) = classify(&e, true);
                     record.outcome = Outcome::Unreachable(why);
                     record.detail = format!("after {} body bytes: {detail}", body.len());
+                    return;
+                }
+            }
+        }
+        if codings.is_empty() {
+            record.truncated = cut;
+        } else {
+            match encoding::decode(&body, &codings, limit, !cut) {
+                Ok(decoded) => {
+                    body = decoded.body;
+                    record.truncated = decoded.truncated;
+                }
+                Err(why) => {
+                    record.outcome = Outcome::Unreachable(Unreachable::Encoding);
+                    record.detail = format!(
+                        "Content-Encoding `{}`: {why}",
+                        record.content_encoding.as_deref().unwrap_or_default()
+                    );
                     return;
                 }
             }
@@ -515,6 +590,16 @@ impl Fetcher {
     }
 }
 
+/// Removes `user:password@` from `url`: credentials in a corpus URL or a
+/// `Location` are never sent (the client would send them as
+/// `Authorization: Basic`).
+pub(crate) fn strip_credentials(url: &mut Url) {
+    if !url.username().is_empty() || url.password().is_some() {
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+    }
+}
+
 /// Where a redirect from `url` points: its `Location`, resolved, when it
 /// is an http(s) URL with a host.
 fn redirect_target(url: &Url, headers: &HeaderMap) -> Option<Url> {
@@ -565,6 +650,9 @@ fn classify(e: &reqwest::Error, in_body: bool) -> (Unreachable, String) {
     while let Some(cause) = source {
         if cause.is::<resolve::DnsError>() {
             return (Unreachable::Dns, detail);
+        }
+        if cause.is::<guard::BlockedAddress>() {
+            return (Unreachable::Blocked, detail);
         }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind as K;

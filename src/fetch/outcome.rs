@@ -20,6 +20,8 @@
 //! | `timeout` | no complete answer within the request timeout or the origin's deadline | unreachable |
 //! | `truncated-transfer` | the body ended before its announced end | unreachable |
 //! | `network` | any other transport failure (TLS, protocol) | unreachable |
+//! | `blocked-address` | the host, or a redirect, leads to a loopback, private or other non-public address (`--allow-private` permits them) | unreachable |
+//! | `bad-encoding` | the body's `Content-Encoding` is unknown, or the body does not decode in it | unreachable |
 //!
 //! Unreachable outcomes are retried with backoff (see `retry`); the one
 //! recorded is the last attempt's. A body longer than the parse limit is
@@ -72,11 +74,15 @@ pub enum Unreachable {
     TruncatedTransfer,
     /// Any other transport failure.
     Network,
+    /// The address is not public: refused before connecting.
+    Blocked,
+    /// The body is in a content coding that is unknown or does not decode.
+    Encoding,
 }
 
 impl Outcome {
     /// Every outcome code, in the order of the table above.
-    pub const ALL: [Outcome; 15] = [
+    pub const ALL: [Outcome; 17] = [
         Outcome::Ok,
         Outcome::NotModified,
         Outcome::Unavailable,
@@ -92,6 +98,8 @@ impl Outcome {
         Outcome::Unreachable(Unreachable::Timeout),
         Outcome::Unreachable(Unreachable::TruncatedTransfer),
         Outcome::Unreachable(Unreachable::Network),
+        Outcome::Unreachable(Unreachable::Blocked),
+        Outcome::Unreachable(Unreachable::Encoding),
     ];
 
     /// The stable code, as stored in the cache and shown in reports.
@@ -114,6 +122,8 @@ impl Outcome {
                 Unreachable::Timeout => "timeout",
                 Unreachable::TruncatedTransfer => "truncated-transfer",
                 Unreachable::Network => "network",
+                Unreachable::Blocked => "blocked-address",
+                Unreachable::Encoding => "bad-encoding",
             },
         }
     }
@@ -255,8 +265,9 @@ pub struct FetchRecord {
     pub last_modified: Option<String>,
     /// `Content-Type` of the final answer.
     pub content_type: Option<String>,
-    /// A `Content-Encoding` left on the body: one the client does not
-    /// decode (`gzip` and `br` are decoded, and then this is `None`).
+    /// `Content-Encoding` of the final answer, as sent. The stored body is
+    /// always decoded: a coding that cannot be undone makes the fetch
+    /// `bad-encoding`.
     pub content_encoding: Option<String>,
     /// `Retry-After` of the final answer, as sent.
     pub retry_after: Option<String>,

@@ -78,10 +78,19 @@ impl Fetcher {
             return;
         };
         loop {
+            super::strip_credentials(&mut url);
             page.final_url = url.to_string();
+            if let Some(why) = self.refused(&url) {
+                page.failure = Some((Unreachable::Blocked, why));
+                return;
+            }
             let host = url.host_str().unwrap_or_default().to_owned();
             let _turn = self.hosts.lock(&host).await;
-            let mut response = match self.client.get(url.clone()).send().await {
+            let request = self
+                .client
+                .get(url.clone())
+                .header(reqwest::header::ACCEPT_ENCODING, super::encoding::ACCEPT);
+            let mut response = match request.send().await {
                 Ok(response) => response,
                 Err(e) => {
                     page.failure = Some(classify(&e, false));
@@ -125,24 +134,54 @@ impl Fetcher {
                 }
                 return;
             }
+            let coding = response
+                .headers()
+                .get(reqwest::header::CONTENT_ENCODING)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            let codings = match coding.as_deref().map(super::encoding::parse) {
+                None => Vec::new(),
+                Some(Ok(codings)) => codings,
+                Some(Err(why)) => {
+                    page.failure = Some((Unreachable::Encoding, why));
+                    return;
+                }
+            };
+            let raw_limit = if codings.is_empty() {
+                HEAD_LIMIT
+            } else {
+                HEAD_LIMIT * 8
+            };
+            let mut cut = false;
             loop {
                 match response.chunk().await {
                     Ok(Some(bytes)) => {
-                        let room = HEAD_LIMIT - page.body.len();
+                        let room = raw_limit - page.body.len();
                         if bytes.len() >= room {
                             page.body.extend_from_slice(&bytes[..room]);
-                            page.truncated = true;
-                            return;
+                            cut = true;
+                            break;
                         }
                         page.body.extend_from_slice(&bytes);
                     }
-                    Ok(None) => return,
+                    Ok(None) => break,
                     Err(e) => {
                         page.failure = Some(classify(&e, true));
                         return;
                     }
                 }
             }
+            page.truncated = cut;
+            if !codings.is_empty() {
+                let raw = std::mem::take(&mut page.body);
+                match super::encoding::decode(&raw, &codings, HEAD_LIMIT, !cut) {
+                    Ok(decoded) => {
+                        page.body = decoded.body;
+                        page.truncated = decoded.truncated;
+                    }
+                    Err(why) => page.failure = Some((Unreachable::Encoding, why)),
+                }
+            }
+            return;
         }
     }
 }

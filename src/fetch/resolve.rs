@@ -116,6 +116,8 @@ type DnsCache = Mutex<HashMap<String, (Instant, Answer)>>;
 pub struct Resolver {
     rules: Arc<[ResolveRule]>,
     cache: Arc<DnsCache>,
+    /// Answers of the system resolver may be non-public addresses.
+    allow_private: bool,
 }
 
 impl Resolver {
@@ -125,7 +127,18 @@ impl Resolver {
         Resolver {
             rules: rules.into(),
             cache: Arc::default(),
+            allow_private: false,
         }
+    }
+
+    /// Whether system DNS answers may be loopback, private or other
+    /// non-public addresses (see [`crate::fetch::guard`]); by default they
+    /// are dropped, and a name with no public address fails as
+    /// `blocked-address`. Overrides are never checked.
+    #[must_use]
+    pub fn allow_private(mut self, allow: bool) -> Resolver {
+        self.allow_private = allow;
+        self
     }
 
     /// The override for `host`, if any: `Some(None)` when the host must
@@ -162,6 +175,28 @@ fn to_addrs(
     }
 }
 
+/// The public addresses of a system answer; an error naming the first
+/// refused one when there are none.
+fn public_only(
+    answer: Answer,
+    host: String,
+) -> std::result::Result<Addrs, Box<dyn std::error::Error + Send + Sync>> {
+    let addrs = match answer {
+        Ok(addrs) => addrs,
+        Err(message) => return Err(Box::new(DnsError { host, message })),
+    };
+    let public: Vec<SocketAddr> = addrs
+        .iter()
+        .copied()
+        .filter(|a| crate::fetch::guard::is_public(a.ip()))
+        .collect();
+    if public.is_empty() {
+        let why = format!("it resolves to {}, not a public address", addrs[0].ip());
+        return Err(Box::new(crate::fetch::guard::BlockedAddress { host, why }));
+    }
+    Ok(Box::new(public.into_iter()))
+}
+
 impl Resolve for Resolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_ascii_lowercase();
@@ -176,8 +211,13 @@ impl Resolve for Resolver {
             }
             None => {}
         }
+        let finish = if self.allow_private {
+            to_addrs
+        } else {
+            public_only
+        };
         if let Some(answer) = cached(&self.cache, &host) {
-            return Box::pin(std::future::ready(to_addrs(answer, host)));
+            return Box::pin(std::future::ready(finish(answer, host)));
         }
         let cache = Arc::clone(&self.cache);
         Box::pin(async move {
@@ -205,7 +245,7 @@ impl Resolve for Resolver {
             }
             cache.insert(host.clone(), (Instant::now(), answer.clone()));
             drop(cache);
-            to_addrs(answer, host)
+            finish(answer, host)
         })
     }
 }

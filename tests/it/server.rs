@@ -22,6 +22,9 @@
 //! | `cut` | announces 1,000 bytes, sends 100, closes |
 //! | `big` | a 600 KiB robots.txt |
 //! | `gzip` | the `ok` body gzip-encoded |
+//! | `endless` | `User-agent: *`, `Disallow: /`, then comment lines without end (for at most 10 s) |
+//! | `manyheaders` | 200 with 10,000 header lines |
+//! | `hugeheader` | 200 with one 1 MiB header line |
 //! | `html` | an HTML page as `text/html` |
 //! | `bom` | a robots.txt starting with a UTF-8 BOM |
 //! | `empty` | 200 with an empty body |
@@ -310,6 +313,8 @@ enum Action {
     Stall,
     Reset,
     Cut,
+    Endless,
+    Raw(Vec<u8>),
 }
 
 fn ok_reply(req: &Request) -> Reply {
@@ -391,6 +396,21 @@ fn act(req: &Request, hits: usize, state: &State) -> Action {
                 Reply::new(200, OK_BODY)
             })
         }
+        "endless" => Action::Endless,
+        "manyheaders" => {
+            let mut raw = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n".to_vec();
+            for i in 0..10_000 {
+                write!(raw, "X-Filler-{i}: x\r\n").unwrap();
+            }
+            raw.extend_from_slice(b"\r\n");
+            Action::Raw(raw)
+        }
+        "hugeheader" => {
+            let mut raw = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Huge: ".to_vec();
+            raw.resize(raw.len() + (1 << 20), b'x');
+            raw.extend_from_slice(b"\r\n\r\n");
+            Action::Raw(raw)
+        }
         "html" => Action::Reply(Reply {
             status: 200,
             headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
@@ -467,6 +487,29 @@ async fn serve(stream: TcpStream, state: Arc<State>) -> std::io::Result<()> {
                 done(&state);
                 // A zero linger turns the close into a reset.
                 reader.get_ref().set_zero_linger()?;
+                return Ok(());
+            }
+            Action::Endless => {
+                let stream = reader.get_mut();
+                stream
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nUser-agent: *\nDisallow: /\n")
+                    .await?;
+                let line = b"# and so on, and so on, and so on\n".repeat(1000);
+                let until = tokio::time::Instant::now() + Duration::from_secs(10);
+                // Bounded: the client stops reading, or 10 s pass.
+                while tokio::time::Instant::now() < until {
+                    if stream.write_all(&line).await.is_err() {
+                        break;
+                    }
+                }
+                done(&state);
+                return Ok(());
+            }
+            Action::Raw(raw) => {
+                let stream = reader.get_mut();
+                let result = stream.write_all(&raw).await;
+                done(&state);
+                result?;
                 return Ok(());
             }
             Action::Cut => {
