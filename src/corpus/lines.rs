@@ -3,12 +3,24 @@
 //! A chunk is about [`ChunkReader::chunk_size`] bytes and always ends at a
 //! line end (or at the end of the input), so every line lies in exactly one
 //! chunk and chunks can be judged independently and written out in order.
+//!
+//! A line longer than [`MAX_LINE`] is not held: it is read past, and the
+//! chunk holds [`OVERLONG`] in its place, which every row format reads as a
+//! `bad-record` naming the line. Memory stays bounded whatever the input.
 
 use std::io::{self, BufRead, Read};
 use std::path::PathBuf;
 
 use crate::corpus::Input;
 use crate::error::{Error, ErrorKind, Result};
+
+/// The longest line read (64 MiB): a longer one is skipped as a bad
+/// record. No URL or corpus record comes near it; a line this long is a
+/// corrupt or hostile file.
+pub const MAX_LINE: usize = 64 << 20;
+
+/// What stands in a chunk for a line longer than [`MAX_LINE`].
+pub const OVERLONG: &[u8] = b"\0optout: a line longer than the 64 MiB limit\0";
 
 /// A run of whole lines and the number of the first one.
 #[derive(Debug, Default)]
@@ -70,7 +82,7 @@ impl ChunkReader {
     pub fn with_chunk_size(input: Input, chunk_size: usize) -> Self {
         ChunkReader {
             input,
-            chunk_size: chunk_size.max(1),
+            chunk_size: chunk_size.clamp(1, MAX_LINE),
             next_line: 1,
             offset: 0,
             done: false,
@@ -114,7 +126,7 @@ impl ChunkReader {
                 if (n as u64) < want {
                     self.done = true;
                 } else if chunk.data.last() != Some(&b'\n') {
-                    self.input.reader.read_until(b'\n', &mut chunk.data)?;
+                    self.complete_line(&mut chunk.data)?;
                 }
                 Ok(())
             });
@@ -127,6 +139,44 @@ impl ChunkReader {
         }
         self.finish(chunk);
         Ok(true)
+    }
+
+    /// Reads the rest of the chunk's last line, up to [`MAX_LINE`]; a
+    /// longer line is read past and replaced by [`OVERLONG`].
+    fn complete_line(&mut self, data: &mut Vec<u8>) -> io::Result<()> {
+        let start = memchr::memrchr(b'\n', data).map_or(0, |at| at + 1);
+        let reader = &mut self.input.reader;
+        let mut overlong = false;
+        loop {
+            let buffer = reader.fill_buf()?;
+            if buffer.is_empty() {
+                return Ok(());
+            }
+            let (take, done) = match memchr::memchr(b'\n', buffer) {
+                Some(at) => (at + 1, true),
+                None => (buffer.len(), false),
+            };
+            if !overlong && data.len() - start + take > MAX_LINE + 1 {
+                overlong = true;
+                // The bytes read past still count for offsets.
+                self.offset += (data.len() - start) as u64;
+                data.truncate(start);
+                data.extend_from_slice(OVERLONG);
+                self.offset = self.offset.saturating_sub(OVERLONG.len() as u64);
+            }
+            if overlong {
+                self.offset += (take - usize::from(done)) as u64;
+                if done {
+                    data.push(b'\n');
+                }
+            } else {
+                data.extend_from_slice(&buffer[..take]);
+            }
+            reader.consume(take);
+            if done {
+                return Ok(());
+            }
+        }
     }
 
     fn finish(&mut self, chunk: &mut Chunk) {

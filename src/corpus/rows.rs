@@ -117,6 +117,15 @@ impl RowFormat {
 
     /// The URL of one row (a line without its line end).
     pub fn url_of<'a>(&self, line: &'a [u8], scratch: &'a mut json::Scratch) -> RowUrl<'a> {
+        if line.first() == Some(&0) && line == crate::corpus::lines::OVERLONG {
+            return RowUrl::Bad(
+                SkipReason::BadRecord,
+                format!(
+                    "a line longer than {} MiB",
+                    crate::corpus::lines::MAX_LINE >> 20
+                ),
+            );
+        }
         let text = line.trim_ascii();
         match self {
             RowFormat::Lines => match text.first() {

@@ -371,3 +371,37 @@ fn a_foreign_sqlite_file_is_refused_untouched() {
         .unwrap();
     assert_eq!(mode, "delete");
 }
+
+/// 13. A line over the 64 MiB limit is skipped as `bad-record` naming its
+/// line, and the rows after it are judged; it is never held whole.
+#[test]
+fn an_overlong_line_is_skipped_and_named() {
+    let dir = TestDir::new();
+    let mut data = b"{\"url\":\"http://a.example/1\"}\n{\"url\":\"http://a.example/".to_vec();
+    data.resize(data.len() + (65 << 20), b'x');
+    data.extend_from_slice(
+        b"\"}\n{\"url\":\"http://a.example/private/3\"}\n{\"url\":\"http://a.example/4\"}\n",
+    );
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, &data).unwrap();
+    let input = dir.write("big.jsonl.gz", encoder.finish().unwrap());
+    drop(data);
+    let kept = dir.path("kept.jsonl");
+    let run = filter(&dir, &arg(&input), &["--kept", &arg(&kept)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let stats = stats(&dir);
+    assert_eq!(stats["rows"], 4, "{stats}");
+    assert_eq!(stats["kept"], 2, "{stats}");
+    assert_eq!(stats["skipped_by_reason"]["bad-record"], 1, "{stats}");
+    assert_eq!(stats["removed_by_reason"]["robots-disallow"], 1, "{stats}");
+    let run = filter(
+        &dir,
+        &arg(&input),
+        &["--kept", &arg(&kept), "-q", "--on-error", "fail"],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("line 2") && run.stderr.contains("64 MiB"),
+        "{run:?}"
+    );
+}
