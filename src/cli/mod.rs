@@ -68,6 +68,15 @@ enum Command {
 /// Parses the process arguments and runs the command.
 #[must_use]
 pub fn main() -> ExitStatus {
+    // A corrupt Parquet file can make its decoder panic; the panic is
+    // caught and reported as an error naming the file, so the crash
+    // message it would print is left out.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !crate::engine::parquet::in_guarded_decode() {
+            default_hook(info);
+        }
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

@@ -146,8 +146,10 @@ fn column_index(
 /// As [`Engine::filter_parquet`].
 pub fn scan(input: &Path, column: &str) -> Result<crate::corpus::OriginScan> {
     let file = File::open(input).map_err(|e| Error::io(input, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+    let builder = guarded(|| ParquetRecordBatchReaderBuilder::try_new(file))
+        .and_then(|r| r.map_err(|e| e.to_string()))
         .map_err(|e| bad(input, 0, format!("not a readable Parquet file: {e}")))?;
+    let metadata = builder.metadata().clone();
     let mask = parquet::arrow::ProjectionMask::columns(builder.parquet_schema(), [column]);
     let reader = builder
         .with_projection(mask)
@@ -158,8 +160,16 @@ pub fn scan(input: &Path, column: &str) -> Result<crate::corpus::OriginScan> {
     let mut origins = std::collections::BTreeSet::new();
     let mut scan = crate::corpus::OriginScan::default();
     let mut row = 1;
-    for batch in reader {
-        let batch = batch.map_err(|e| bad(input, row, e.to_string()))?;
+    let mut reader = reader;
+    while let Some(batch) = guarded(|| reader.next()).map_err(|e| bad(input, row, e))? {
+        let batch = batch.map_err(|e| {
+            let group = row_group_of(&metadata, row);
+            bad(
+                input,
+                row,
+                format!("corrupt data in row group {group}: {e}"),
+            )
+        })?;
         if batch.num_columns() == 0 {
             return Err(bad(input, 0, format!("no column `{column}`")));
         }
@@ -197,7 +207,10 @@ impl Engine {
         threads: usize,
     ) -> Result<Stats> {
         let file = File::open(input).map_err(|e| Error::io(input, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        // The Parquet decoder can panic on a corrupt file: each call into
+        // it is caught, and the panic becomes an error naming the file.
+        let builder = guarded(|| ParquetRecordBatchReaderBuilder::try_new(file))
+            .and_then(|r| r.map_err(|e| e.to_string()))
             .map_err(|e| bad(input, 0, format!("not a readable Parquet file: {e}")))?;
         let schema = Arc::clone(builder.schema());
         let index = column_index(input, &schema, column, "URL")?;
@@ -268,8 +281,15 @@ impl Engine {
             std::thread::Builder::new()
                 .name("optout-parquet-read".into())
                 .spawn_scoped(scope, move || {
-                    for batch in reader {
-                        if send.send(batch).is_err() {
+                    let mut reader = reader;
+                    loop {
+                        let batch = match guarded(|| reader.next()) {
+                            Ok(None) => break,
+                            Ok(Some(batch)) => batch,
+                            Err(panic) => Err(arrow_schema::ArrowError::ParquetError(panic)),
+                        };
+                        let failed = batch.is_err();
+                        if send.send(batch).is_err() || failed {
                             break;
                         }
                     }
@@ -305,7 +325,14 @@ impl Engine {
             let mut scratch = super::column::ColumnScratch::default();
             let judged = (|| -> Result<()> {
                 for batch in batches {
-                    let batch: RecordBatch = batch.map_err(|e| bad(input, row, e.to_string()))?;
+                    let batch: RecordBatch = batch.map_err(|e| {
+                        let group = row_group_of(&metadata, row);
+                        bad(
+                            input,
+                            row,
+                            format!("corrupt data in row group {group}: {e}"),
+                        )
+                    })?;
                     let urls = cells(input, batch.column(index).as_ref(), row)?;
                     let counts = match tokens {
                         Some(at) => Some(counts(input, batch.column(at).as_ref(), row)?),
@@ -344,4 +371,44 @@ impl Engine {
         })?;
         Ok(stats)
     }
+}
+
+thread_local! {
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside a call into the Parquet decoder whose
+/// panics are caught and reported as errors: a panic hook can then stay
+/// quiet instead of printing a crash for what is a corrupt file.
+#[must_use]
+pub fn in_guarded_decode() -> bool {
+    GUARDED.with(std::cell::Cell::get)
+}
+
+/// Runs `work`, turning a panic into an error message: the Parquet
+/// decoder panics on some corrupt files instead of returning an error.
+fn guarded<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    GUARDED.with(|g| g.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    GUARDED.with(|g| g.set(false));
+    result.map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        format!("the Parquet decoder failed on corrupt data ({message})")
+    })
+}
+
+/// The row group (0-based) that holds `row` (1-based).
+fn row_group_of(metadata: &parquet::file::metadata::ParquetMetaData, row: u64) -> usize {
+    let mut end = 0u64;
+    for (i, group) in metadata.row_groups().iter().enumerate() {
+        end += u64::try_from(group.num_rows()).unwrap_or(0);
+        if row <= end {
+            return i;
+        }
+    }
+    metadata.num_row_groups()
 }

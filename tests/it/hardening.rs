@@ -405,3 +405,50 @@ fn an_overlong_line_is_skipped_and_named() {
         "{run:?}"
     );
 }
+
+/// 14. A Parquet file with a flipped byte anywhere gives a clear error
+/// naming the file (never a panic), and no kept file is left.
+#[test]
+fn a_corrupt_parquet_file_is_an_error_not_a_panic() {
+    let dir = TestDir::new();
+    let urls: Vec<Option<String>> = (0..2000)
+        .map(|i| {
+            Some(format!(
+                "http://a.example/{}/{i}",
+                if i % 3 == 0 { "private" } else { "p" }
+            ))
+        })
+        .collect();
+    let good = dir.path("good.parquet");
+    crate::cli_parquet::write_parquet(&good, &urls, "url", 500);
+    let bytes = std::fs::read(&good).unwrap();
+    let kept = dir.path("kept.parquet");
+    let mut outcomes = std::collections::BTreeMap::new();
+    // Some 250 places spread over the file: headers, pages, statistics,
+    // the footer; and every byte of the footer's last 64.
+    let step = bytes.len() / 250;
+    let places = (0..bytes.len())
+        .step_by(step)
+        .chain(bytes.len() - 64..bytes.len());
+    for at in places {
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 0x5A;
+        let input = dir.write("flipped.parquet", &flipped);
+        let run = filter(&dir, &arg(&input), &["--kept", &arg(&kept)]);
+        assert!(matches!(run.code, 0 | 1 | 2), "byte {at}: {run:?}");
+        assert!(!run.stderr.contains("panicked"), "byte {at}: {run:?}");
+        if run.code != 0 {
+            assert!(run.stderr.contains("flipped.parquet"), "byte {at}: {run:?}");
+            assert!(
+                !kept.exists(),
+                "byte {at}: a failed run leaves no kept file"
+            );
+        } else {
+            let stats = stats(&dir);
+            assert_eq!(stats["counts_add_up"], true, "byte {at}: {stats}");
+        }
+        *outcomes.entry(run.code).or_insert(0) += 1;
+        let _ = std::fs::remove_file(&kept);
+    }
+    assert!(outcomes.get(&2).copied().unwrap_or(0) > 0, "{outcomes:?}");
+}
