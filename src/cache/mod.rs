@@ -676,18 +676,30 @@ impl Cache {
         }))
     }
 
-    /// A stored body.
+    /// A stored body, checked against its SHA-256: a body changed in the
+    /// database would otherwise decide in place of what was fetched.
     ///
     /// # Errors
     ///
-    /// When the database cannot be read.
+    /// When the database cannot be read, or the body does not match its
+    /// hash.
     pub fn body(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
-        self.conn
+        let body: Option<Vec<u8>> = self
+            .conn
             .query_row("SELECT body FROM bodies WHERE sha256 = ?1", [sha256], |r| {
                 r.get(0)
             })
             .optional()
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        if let Some(body) = &body {
+            let actual = crate::digest::sha256_hex(body);
+            if !actual.eq_ignore_ascii_case(sha256) {
+                return Err(self.err(format!(
+                    "the stored body {sha256} has SHA-256 {actual}: the cache was changed outside optout; nothing is decided from it (fetch again into a new --cache)"
+                )));
+            }
+        }
+        Ok(body)
     }
 
     /// The policy of `origin` at `at`, if it was ever fetched by then.

@@ -452,3 +452,53 @@ fn a_corrupt_parquet_file_is_an_error_not_a_panic() {
     }
     assert!(outcomes.get(&2).copied().unwrap_or(0) > 0, "{outcomes:?}");
 }
+
+/// 6. A cache whose stored body was rewritten is refused by `filter`, not
+/// used silently.
+#[test]
+fn a_tampered_cache_body_is_refused() {
+    let site = crate::server::Server::start();
+    site.set(
+        "a.test",
+        crate::server::Reply::new(200, "User-agent: *\nDisallow: /\n"),
+    );
+    let dir = TestDir::new();
+    let cache = dir.path("cache.sqlite");
+    let list = dir.write("urls.txt", "http://a.test/x\n");
+    let resolve = site.resolve();
+    let net = [
+        "--cache",
+        cache.to_str().unwrap(),
+        "--resolve",
+        &resolve,
+        "--resolve",
+        "*=-",
+        "--files",
+        "none",
+        "-q",
+    ];
+    let mut args = vec!["fetch", list.to_str().unwrap()];
+    args.extend(net);
+    assert_eq!(optout(&args, None).code, 0);
+    {
+        let conn = rusqlite::Connection::open(&cache).unwrap();
+        conn.execute(
+            "UPDATE bodies SET body = CAST('User-agent: *\nAllow: /\n' AS BLOB)",
+            [],
+        )
+        .unwrap();
+    }
+    let cache_arg = arg(&cache);
+    let args = [
+        "filter",
+        list.to_str().unwrap(),
+        "--offline",
+        "--cache",
+        &cache_arg,
+        "-q",
+    ];
+    let run = optout(&args, None);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stdout.is_empty(), "nothing kept: {run:?}");
+    assert!(run.stderr.contains("changed outside optout"), "{run:?}");
+}
