@@ -466,7 +466,9 @@ fn explain(args: &ExplainArgs) -> Result<(Explanation, bool)> {
                     // A page's tdm-reservation supersedes the site's file.
                     let file_tdm = matches!(
                         hit.at,
-                        StatementAt::TdmRep(_) | StatementAt::TdmRepUnreachable
+                        StatementAt::TdmRep(_)
+                            | StatementAt::TdmRepUnreachable
+                            | StatementAt::TdmRepUnreadable
                     );
                     if file_tdm && page.supersedes_tdm_file() {
                         continue;

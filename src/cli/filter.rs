@@ -1286,7 +1286,7 @@ impl<'a> StatsDocument<'a> {
                         BTreeMap::new();
                     for p in policies {
                         for (name, state) in [
-                            ("tdmrep.json", p.files.tdmrep.state()),
+                            ("tdmrep.json", tdmrep_state(&p.files.tdmrep)),
                             ("ai.txt", p.files.ai_txt.state()),
                             ("rsl", p.files.rsl.state()),
                         ] {
@@ -1312,5 +1312,18 @@ impl<'a> StatsDocument<'a> {
             counts: outcome.stats.report(engine.agents().names(), 20),
             read_error: outcome.read_error.as_ref().map(ToString::to_string),
         }
+    }
+}
+
+/// The state of an origin's tdmrep.json for the stats: as any file's, and
+/// `unreadable` for one that is broken past its first rules.
+fn tdmrep_state(
+    state: &crate::policy::files::FileState<crate::signals::tdmrep::TdmRepFile>,
+) -> &'static str {
+    match state {
+        crate::policy::files::FileState::Read { parsed, .. } if parsed.unreadable.is_some() => {
+            "unreadable"
+        }
+        state => state.state(),
     }
 }

@@ -70,6 +70,9 @@ pub enum StatementAt {
     TdmRep(u32),
     /// tdmrep.json could not be read.
     TdmRepUnreachable,
+    /// tdmrep.json is broken past its first rules, none of which matched:
+    /// read as a reservation.
+    TdmRepUnreadable,
     /// A rule of ai.txt: an index into its rules.
     AiTxt(u32),
     /// ai.txt could not be read.
@@ -357,6 +360,12 @@ impl UsagePlan {
                         tdm_pref(rule.reservation),
                         StatementAt::TdmRep(to_u32(rule.index)),
                     ));
+                } else if file.unreadable.is_some() {
+                    emit(hit(
+                        Signal::TdmRep,
+                        Pref::Disallowed,
+                        StatementAt::TdmRepUnreadable,
+                    ));
                 }
             }
             Some(FileSays::Unreadable) => emit(hit(
@@ -575,6 +584,19 @@ pub fn locate(policy: &OriginPolicy, hit: &UsageHit) -> Located {
             };
             let mut located = file_source(state.source(), None, state.fetched_at());
             located.text = text;
+            located
+        }
+        StatementAt::TdmRepUnreadable => {
+            let state = &policy.files.tdmrep;
+            let (sha, why) = match state {
+                FileState::Read { parsed, sha256, .. } => (
+                    Some(sha256.as_str()),
+                    parsed.unreadable.clone().unwrap_or_default(),
+                ),
+                _ => (None, String::new()),
+            };
+            let mut located = file_source(state.source(), sha, state.fetched_at());
+            located.text = format!("unreadable, read as a reservation: {why}");
             located
         }
         StatementAt::TdmRepUnreachable | StatementAt::AiTxtUnreachable => {

@@ -19,8 +19,15 @@
 //! copy it. A rule whose reservation is unusable still matches: the first
 //! matching rule decides, and its decision is "unset".
 //!
-//! A file that is not a JSON array of objects with a `location` is invalid
-//! as a whole: no file-level reservation (SIGNALS.md §6.8 case 2).
+//! A body that is valid JSON but not an array (a JSON API's error object
+//! served for any path) is not a tdmrep.json: no file-level reservation
+//! (SIGNALS.md §6.8 case 2). A body that starts as an array but is not a
+//! valid one (cut at the size limit, a syntax error, a rule that is not an
+//! object with a `location`) is **unreadable**: its rules before the fault
+//! are kept in order and decide the paths they match, since the first
+//! match decides; for any other path the file is read as a reservation,
+//! because what it says there cannot be known and a broken file must never
+//! open the filter. Other bodies (HTML, text) are not tdmrep.json files.
 
 use serde_json::Value;
 
@@ -77,73 +84,130 @@ pub struct TdmRule {
 pub struct TdmRepFile {
     /// The rules, in order.
     pub rules: Vec<TdmRule>,
-    /// Why the file as a whole is unusable, when it is.
+    /// Why the file as a whole is unusable, when it is: it states nothing.
     pub invalid: Option<String>,
+    /// Why the file is unreadable past its first `rules`, when it is: it
+    /// reserves every path those rules do not match.
+    pub unreadable: Option<String>,
 }
 
 impl TdmRepFile {
-    /// Parses a file body. Never fails: an unusable file has no rules and
-    /// says why in `invalid`; unusable rules say why in `error`.
+    /// Parses a file body. Never fails: a body that is not a tdmrep.json
+    /// has no rules and says why in `invalid`; a broken one keeps the
+    /// rules before the fault and says why in `unreadable`; unusable
+    /// values say why in a rule's `error`.
     #[must_use]
     pub fn parse(body: &[u8]) -> TdmRepFile {
         let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-        let invalid = |why: String| TdmRepFile {
-            rules: Vec::new(),
-            invalid: Some(why),
-        };
-        let value: Value = match serde_json::from_slice(body) {
-            Ok(value) => value,
-            Err(e) => return invalid(format!("not JSON: {e}")),
-        };
-        let Value::Array(items) = value else {
-            return invalid("not a JSON array (the brackets are mandatory)".into());
-        };
-        let mut rules = Vec::with_capacity(items.len());
-        for (index, item) in items.iter().enumerate() {
-            let Value::Object(rule) = item else {
-                return invalid(format!("rule {index} is not an object"));
-            };
-            let Some(Value::String(location)) = rule.get("location") else {
-                return invalid(format!("rule {index} has no `location` string"));
-            };
-            let mut nonstandard = false;
-            let mut error = None;
-            let reservation = match rule.get("tdm-reservation") {
-                Some(Value::Number(n)) if n.as_u64() == Some(1) => Reservation::Reserved,
-                Some(Value::Number(n)) if n.as_u64() == Some(0) => Reservation::NotReserved,
-                Some(Value::String(s)) if s == "1" || s == "0" => {
-                    nonstandard = true;
-                    Reservation::from_text(s)
+        let text = body.trim_ascii();
+        let mut file = TdmRepFile::default();
+        match serde_json::from_slice::<Value>(text) {
+            Ok(Value::Array(items)) => {
+                for (index, item) in items.iter().enumerate() {
+                    if let Err(why) = file.push(index, item) {
+                        file.unreadable = Some(why);
+                        break;
+                    }
                 }
-                Some(other) => {
-                    error = Some(format!("`tdm-reservation` is {other}, not 0 or 1"));
-                    Reservation::Unset
+            }
+            Ok(_) => {
+                file.invalid = Some("not a JSON array (the brackets are mandatory)".into());
+            }
+            Err(e) if text.starts_with(b"[") => {
+                file.recover(text);
+                if file.unreadable.is_none() {
+                    file.unreadable = Some(format!("not valid JSON: {e}"));
+                }
+            }
+            Err(e) => file.invalid = Some(format!("not JSON: {e}")),
+        }
+        file
+    }
+
+    /// Reads the rules of a broken array one by one, up to the fault.
+    fn recover(&mut self, text: &[u8]) {
+        let mut at = 1; // past `[`
+        let skip_ws = |at: &mut usize| {
+            while text.get(*at).is_some_and(u8::is_ascii_whitespace) {
+                *at += 1;
+            }
+        };
+        for index in 0.. {
+            skip_ws(&mut at);
+            if index == 0 && text.get(at) == Some(&b']') {
+                return;
+            }
+            let mut values = serde_json::Deserializer::from_slice(&text[at..]).into_iter::<Value>();
+            let item = match values.next() {
+                Some(Ok(item)) => item,
+                Some(Err(e)) => {
+                    self.unreadable = Some(format!("not valid JSON in rule {index}: {e}"));
+                    return;
                 }
                 None => {
-                    error = Some("no `tdm-reservation`".into());
-                    Reservation::Unset
+                    self.unreadable = Some(format!("the array ends before rule {index}"));
+                    return;
                 }
             };
-            let policy = match (rule.get("tdm-policy"), reservation) {
-                (Some(Value::String(url)), Reservation::Reserved) => Some(url.clone()),
-                _ => None,
-            };
-            let mut pattern = Vec::new();
-            normalize::normalize_into(location.as_bytes(), Side::Pattern, &mut pattern);
-            rules.push(TdmRule {
-                index,
-                location: location.clone(),
-                pattern,
-                reservation,
-                policy,
-                nonstandard,
-                error,
-            });
+            at += values.byte_offset();
+            if let Err(why) = self.push(index, &item) {
+                self.unreadable = Some(why);
+                return;
+            }
+            skip_ws(&mut at);
+            match text.get(at) {
+                Some(b',') => at += 1,
+                Some(b']') => return,
+                _ => {
+                    self.unreadable = Some(format!("the array is cut after rule {index}"));
+                    return;
+                }
+            }
         }
-        TdmRepFile {
-            rules,
-            invalid: None,
-        }
+    }
+
+    /// Adds rule `index`, or says why it is not a rule.
+    fn push(&mut self, index: usize, item: &Value) -> Result<(), String> {
+        let Value::Object(rule) = item else {
+            return Err(format!("rule {index} is not an object"));
+        };
+        let Some(Value::String(location)) = rule.get("location") else {
+            return Err(format!("rule {index} has no `location` string"));
+        };
+        let mut nonstandard = false;
+        let mut error = None;
+        let reservation = match rule.get("tdm-reservation") {
+            Some(Value::Number(n)) if n.as_u64() == Some(1) => Reservation::Reserved,
+            Some(Value::Number(n)) if n.as_u64() == Some(0) => Reservation::NotReserved,
+            Some(Value::String(s)) if s == "1" || s == "0" => {
+                nonstandard = true;
+                Reservation::from_text(s)
+            }
+            Some(other) => {
+                error = Some(format!("`tdm-reservation` is {other}, not 0 or 1"));
+                Reservation::Unset
+            }
+            None => {
+                error = Some("no `tdm-reservation`".into());
+                Reservation::Unset
+            }
+        };
+        let policy = match (rule.get("tdm-policy"), reservation) {
+            (Some(Value::String(url)), Reservation::Reserved) => Some(url.clone()),
+            _ => None,
+        };
+        let mut pattern = Vec::new();
+        normalize::normalize_into(location.as_bytes(), Side::Pattern, &mut pattern);
+        self.rules.push(TdmRule {
+            index,
+            location: location.clone(),
+            pattern,
+            reservation,
+            policy,
+            nonstandard,
+            error,
+        });
+        Ok(())
     }
 
     /// The first rule whose location matches `path` (a URL path and query
@@ -156,11 +220,16 @@ impl TdmRepFile {
             .find(|rule| Pattern::new(&rule.pattern).matches(path))
     }
 
-    /// The reservation for `path`: that of the first matching rule.
+    /// The reservation for `path`: that of the first matching rule; for a
+    /// path no rule matches, reserved when the file is unreadable, else
+    /// unset.
     #[must_use]
     pub fn reservation(&self, path: &[u8]) -> Reservation {
-        self.rule_for(path)
-            .map_or(Reservation::Unset, |rule| rule.reservation)
+        match self.rule_for(path) {
+            Some(rule) => rule.reservation,
+            None if self.unreadable.is_some() => Reservation::Reserved,
+            None => Reservation::Unset,
+        }
     }
 }
 
@@ -249,20 +318,54 @@ mod tests {
     }
 
     #[test]
-    fn invalid_files_reserve_nothing() {
+    fn files_that_are_not_tdmrep_reserve_nothing() {
+        // A JSON object (SIGNALS §6.8 case 2, and the error object JSON
+        // APIs serve for any path), HTML, text, nothing.
         for body in [
             &br#"{"location": "/", "tdm-reservation": 1}"#[..],
             b"not json",
-            br#"[{"tdm-reservation": 1}]"#,
-            br#"[1]"#,
+            b"<!DOCTYPE html><html></html>",
             b"",
         ] {
             let file = TdmRepFile::parse(body);
             assert!(file.invalid.is_some(), "{}", String::from_utf8_lossy(body));
+            assert!(file.unreadable.is_none());
             assert_eq!(file.reservation(b"/"), Unset);
         }
         let bom = TdmRepFile::parse(b"\xEF\xBB\xBF[{\"location\": \"/\", \"tdm-reservation\": 1}]");
         assert_eq!(bom.reservation(b"/x"), Res);
+    }
+
+    #[test]
+    fn broken_arrays_keep_their_first_rules_and_reserve_the_rest() {
+        for body in [
+            &br#"[{"location": "/free/", "tdm-reservation": 0}, {"tdm-reservation": 1}]"#[..],
+            br#"[{"location": "/free/", "tdm-reservation": 0}, 1]"#,
+            br#"[{"location": "/free/", "tdm-reservation": 0}, {"location": "/a", "tdm-res"#,
+            br#"[{"location": "/free/", "tdm-reservation": 0} {"location": "/a"}]"#,
+            br#"[{"location": "/free/", "tdm-reservation": 0},"#,
+        ] {
+            let file = TdmRepFile::parse(body);
+            let shown = String::from_utf8_lossy(body);
+            assert!(
+                file.unreadable.is_some() && file.invalid.is_none(),
+                "{shown}"
+            );
+            assert_eq!(file.rules.len(), 1, "{shown}");
+            assert_eq!(file.reservation(b"/free/x"), Free, "{shown}");
+            assert_eq!(file.reservation(b"/other"), Res, "{shown}");
+        }
+        // A file cut at the size limit: its first rule still decides.
+        let mut big = br#"[{"location": "/*", "tdm-reservation": 1}"#.to_vec();
+        while big.len() < 600_000 {
+            big.extend_from_slice(br#", {"location": "/x", "tdm-reservation": 0}"#);
+        }
+        big.truncate(512_000);
+        let file = TdmRepFile::parse(&big);
+        assert!(file.unreadable.is_some());
+        assert_eq!(file.reservation(b"/x"), Res, "the first rule matches first");
+        let empty = TdmRepFile::parse(b"[]");
+        assert!(empty.unreadable.is_none() && empty.invalid.is_none());
     }
 
     #[test]
