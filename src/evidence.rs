@@ -113,6 +113,10 @@ pub struct Config {
     /// The token count field or column, when tokens were counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens_field: Option<String>,
+    /// What the URLs of removed records leave out (`userinfo`, `query`);
+    /// manifests written before redaction existed applied none.
+    #[serde(default)]
+    pub redact: Vec<String>,
 }
 
 /// What manifests written before `--as-of crawl` ran by.

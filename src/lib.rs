@@ -22,7 +22,8 @@
 //!   to the `url` crate.
 //! * [`blocklist`]: domain lists, matched on label boundaries.
 //! * [`digest`]: content hashes for evidence.
-//! * [`evidence`]: the run manifest `optout verify` checks.
+//! * [`evidence`]: the run manifest `optout verify` checks; [`redact`]:
+//!   what of a URL evidence leaves out (credentials, optionally queries).
 //! * [`policy`]: per-origin policies (robots.txt access and the origin's
 //!   tdmrep.json, ai.txt and RSL document) and the compiled
 //!   [`policy::Snapshot`].
@@ -71,6 +72,7 @@ pub mod evidence;
 pub mod fetch;
 pub mod origin;
 pub mod policy;
+pub mod redact;
 pub mod signals;
 pub mod time;
 

@@ -143,6 +143,13 @@ pub(crate) struct FilterArgs {
     #[arg(long, value_name = "FILE", alias = "missing-hosts")]
     missing_origins: Option<PathBuf>,
 
+    /// What the URLs of removed records (the evidence) leave out:
+    /// `userinfo` (credentials become `REDACTED@`), `query` (the query
+    /// string becomes `?REDACTED`), both comma-separated, or `none`. The
+    /// manifest records it.
+    #[arg(long, default_value = "userinfo", value_name = "userinfo,query|none")]
+    redact: String,
+
     /// Worker threads; 1 runs sequentially. Default: all cores.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -524,6 +531,7 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
             missing,
         )
         .with_usage(usage)
+        .with_redaction(crate::redact::Redaction::parse(&args.redact)?)
         .with_crawl_time(as_of == AsOf::Crawl)
         .with_tokens(match &args.tokens_field {
             Some(field) => Some(
@@ -917,6 +925,7 @@ pub(crate) fn write_run_manifest(
                 .collect(),
             as_of: setup.as_of.name(),
             tokens_field: engine.tokens_field().map(|f| f.as_str().to_owned()),
+            redact: engine.redaction().names(),
         },
         registry_version: Registry::builtin().version.clone(),
         blocklists: engine
@@ -1206,6 +1215,8 @@ struct UsageConfig {
     purpose: &'static str,
     unknown: &'static str,
     legacy_conservative: bool,
+    /// What evidence URLs leave out.
+    redact: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -1265,6 +1276,7 @@ impl<'a> StatsDocument<'a> {
                     UnknownPolicy::Drop => "drop",
                 },
                 legacy_conservative: engine.usage_options().legacy_conservative,
+                redact: engine.redaction().names(),
             },
             fetch: setup.refresh.as_ref(),
             policies: PolicySummary {

@@ -280,6 +280,10 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
             missing,
         )
         .with_usage(usage)
+        .with_redaction(
+            crate::redact::Redaction::from_names(&config.redact)
+                .map_err(|_| bad("redact", &config.redact.join(",")))?,
+        )
         .with_crawl_time(config.as_of == "crawl")
         .with_tokens(match config.tokens_field.as_deref() {
             Some(field) => Some(crate::corpus::json::FieldPath::parse(field).map_err(|e| {

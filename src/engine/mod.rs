@@ -73,6 +73,8 @@ pub struct Engine {
     /// The field (JSON Lines) or column (Parquet) holding each row's token
     /// count, when tokens are counted.
     tokens: Option<FieldPath>,
+    /// What evidence URLs leave out.
+    redaction: crate::redact::Redaction,
 }
 
 /// Facts about a host with a policy, worked out once per run.
@@ -221,6 +223,7 @@ impl Engine {
             agent_rule,
             missing,
             usage: UsageOptions::default(),
+            redaction: crate::redact::Redaction::default(),
             format: RowFormat::Lines,
             on_error: OnError::Skip,
             by_crawl_time: false,
@@ -291,6 +294,20 @@ impl Engine {
     pub fn with_usage(mut self, options: UsageOptions) -> Engine {
         self.usage = options;
         self
+    }
+
+    /// Sets what the URLs of removed records leave out (by default the
+    /// userinfo).
+    #[must_use]
+    pub fn with_redaction(mut self, redaction: crate::redact::Redaction) -> Engine {
+        self.redaction = redaction;
+        self
+    }
+
+    /// What the URLs of removed records leave out.
+    #[must_use]
+    pub fn redaction(&self) -> crate::redact::Redaction {
+        self.redaction
     }
 
     /// What the usage stage enforces.
@@ -376,9 +393,10 @@ impl Engine {
         out: &mut Vec<u8>,
     ) {
         let text = std::str::from_utf8(line).ok();
+        let redacted = text.map(|t| self.redaction.apply(t.trim()));
         let mut record = RemovedRecord {
             row: number,
-            url: text.map(str::trim),
+            url: redacted.as_deref(),
             url_base64: if text.is_none() {
                 use base64::Engine as _;
                 Some(base64::engine::general_purpose::STANDARD.encode(line))

@@ -187,12 +187,13 @@ impl Engine {
                     None => return true,
                     Some((reason, source)) => {
                         let bytes: u64 = group.iter().map(|r| r.raw.len() as u64).sum();
+                        let shown = self.redaction().apply(url);
                         for record in group {
                             stats.removed[reason.index()] += 1;
                             let line = PageRemoval {
                                 row: record.number,
                                 offset: record.offset,
-                                url,
+                                url: &shown,
                                 reason: reason.as_str(),
                                 purpose: self.usage.purpose.as_str(),
                                 statement: Pref::Disallowed.as_str(),
