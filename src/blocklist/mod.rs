@@ -106,7 +106,13 @@ impl Blocklist {
             } else {
                 text
             };
-            if text.is_empty() || text.starts_with('!') || text.starts_with('[') {
+            // `[Adblock Plus 2.0]` is a header; `[2001:db8::1]` an entry.
+            let bracketed_ip = text
+                .strip_prefix('[')
+                .and_then(|t| t.split_once(']'))
+                .is_some_and(|(ip, _)| ip.parse::<Ipv6Addr>().is_ok());
+            if text.is_empty() || text.starts_with('!') || (text.starts_with('[') && !bracketed_ip)
+            {
                 continue;
             }
             for candidate in candidates(text) {
@@ -340,6 +346,17 @@ mod tests {
         let lines: Vec<u64> = list.bad_lines.iter().map(|b| b.line).collect();
         assert_eq!(lines, [2, 3, 4, 5, 6, 7]);
         assert_eq!(list.entries.len(), 1);
+    }
+
+    #[test]
+    fn bracketed_ipv6_entries_match() {
+        let lists = lists("[Adblock Plus 2.0]\n[2001:DB8::1]\n2001:db8::2\n");
+        assert!(lists.find("[2001:db8::1]").is_some());
+        assert!(lists.find("[2001:db8::2]").is_some());
+        assert!(lists.find("[2001:db8::3]").is_none());
+        let mut parser = crate::origin::UrlParser::new();
+        let url = parser.parse("http://[2001:db8::1]:8080/x").unwrap();
+        assert!(lists.find(url.host).is_some(), "{}", url.host);
     }
 
     #[test]

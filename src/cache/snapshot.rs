@@ -188,6 +188,10 @@ pub fn read(
         ));
     }
     let (mut count, mut files, mut earlier) = (0, 0, 0);
+    // Each origin's current copy of each file, with its line: a second one
+    // would silently replace the first.
+    let mut current: std::collections::HashMap<(String, SiteFile), u64> =
+        std::collections::HashMap::new();
     for (number, line) in (2..).zip(lines) {
         let line = line.map_err(|e| Error::io(path, e))?;
         if line.trim().is_empty() {
@@ -221,6 +225,19 @@ pub fn read(
         }
         let robots = line.effective.used.file == SiteFile::Robots;
         let from = line.from;
+        if from.is_none() {
+            let key = (line.effective.used.origin.clone(), line.effective.used.file);
+            if let Some(first) = current.insert(key, number) {
+                return Err(bad(
+                    number,
+                    format!(
+                        "`{}` {} is listed twice (first on line {first}): a snapshot holds one copy of each",
+                        line.effective.used.origin,
+                        line.effective.used.file.name()
+                    ),
+                ));
+            }
+        }
         each(line.effective, body, from)?;
         match (from, robots) {
             (Some(_), _) => earlier += 1,

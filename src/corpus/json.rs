@@ -187,6 +187,12 @@ impl Walk<'_, '_> {
         }
         self.space();
         let at_end = matched == Some(self.path.len());
+        if at_end && self.found.is_some() {
+            // `{"url": "a", "url": "b"}`: readers differ on which counts
+            // (the first, the last, an error), so the record could be
+            // judged by one URL and used by another.
+            return Err(self.error("the field appears twice (readers differ on which counts)"));
+        }
         let kind = match self.peek() {
             None => return Err(self.error("the record ends early")),
             Some(b'{') => {
@@ -476,10 +482,25 @@ mod tests {
         // Nested objects with the same key off the path do not count.
         let deep = r#"{"a":{"url":"no"},"b":[{"url":"no"}],"url":"yes"}"#;
         assert_eq!(get(deep, "url").unwrap().as_deref(), Some("yes"));
-        // The last duplicate wins.
+        // A duplicate of the field is an error: readers differ on which
+        // counts, so the record would be judged by one URL and used by
+        // another. Duplicates off the path do not matter.
+        for line in [
+            r#"{"url":"a","url":"b"}"#,
+            r#"{"url":"a","x":1,"url":null}"#,
+            r#"{"metadata":{"url":"a"},"metadata":{"url":"b"}}"#,
+        ] {
+            let path = if line.contains("metadata") {
+                "metadata.url"
+            } else {
+                "url"
+            };
+            let err = get(line, path).unwrap_err();
+            assert!(err.to_string().contains("appears twice"), "{line}: {err}");
+        }
         assert_eq!(
-            get(r#"{"url":"a","url":"b"}"#, "url").unwrap().as_deref(),
-            Some("b")
+            get(r#"{"x":1,"x":2,"url":"a"}"#, "url").unwrap().as_deref(),
+            Some("a")
         );
     }
 

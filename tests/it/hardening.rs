@@ -502,3 +502,197 @@ fn a_tampered_cache_body_is_refused() {
     assert!(run.stdout.is_empty(), "nothing kept: {run:?}");
     assert!(run.stderr.contains("changed outside optout"), "{run:?}");
 }
+
+/// 3. A tdmrep.json over the size limit keeps its first rules, and a
+/// broken one reserves what its readable rules do not decide: neither is
+/// read as "no reservation". The origin is counted as `unreadable`.
+#[test]
+fn oversized_and_broken_tdmrep_files_do_not_fail_open() {
+    let site = crate::server::Server::start();
+    let mut big = br#"[{"location": "/*", "tdm-reservation": 1}"#.to_vec();
+    while big.len() < 600_000 {
+        big.extend_from_slice(br#", {"location": "/x", "tdm-reservation": 0}"#);
+    }
+    big.push(b']');
+    let broken = br#"[{"location": "/free/", "tdm-reservation": 0}, {"location": "/a" "tdm"#;
+    let tdmrep = "/.well-known/tdmrep.json";
+    site.set_path("huge.test", tdmrep, crate::server::Reply::new(200, big));
+    site.set_path(
+        "broken.test",
+        tdmrep,
+        crate::server::Reply::new(200, broken.to_vec()),
+    );
+    let dir = TestDir::new();
+    let cache = arg(&dir.path("cache.sqlite"));
+    let urls = [
+        "http://huge.test/x",
+        "http://broken.test/free/x",
+        "http://broken.test/other",
+    ];
+    let list = dir.write("urls.txt", urls.join("\n") + "\n");
+    let resolve = site.resolve();
+    let net = [
+        "--cache",
+        &cache,
+        "--resolve",
+        &resolve,
+        "--resolve",
+        "*=-",
+        "--files",
+        "tdmrep.json",
+        "-q",
+    ];
+    let mut args = vec!["fetch", list.to_str().unwrap()];
+    args.extend(net);
+    assert_eq!(optout(&args, None).code, 0);
+    let removed = dir.path("removed.jsonl");
+    let stats_path = dir.path("stats.json");
+    let args = [
+        "filter",
+        list.to_str().unwrap(),
+        "--offline",
+        "--cache",
+        &cache,
+        "--agents",
+        "CCBot",
+        "--removed",
+        &arg(&removed),
+        "--stats",
+        &arg(&stats_path),
+        "-q",
+    ];
+    let run = optout(&args, None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout_text(), "http://broken.test/free/x\n", "{run:?}");
+    let removed = crate::util::read_jsonl(&removed);
+    assert_eq!(removed.len(), 2, "{removed:?}");
+    assert!(
+        removed.iter().all(|r| r["reason"] == "tdmrep"),
+        "{removed:?}"
+    );
+    let other = removed
+        .iter()
+        .find(|r| r["url"] == "http://broken.test/other")
+        .unwrap();
+    assert!(other.to_string().contains("unreadable"), "{other}");
+    let stats = read_json(&stats_path);
+    assert_eq!(
+        stats["policies"]["files"]["tdmrep.json"]["unreadable"], 2,
+        "{stats}"
+    );
+}
+
+/// 11. Evidence never keeps a URL's credentials unless asked; the query
+/// can be redacted too; the manifest says which, and `verify` agrees.
+#[test]
+fn evidence_redacts_credentials_and_optionally_queries() {
+    let dir = TestDir::new();
+    let input = dir.write(
+        "in.txt",
+        "http://user:secret@a.example/private/x?token=abc#top\nhttp://a.example/1\n",
+    );
+    let removed = dir.path("removed.jsonl");
+    let manifest = dir.path("run.manifest.json");
+    for (redact, shown) in [
+        (None, "http://REDACTED@a.example/private/x?token=abc#top"),
+        (
+            Some("userinfo,query"),
+            "http://REDACTED@a.example/private/x?REDACTED#top",
+        ),
+        (
+            Some("none"),
+            "http://user:secret@a.example/private/x?token=abc#top",
+        ),
+    ] {
+        let kept = dir.path("kept.txt");
+        let mut extra = vec![
+            "--kept",
+            kept.to_str().unwrap(),
+            "--removed",
+            removed.to_str().unwrap(),
+            "--manifest",
+            manifest.to_str().unwrap(),
+        ];
+        if let Some(redact) = redact {
+            extra.extend(["--redact", redact]);
+        }
+        let run = filter(&dir, &arg(&input), &extra);
+        assert_eq!(run.code, 0, "{run:?}");
+        let records = crate::util::read_jsonl(&removed);
+        assert_eq!(records[0]["url"], shown, "{redact:?}");
+        let written = read_json(&manifest);
+        let expected: Vec<&str> = match redact {
+            None => vec!["userinfo"],
+            Some("none") => vec![],
+            Some(_) => vec!["userinfo", "query"],
+        };
+        assert_eq!(
+            written["config"]["redact"],
+            serde_json::json!(expected),
+            "{written}"
+        );
+        let run = optout(&["verify", manifest.to_str().unwrap(), "--full"], None);
+        assert_eq!(run.code, 0, "{redact:?}: {run:?}");
+    }
+}
+
+/// 16. A snapshot that lists one origin twice is refused, naming the line.
+#[test]
+fn a_snapshot_listing_an_origin_twice_is_refused() {
+    let site = crate::server::Server::start();
+    let dir = TestDir::new();
+    let cache = arg(&dir.path("cache.sqlite"));
+    let list = dir.write("urls.txt", "http://a.test/x\nhttp://b.test/x\n");
+    let resolve = site.resolve();
+    let net = [
+        "--cache",
+        &cache,
+        "--resolve",
+        &resolve,
+        "--resolve",
+        "*=-",
+        "--files",
+        "none",
+        "-q",
+    ];
+    let mut args = vec!["fetch", list.to_str().unwrap()];
+    args.extend(net);
+    assert_eq!(optout(&args, None).code, 0);
+    let snapshot = dir.path("snap.jsonl");
+    let run = optout(
+        &[
+            "cache",
+            "export",
+            snapshot.to_str().unwrap(),
+            "--cache",
+            &cache,
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(&snapshot).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    // The second origin's line again, under the first origin's name, and
+    // the header counting three: the file is not cut, only doubled.
+    let mut header: Value = serde_json::from_str(lines[0]).unwrap();
+    header["origins"] = 3.into();
+    let twice = lines[2].replace("http://b.test", "http://a.test");
+    let doubled = [header.to_string().as_str(), lines[1], lines[2], &twice].join("\n") + "\n";
+    let doubled_path = dir.write("doubled.jsonl", doubled);
+    let run = optout(
+        &[
+            "filter",
+            list.to_str().unwrap(),
+            "--snapshot",
+            doubled_path.to_str().unwrap(),
+            "-q",
+        ],
+        None,
+    );
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("listed twice") && run.stderr.contains("line 4"),
+        "{run:?}"
+    );
+}
