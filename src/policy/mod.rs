@@ -384,7 +384,26 @@ impl PolicySet {
     /// Compiles every policy for `agents`. A parse shared by several
     /// policies is compiled once.
     #[must_use]
-    pub fn compile(self, agents: &AgentSet) -> Snapshot {
+    pub fn compile(mut self, agents: &AgentSet) -> Snapshot {
+        // A robots.txt that would compile to more rules than the cap is
+        // read as unreachable: complete disallow, with the reason.
+        let limit = crate::signals::robots::MAX_COMPILED_RULES;
+        let mut sizes: HashMap<*const RobotsTxt, usize> = HashMap::new();
+        for policy in self.policies.iter_mut().chain(self.history.iter_mut()) {
+            let Access::Rules(robots) = &policy.access else {
+                continue;
+            };
+            let size = *sizes
+                .entry(Arc::as_ptr(robots))
+                .or_insert_with(|| robots.compiled_size(agents.keys()));
+            if size > limit {
+                policy.access = Access::Unreachable {
+                    detail: format!(
+                        "robots.txt too complex: {size} rules for the selected agents, over the limit of {limit}; read as complete disallow"
+                    ),
+                };
+            }
+        }
         let empty = Arc::new(RobotsTxt::parse(b"").compile(agents.keys()));
         let mut done: HashMap<*const RobotsTxt, Arc<CompiledRobots>> = HashMap::new();
         let mut compile = |robots: &RobotsTxt| {

@@ -696,3 +696,89 @@ fn a_snapshot_listing_an_origin_twice_is_refused() {
         "{run:?}"
     );
 }
+
+/// A robots.txt whose rules, shared by every agent's groups, compile to
+/// more than the limit: 24,000 wildcard rules for all agents, and a group
+/// of one rule per agent, so that every agent's merged rules differ.
+fn pathological_robots(agents: &[&str]) -> String {
+    let mut body = String::new();
+    for agent in agents {
+        body.push_str(&format!("User-agent: {agent}\n"));
+    }
+    for i in 0..24_000 {
+        body.push_str(&format!("Disallow: /*a*{i}\n"));
+    }
+    for (i, agent) in agents.iter().enumerate() {
+        body.push_str(&format!("\nUser-agent: {agent}\nDisallow: /only-{i}\n"));
+    }
+    body
+}
+
+/// 12. A robots.txt over the compiled-size limit is read as unreachable
+/// (complete disallow, with the reason), in bounded time and memory; real
+/// files stay far below the limit.
+#[test]
+fn a_pathological_robots_txt_is_bounded_and_disallows() {
+    let agents = [
+        "GPTBot",
+        "CCBot",
+        "ClaudeBot",
+        "Google-Extended",
+        "Bytespider",
+    ];
+    let body = pathological_robots(&agents);
+    assert!(body.len() < 512_000, "{}", body.len());
+    let dir = TestDir::new();
+    dir.write("robots/a.example.txt", &body);
+    let long = format!("http://a.example/{}", "ab".repeat(5_000));
+    let input = dir.write("in.txt", format!("http://a.example/1\n{long}\n"));
+    let removed = dir.path("removed.jsonl");
+    let started = std::time::Instant::now();
+    let run = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &arg(&dir.path("robots")),
+            "--agents",
+            &agents.join(","),
+            "--removed",
+            &arg(&removed),
+            "-q",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.is_empty(), "nothing kept: {run:?}");
+    let records = crate::util::read_jsonl(&removed);
+    assert_eq!(records.len(), 2);
+    for record in &records {
+        assert_eq!(record["reason"], "robots-unreachable", "{record}");
+        assert!(
+            record["detail"].as_str().unwrap().contains("too complex"),
+            "{record}"
+        );
+    }
+    // A hang guard, not a performance assertion: before the limit this
+    // took minutes.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+/// The compiled size of every real robots.txt bundled, for the default
+/// training agents, is far below the limit.
+#[test]
+fn real_robots_files_compile_far_below_the_limit() {
+    let registry = optout::agents::Registry::builtin();
+    let agents =
+        optout::agents::AgentSet::for_purpose(registry, optout::agents::Purpose::Train).unwrap();
+    let mut largest = 0;
+    for entry in std::fs::read_dir(crate::util::fixture("robots/real")).unwrap() {
+        let body = std::fs::read(entry.unwrap().path()).unwrap();
+        let robots = optout::signals::robots::RobotsTxt::parse(&body);
+        largest = largest.max(robots.compiled_size(agents.keys()));
+    }
+    assert!(
+        largest > 0 && largest * 10 < optout::signals::robots::MAX_COMPILED_RULES,
+        "{largest}"
+    );
+}

@@ -84,6 +84,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     match needle {
         [] => Some(0),
         [byte] => memchr::memchr(*byte, haystack),
+        // A long segment searched byte by byte costs path × segment in the
+        // worst case (`aaaa…b` in `aaaa…`); the two-way search is linear.
+        long if long.len() > 16 => memchr::memmem::find(haystack, long),
         [first, rest @ ..] => {
             let mut from = 0;
             while let Some(at) = memchr::memchr(*first, &haystack[from..]) {
