@@ -42,7 +42,7 @@ fn robots_bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(crate::hostile_readers::cases(2000)))]
 
     #[test]
     fn robots_never_panics(body in robots_bytes(), paths in prop::collection::vec(any::<Vec<u8>>(), 0..4)) {

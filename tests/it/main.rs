@@ -14,6 +14,7 @@ mod equivalence;
 mod fetcher;
 mod hardening;
 mod hostile;
+mod hostile_readers;
 mod hostile_server;
 mod oracle;
 mod resume;
