@@ -385,43 +385,47 @@ impl PolicySet {
     /// policies is compiled once.
     #[must_use]
     pub fn compile(mut self, agents: &AgentSet) -> Snapshot {
-        // A robots.txt that would compile to more rules than the cap is
-        // read as unreachable: complete disallow, with the reason.
         let limit = crate::signals::robots::MAX_COMPILED_RULES;
-        let mut sizes: HashMap<*const RobotsTxt, usize> = HashMap::new();
-        for policy in self.policies.iter_mut().chain(self.history.iter_mut()) {
-            let Access::Rules(robots) = &policy.access else {
-                continue;
-            };
-            let size = *sizes
-                .entry(Arc::as_ptr(robots))
-                .or_insert_with(|| robots.compiled_size(agents.keys()));
-            if size > limit {
-                policy.access = Access::Unreachable {
-                    detail: format!(
-                        "robots.txt too complex: {size} rules for the selected agents, over the limit of {limit}; read as complete disallow"
-                    ),
-                };
-            }
-        }
         let empty = Arc::new(RobotsTxt::parse(b"").compile(agents.keys()));
-        let mut done: HashMap<*const RobotsTxt, Arc<CompiledRobots>> = HashMap::new();
-        let mut compile = |robots: &RobotsTxt| {
-            Arc::clone(
-                done.entry(std::ptr::from_ref(robots))
-                    .or_insert_with(|| Arc::new(robots.compile(agents.keys()))),
-            )
+        type Compiled = std::result::Result<Arc<CompiledRobots>, usize>;
+        let mut done: HashMap<*const RobotsTxt, Compiled> = HashMap::new();
+        let mut compile = |robots: &RobotsTxt| -> Compiled {
+            done.entry(std::ptr::from_ref(robots))
+                .or_insert_with(|| robots.compile_bounded(agents.keys(), limit).map(Arc::new))
+                .clone()
         };
         let mut compiled = Vec::with_capacity(self.total());
         let mut aware = Vec::new();
-        for (index, p) in self.policies.iter().chain(&self.history).enumerate() {
+        for (index, p) in self
+            .policies
+            .iter_mut()
+            .chain(&mut self.history)
+            .enumerate()
+        {
             compiled.push(match &p.access {
-                Access::Rules(robots) => {
-                    if let Some(other) = &robots.aware {
-                        aware.push((index, compile(other)));
+                Access::Rules(robots) => match compile(robots) {
+                    Ok(rules) => {
+                        if let Some(other) = &robots.aware {
+                            // The aware reading has the same rules,
+                            // grouped otherwise: within the same bound.
+                            if let Ok(other) = compile(other) {
+                                aware.push((index, other));
+                            }
+                        }
+                        Some(rules)
                     }
-                    Some(compile(robots))
-                }
+                    // A robots.txt that would compile to more rules than
+                    // the limit is read as unreachable: complete disallow,
+                    // with the reason.
+                    Err(size) => {
+                        p.access = Access::Unreachable {
+                            detail: format!(
+                                "robots.txt too complex: {size} rules for the selected agents, over the limit of {limit}; read as complete disallow"
+                            ),
+                        };
+                        None
+                    }
+                },
                 Access::Unavailable { .. } => Some(Arc::clone(&empty)),
                 Access::Unreachable { .. } => None,
             });

@@ -212,6 +212,19 @@ fn to_u32(n: usize) -> u32 {
 
 impl CompiledRobots {
     pub(super) fn new(robots: &RobotsTxt, agent_keys: &[String]) -> CompiledRobots {
+        match Self::bounded(robots, agent_keys, usize::MAX) {
+            Ok(compiled) => compiled,
+            Err(_) => unreachable!("no size is over usize::MAX"),
+        }
+    }
+
+    /// As [`CompiledRobots::new`], unless the distinct selections hold
+    /// more than `limit` rules in all: then their count.
+    pub(super) fn bounded(
+        robots: &RobotsTxt,
+        agent_keys: &[String],
+        limit: usize,
+    ) -> Result<CompiledRobots, usize> {
         let mut selections: Vec<Selection> = Vec::new();
         let mut by_agent = Vec::with_capacity(agent_keys.len());
         for key in agent_keys {
@@ -226,6 +239,18 @@ impl CompiledRobots {
             by_agent.push(u16::try_from(index).expect("fewer than 65,536 agents"));
         }
 
+        let size: usize = selections
+            .iter()
+            .map(|selection| match selection {
+                Selection::Named(groups) | Selection::Global(groups) => {
+                    groups.iter().map(|&g| robots.groups[g].rules.len()).sum()
+                }
+                Selection::None => 0,
+            })
+            .sum();
+        if size > limit {
+            return Err(size);
+        }
         let mut compiled = CompiledRobots {
             arena: Box::default(),
             rules: Box::default(),
@@ -306,7 +331,13 @@ impl CompiledRobots {
         compiled.agents = agents.into_boxed_slice();
         compiled.contents = contents.into_boxed_slice();
         compiled.sets = sets.into_boxed_slice();
-        compiled
+        Ok(compiled)
+    }
+
+    /// The number of rules compiled, over all contents.
+    #[must_use]
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
     }
 
     /// The number of distinct rule contents: how many matches a path costs.

@@ -389,28 +389,21 @@ impl RobotsTxt {
         CompiledRobots::new(self, agent_keys)
     }
 
-    /// How many rules compiling for `agent_keys` holds: the rules of each
-    /// distinct selection of groups, summed (an upper bound: equal rules
-    /// are merged when compiled). Every path of the origin is tested
-    /// against at most this many patterns.
-    #[must_use]
-    pub fn compiled_size(&self, agent_keys: &[String]) -> usize {
-        let mut seen: Vec<Selection> = Vec::new();
-        let mut total = 0;
-        for key in agent_keys {
-            let selection = self.select(key);
-            if seen.contains(&selection) {
-                continue;
-            }
-            if let Selection::Named(groups) | Selection::Global(groups) = &selection {
-                total += groups
-                    .iter()
-                    .map(|&g| self.groups[g].rules.len())
-                    .sum::<usize>();
-            }
-            seen.push(selection);
-        }
-        total
+    /// Compiles for `agent_keys` unless that holds more than `limit` rules
+    /// (the rules of each distinct selection of groups, summed: an upper
+    /// bound, as equal rules are merged when compiled); then the count.
+    /// Every path of the origin is tested against at most that many
+    /// patterns, so the limit bounds both memory and the work per URL.
+    ///
+    /// # Errors
+    ///
+    /// The count, when over `limit`.
+    pub fn compile_bounded(
+        &self,
+        agent_keys: &[String],
+        limit: usize,
+    ) -> Result<CompiledRobots, usize> {
+        CompiledRobots::bounded(self, agent_keys, limit)
     }
 }
 
