@@ -232,16 +232,28 @@ impl WarcReader {
         }
         let file = self.file.take().expect("checked above");
         let mut member = Tee::new(BufReader::with_capacity(16 << 10, GzDecoder::new(file)));
+        // A member usually holds one record, kept as its compressed bytes:
+        // the decompressed ones are only counted, not copied.
+        member.keep = false;
         let parsed = parse(&mut member, &mut record, true);
         let more = member.fill_buf().map(|rest| !rest.is_empty());
         if parsed.is_ok() && matches!(more, Ok(true)) {
             // The member holds more records: a WARC compressed as one
             // stream. Each record is read from the member in turn and
             // written back as a gzip member of its own; the member's own
-            // bytes are not kept (they would be the whole file).
-            member.inner.get_mut().get_mut().keep = false;
-            member.inner.get_mut().get_mut().taken = Vec::new();
-            record.raw = gzip_member(&std::mem::take(&mut member.taken));
+            // bytes are not kept (they would be the whole file). The first
+            // record's bytes are decoded again from what was read.
+            let length = usize::try_from(member.offset).expect("a record is under 1 GiB");
+            let file = member.inner.get_mut().get_mut();
+            let first = decode_prefix(&file.taken, length);
+            file.keep = false;
+            file.taken = Vec::new();
+            let Some(first) = first else {
+                return Err(self.bad(offset, "the gzip member does not decode again"));
+            };
+            record.raw = gzip_member(&first);
+            member.keep = true;
+            member.taken.clear();
             self.member = Some((member, offset));
             return Ok(Some(record));
         }
@@ -249,7 +261,7 @@ impl WarcReader {
         // whatever its record said: a bad record inside a sound member can
         // be skipped, and the next member read.
         member.keep = false;
-        let drained = io::copy(&mut member, &mut io::sink());
+        let drained = discard(&mut member);
         let decoder = member.inner.into_inner();
         let gzip_header = decoder.header().is_some();
         self.file = Some(decoder.into_inner());
@@ -308,6 +320,18 @@ impl WarcReader {
     }
 }
 
+/// The first `length` decompressed bytes of the gzip bytes `compressed`
+/// (the start of a member), or `None` when they do not give that many.
+fn decode_prefix(compressed: &[u8], length: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(length);
+    // The member goes on past `compressed`: reading may end in an error
+    // once its bytes are used up, after what is needed was decoded.
+    let _ = GzDecoder::new(compressed)
+        .take(length as u64)
+        .read_to_end(&mut out);
+    (out.len() == length).then_some(out)
+}
+
 /// `bytes` as one gzip member (deterministic: no name, no time).
 fn gzip_member(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
@@ -317,6 +341,20 @@ fn gzip_member(bytes: &[u8]) -> Vec<u8> {
     );
     encoder.write_all(bytes).expect("writing to a Vec");
     encoder.finish().expect("writing to a Vec")
+}
+
+/// Reads `reader` to its end without copying what it reads: bodies are
+/// most of a WARC, and only their first bytes are looked at.
+fn discard(reader: &mut impl BufRead) -> io::Result<u64> {
+    let mut skipped = 0u64;
+    loop {
+        let n = reader.fill_buf()?.len();
+        if n == 0 {
+            return Ok(skipped);
+        }
+        reader.consume(n);
+        skipped += n as u64;
+    }
 }
 
 fn invalid(message: impl Into<String>) -> io::Error {
@@ -449,9 +487,11 @@ fn parse(reader: &mut impl BufRead, record: &mut Record, member: bool) -> io::Re
             Ok(false) => {}
             Err(e) => unreadable(record, format!("status line does not parse: {e}")),
         }
-        io::copy(&mut buffered, &mut io::sink())?;
+        // What the small buffer holds is past what was needed: dropped
+        // with it; the rest is skipped from the block itself.
+        drop(buffered);
     }
-    let skipped = io::copy(&mut block, &mut io::sink())?;
+    let skipped = discard(&mut block)?;
     if block.limit() > 0 {
         return Err(invalid(format!(
             "Content-Length {length} runs past the end of the record ({} bytes missing)",
