@@ -335,9 +335,11 @@ fn decode_prefix(compressed: &[u8], length: usize) -> Option<Vec<u8>> {
 /// `bytes` as one gzip member (deterministic: no name, no time).
 fn gzip_member(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
+    // Level 1: every record of a stream is compressed again, kept or
+    // not, and the fast level costs a third of the default's time.
     let mut encoder = flate2::write::GzEncoder::new(
         Vec::with_capacity(bytes.len() / 3 + 64),
-        flate2::Compression::default(),
+        flate2::Compression::fast(),
     );
     encoder.write_all(bytes).expect("writing to a Vec");
     encoder.finish().expect("writing to a Vec")
