@@ -58,7 +58,7 @@ fn filter(dir: &TestDir, input: &str, extra: &[&str]) -> crate::util::Run {
     optout(&args, None)
 }
 
-/// 1. A `.warc.gz` compressed as one gzip stream is read record by record.
+/// Item 1: A `.warc.gz` compressed as one gzip stream is read record by record.
 #[test]
 fn warc_gzip_as_one_stream_is_judged_record_by_record() {
     let dir = TestDir::new();
@@ -98,7 +98,7 @@ fn warc_gzip_as_one_stream_is_judged_record_by_record() {
     assert_eq!(report["removed"]["rows"], 2, "{report}");
 }
 
-/// 4. A response whose HTTP head does not parse is skipped and counted,
+/// Item 4: A response whose HTTP head does not parse is skipped and counted,
 /// never kept as if it carried no page signals.
 #[test]
 fn warc_response_with_unreadable_http_head_is_not_kept() {
@@ -135,7 +135,7 @@ fn warc_response_with_unreadable_http_head_is_not_kept() {
     );
 }
 
-/// 5. A WARC (plain or gzip) on standard input is refused, not read as a
+/// Item 5: A WARC (plain or gzip) on standard input is refused, not read as a
 /// URL list.
 #[test]
 fn warc_on_standard_input_is_refused() {
@@ -167,7 +167,7 @@ fn url_list(dir: &TestDir) -> std::path::PathBuf {
     dir.write("in.txt", "http://a.example/1\nhttp://a.example/private/2\n")
 }
 
-/// 7. No output may be an input (by name, through a link, as a hard link)
+/// Item 7: No output may be an input (by name, through a link, as a hard link)
 /// or another output; the input is left as it was.
 #[test]
 fn outputs_that_alias_an_input_or_each_other_are_refused() {
@@ -211,7 +211,7 @@ fn outputs_that_alias_an_input_or_each_other_are_refused() {
     assert_eq!(std::fs::read_to_string(&list).unwrap(), "b.example\n");
 }
 
-/// 7. A run that fails leaves no output under its name: what it wrote
+/// Item 7: A run that fails leaves no output under its name: what it wrote
 /// before a read error is kept as `NAME.partial`.
 #[test]
 fn a_failed_run_leaves_no_output_that_looks_complete() {
@@ -261,7 +261,7 @@ fn a_failed_run_leaves_no_output_that_looks_complete() {
     assert!(run.stderr.contains("kept.jsonl.partial"), "{run:?}");
 }
 
-/// 8. `cache export` follows a link and writes a FIFO in place instead
+/// Item 8: `cache export` follows a link and writes a FIFO in place instead
 /// of replacing either.
 #[test]
 fn cache_export_keeps_links_and_fifos() {
@@ -330,7 +330,7 @@ fn cache_export_keeps_links_and_fifos() {
     );
 }
 
-/// 9. A SQLite database that is not an optout cache is refused untouched.
+/// Item 9: A SQLite database that is not an optout cache is refused untouched.
 #[test]
 fn a_foreign_sqlite_file_is_refused_untouched() {
     let dir = TestDir::new();
@@ -372,7 +372,7 @@ fn a_foreign_sqlite_file_is_refused_untouched() {
     assert_eq!(mode, "delete");
 }
 
-/// 13. A line over the 64 MiB limit is skipped as `bad-record` naming its
+/// Item 13: A line over the 64 MiB limit is skipped as `bad-record` naming its
 /// line, and the rows after it are judged; it is never held whole.
 #[test]
 fn an_overlong_line_is_skipped_and_named() {
@@ -406,7 +406,7 @@ fn an_overlong_line_is_skipped_and_named() {
     );
 }
 
-/// 14. A Parquet file with a flipped byte anywhere gives a clear error
+/// Item 14: A Parquet file with a flipped byte anywhere gives a clear error
 /// naming the file (never a panic), and no kept file is left.
 #[test]
 fn a_corrupt_parquet_file_is_an_error_not_a_panic() {
@@ -435,7 +435,7 @@ fn a_corrupt_parquet_file_is_an_error_not_a_panic() {
         flipped[at] ^= 0x5A;
         let input = dir.write("flipped.parquet", &flipped);
         let run = filter(&dir, &arg(&input), &["--kept", &arg(&kept)]);
-        assert!(matches!(run.code, 0 | 1 | 2), "byte {at}: {run:?}");
+        assert!(matches!(run.code, 0..=2), "byte {at}: {run:?}");
         assert!(!run.stderr.contains("panicked"), "byte {at}: {run:?}");
         if run.code != 0 {
             assert!(run.stderr.contains("flipped.parquet"), "byte {at}: {run:?}");
@@ -453,7 +453,7 @@ fn a_corrupt_parquet_file_is_an_error_not_a_panic() {
     assert!(outcomes.get(&2).copied().unwrap_or(0) > 0, "{outcomes:?}");
 }
 
-/// 6. A cache whose stored body was rewritten is refused by `filter`, not
+/// Item 6: A cache whose stored body was rewritten is refused by `filter`, not
 /// used silently.
 #[test]
 fn a_tampered_cache_body_is_refused() {
@@ -503,7 +503,7 @@ fn a_tampered_cache_body_is_refused() {
     assert!(run.stderr.contains("changed outside optout"), "{run:?}");
 }
 
-/// 3. A tdmrep.json over the size limit keeps its first rules, and a
+/// Item 3: A tdmrep.json over the size limit keeps its first rules, and a
 /// broken one reserves what its readable rules do not decide: neither is
 /// read as "no reservation". The origin is counted as `unreadable`.
 #[test]
@@ -582,7 +582,7 @@ fn oversized_and_broken_tdmrep_files_do_not_fail_open() {
     );
 }
 
-/// 11. Evidence never keeps a URL's credentials unless asked; the query
+/// Item 11: Evidence never keeps a URL's credentials unless asked; the query
 /// can be redacted too; the manifest says which, and `verify` agrees.
 #[test]
 fn evidence_redacts_credentials_and_optionally_queries() {
@@ -636,7 +636,7 @@ fn evidence_redacts_credentials_and_optionally_queries() {
     }
 }
 
-/// 16. A snapshot that lists one origin twice is refused, naming the line.
+/// Item 16: A snapshot that lists one origin twice is refused, naming the line.
 #[test]
 fn a_snapshot_listing_an_origin_twice_is_refused() {
     let site = crate::server::Server::start();
@@ -714,7 +714,7 @@ fn pathological_robots(agents: &[&str]) -> String {
     body
 }
 
-/// 12. A robots.txt over the compiled-size limit is read as unreachable
+/// Item 12: A robots.txt over the compiled-size limit is read as unreachable
 /// (complete disallow, with the reason), in bounded time and memory; real
 /// files stay far below the limit.
 #[test]

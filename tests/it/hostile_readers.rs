@@ -86,13 +86,11 @@ fn lay_out(records: &[Vec<u8>], layout: &Layout) -> Vec<u8> {
     }
 }
 
+/// What a record read as: its target, HTTP headers and whether it is bad.
+type ReadRecord = (Option<String>, Vec<(String, String)>, bool);
+
 /// Every record of a file, or the error that stopped it.
-fn read_warc(
-    bytes: &[u8],
-) -> (
-    Vec<(Option<String>, Vec<(String, String)>, bool)>,
-    Option<String>,
-) {
+fn read_warc(bytes: &[u8]) -> (Vec<ReadRecord>, Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fuzz.warc.gz");
     std::fs::write(&path, bytes).unwrap();

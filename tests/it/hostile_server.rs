@@ -57,7 +57,7 @@ fn fetch_and_judge(site: &Site, host: &str, extra: &[&str]) -> (Value, Option<St
     (record, reason)
 }
 
-/// 2. Every coding a server may name is decoded, so the rules apply.
+/// Item 2: Every coding a server may name is decoded, so the rules apply.
 #[test]
 fn every_content_coding_is_decoded_or_refused() {
     let site = Site::new();
@@ -148,7 +148,7 @@ fn endless_bodies_and_header_floods_are_bounded() {
     }
 }
 
-/// 10. Redirects to loopback literals, `localhost` or another port of
+/// Item 10: Redirects to loopback literals, `localhost` or another port of
 /// this machine are refused as `blocked-address`, and nothing internal is
 /// stored; `--allow-private` permits them.
 #[test]
@@ -210,7 +210,7 @@ fn redirects_into_private_space_are_refused() {
     assert_eq!(site.server.hits("127.0.0.1"), 1);
 }
 
-/// 10. A corpus URL whose host is a private literal is not fetched.
+/// Item 10: A corpus URL whose host is a private literal is not fetched.
 #[test]
 fn private_literals_in_a_corpus_are_not_fetched() {
     let site = Site::new();
@@ -223,7 +223,7 @@ fn private_literals_in_a_corpus_are_not_fetched() {
     assert_eq!(site.server.total(), 0, "no request was made");
 }
 
-/// 11. `explain` never sends the credentials of a URL.
+/// Item 11: `explain` never sends the credentials of a URL.
 #[test]
 fn explain_sends_no_credentials() {
     let site = Site::new();
@@ -238,4 +238,27 @@ fn explain_sends_no_credentials() {
     assert_eq!(site.server.last_header("creds.test", "authorization"), None);
     assert!(site.server.hits("creds.test") > 0);
     let _ = arg(&site.cache());
+}
+
+/// Item 10: `--rsl fetch` does not follow a `License:` URL into private space:
+/// the document cannot be had, so the content is unlicensed (removed).
+#[test]
+fn license_urls_into_private_space_are_refused() {
+    let site = Site::new();
+    let port = site.server.addr.port();
+    let robots = format!("User-agent: *\nAllow: /\nLicense: http://127.0.0.1:{port}/license.xml\n");
+    site.server
+        .set_path("lic.test", "/robots.txt", Reply::new(200, robots));
+    let run = site.fetch(&["http://lic.test/a"], &["--rsl", "fetch"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        site.server.hits("127.0.0.1"),
+        0,
+        "no request went to the literal"
+    );
+    let (kept, removed) = site.judge(&["http://lic.test/a"], &["--rsl", "fetch"]);
+    assert!(kept.is_empty(), "{kept:?}");
+    assert_eq!(removed[0]["reason"], "rsl", "{removed:?}");
+    let shown = site.show("http://lic.test");
+    assert!(shown.to_string().contains("blocked-address"), "{shown}");
 }

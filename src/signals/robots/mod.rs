@@ -63,7 +63,7 @@ pub use usage::{LicenseRecord, UsageKind, UsageRule};
 pub const PARSE_LIMIT: usize = 512_000;
 
 /// The most rules one origin's robots.txt may compile to for the selected
-/// agents (see [`RobotsTxt::compiled_size`]): more bounds neither memory
+/// agents (see [`RobotsTxt::compile_bounded`]): more bounds neither memory
 /// nor the work per URL, so such a policy is read as unreachable (complete
 /// disallow), never as allowing. Real files stay far below: the largest of
 /// this project's sample (linkedin.com, 4,209 rules) compiles to a few
