@@ -162,14 +162,7 @@ pub fn scan(input: &Path, column: &str) -> Result<crate::corpus::OriginScan> {
     let mut row = 1;
     let mut reader = reader;
     while let Some(batch) = guarded(|| reader.next()).map_err(|e| bad(input, row, e))? {
-        let batch = batch.map_err(|e| {
-            let group = row_group_of(&metadata, row);
-            bad(
-                input,
-                row,
-                format!("corrupt data in row group {group}: {e}"),
-            )
-        })?;
+        let batch = batch.map_err(|e| corrupt(input, &metadata, row, &e))?;
         if batch.num_columns() == 0 {
             return Err(bad(input, 0, format!("no column `{column}`")));
         }
@@ -325,14 +318,8 @@ impl Engine {
             let mut scratch = super::column::ColumnScratch::default();
             let judged = (|| -> Result<()> {
                 for batch in batches {
-                    let batch: RecordBatch = batch.map_err(|e| {
-                        let group = row_group_of(&metadata, row);
-                        bad(
-                            input,
-                            row,
-                            format!("corrupt data in row group {group}: {e}"),
-                        )
-                    })?;
+                    let batch: RecordBatch =
+                        batch.map_err(|e| corrupt(input, &metadata, row, &e))?;
                     let urls = cells(input, batch.column(index).as_ref(), row)?;
                     let counts = match tokens {
                         Some(at) => Some(counts(input, batch.column(at).as_ref(), row)?),
@@ -399,6 +386,22 @@ fn guarded<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
             .unwrap_or("no message");
         format!("the Parquet decoder failed on corrupt data ({message})")
     })
+}
+
+/// The error for a batch that does not decode at `row`, naming its row
+/// group.
+fn corrupt(
+    input: &Path,
+    metadata: &parquet::file::metadata::ParquetMetaData,
+    row: u64,
+    e: &dyn std::fmt::Display,
+) -> Error {
+    let group = row_group_of(metadata, row);
+    bad(
+        input,
+        row,
+        format!("corrupt data in row group {group}: {e}"),
+    )
 }
 
 /// The row group (0-based) that holds `row` (1-based).

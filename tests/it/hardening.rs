@@ -273,21 +273,7 @@ fn cache_export_keeps_links_and_fifos() {
     let dir = TestDir::new();
     let cache = arg(&dir.path("cache.sqlite"));
     let list = dir.write("urls.txt", "http://a.test/\n");
-    let net = [
-        "--cache",
-        &cache,
-        "--resolve",
-        &site.resolve(),
-        "--resolve",
-        "*=-",
-        "--files",
-        "none",
-        "-q",
-    ];
-    let mut args = vec!["fetch", list.to_str().unwrap()];
-    args.extend(net);
-    let run = optout(&args, None);
-    assert_eq!(run.code, 0, "{run:?}");
+    fetch_into(&site, &list, &cache, "none");
     let target = dir.write("real.jsonl", "");
     let link = dir.path("link.jsonl");
     std::os::unix::fs::symlink(&target, &link).unwrap();
@@ -328,6 +314,27 @@ fn cache_export_keeps_links_and_fifos() {
             .file_type()
             .is_char_device()
     );
+}
+
+/// Fetches the origins of the URL list `list` from `site` into the cache
+/// at `cache`, with the per-origin `files`.
+fn fetch_into(site: &crate::server::Server, list: &std::path::Path, cache: &str, files: &str) {
+    let resolve = site.resolve();
+    let args = [
+        "fetch",
+        list.to_str().unwrap(),
+        "--cache",
+        cache,
+        "--resolve",
+        &resolve,
+        "--resolve",
+        "*=-",
+        "--files",
+        files,
+        "-q",
+    ];
+    let run = optout(&args, None);
+    assert_eq!(run.code, 0, "{run:?}");
 }
 
 /// Item 9: A SQLite database that is not an optout cache is refused untouched.
@@ -465,21 +472,7 @@ fn a_tampered_cache_body_is_refused() {
     let dir = TestDir::new();
     let cache = dir.path("cache.sqlite");
     let list = dir.write("urls.txt", "http://a.test/x\n");
-    let resolve = site.resolve();
-    let net = [
-        "--cache",
-        cache.to_str().unwrap(),
-        "--resolve",
-        &resolve,
-        "--resolve",
-        "*=-",
-        "--files",
-        "none",
-        "-q",
-    ];
-    let mut args = vec!["fetch", list.to_str().unwrap()];
-    args.extend(net);
-    assert_eq!(optout(&args, None).code, 0);
+    fetch_into(&site, &list, cache.to_str().unwrap(), "none");
     {
         let conn = rusqlite::Connection::open(&cache).unwrap();
         conn.execute(
@@ -530,21 +523,7 @@ fn oversized_and_broken_tdmrep_files_do_not_fail_open() {
         "http://broken.test/other",
     ];
     let list = dir.write("urls.txt", urls.join("\n") + "\n");
-    let resolve = site.resolve();
-    let net = [
-        "--cache",
-        &cache,
-        "--resolve",
-        &resolve,
-        "--resolve",
-        "*=-",
-        "--files",
-        "tdmrep.json",
-        "-q",
-    ];
-    let mut args = vec!["fetch", list.to_str().unwrap()];
-    args.extend(net);
-    assert_eq!(optout(&args, None).code, 0);
+    fetch_into(&site, &list, &cache, "tdmrep.json");
     let removed = dir.path("removed.jsonl");
     let stats_path = dir.path("stats.json");
     let args = [
@@ -643,21 +622,7 @@ fn a_snapshot_listing_an_origin_twice_is_refused() {
     let dir = TestDir::new();
     let cache = arg(&dir.path("cache.sqlite"));
     let list = dir.write("urls.txt", "http://a.test/x\nhttp://b.test/x\n");
-    let resolve = site.resolve();
-    let net = [
-        "--cache",
-        &cache,
-        "--resolve",
-        &resolve,
-        "--resolve",
-        "*=-",
-        "--files",
-        "none",
-        "-q",
-    ];
-    let mut args = vec!["fetch", list.to_str().unwrap()];
-    args.extend(net);
-    assert_eq!(optout(&args, None).code, 0);
+    fetch_into(&site, &list, &cache, "none");
     let snapshot = dir.path("snap.jsonl");
     let run = optout(
         &[
