@@ -90,6 +90,7 @@ fn decision_core(c: &mut Criterion) {
     let outputs = Outputs {
         kept: true,
         removed: false,
+        outcomes: false,
     };
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(world.url_count as u64));
@@ -133,8 +134,35 @@ fn decision_core(c: &mut Criterion) {
         let mut scratch = ColumnScratch::default();
         group.bench_function(format!("column_1m_cells_{threads}_threads"), |b| {
             b.iter(|| {
-                let result = engine.decide_column(&cells, None, 1, false, &pool, &mut scratch);
+                let result = engine.decide_column(
+                    &cells,
+                    None,
+                    1,
+                    optout::engine::Outputs::default(),
+                    &pool,
+                    &mut scratch,
+                );
                 black_box(result.stats.kept)
+            });
+        });
+    }
+    // The same URLs as an Arrow string array, as the Python package and
+    // the Spark and Ray jobs hand them over: keep, code, agent and line
+    // per row, no evidence.
+    let array =
+        arrow_array::BinaryArray::from(cells.iter().map(|c| c.unwrap()).collect::<Vec<_>>());
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut scratch = ColumnScratch::default();
+        group.bench_function(format!("batch_1m_urls_{threads}_threads"), |b| {
+            b.iter(|| {
+                let decided = engine
+                    .decide_batch(&array, 1, false, &pool, &mut scratch)
+                    .unwrap();
+                black_box(decided.stats.kept)
             });
         });
     }

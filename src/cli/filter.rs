@@ -995,6 +995,7 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
     let outputs = Outputs {
         kept: true,
         removed: sink.removed.is_some(),
+        outcomes: false,
     };
     let threads = args.threads();
     let mut kept_digest = None;

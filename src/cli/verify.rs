@@ -451,6 +451,7 @@ fn full_run(
     let outputs = Outputs {
         kept: true,
         removed: manifest.outputs.contains_key("removed"),
+        outcomes: false,
     };
     let outcome = engine::run(engine, reader, threads, outputs, &mut sink)?;
     if let Some(err) = outcome.read_error {

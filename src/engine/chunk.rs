@@ -288,6 +288,7 @@ impl Engine {
     ) {
         out.kept.clear();
         out.keep.clear();
+        out.outcomes.clear();
         out.removed.clear();
         out.problems.clear();
         out.first_bad = None;
@@ -524,6 +525,9 @@ impl Engine {
             out.stats.rows += 1;
             if cells.is_some() {
                 out.keep.push(matches!(row.state, State::Keep { .. }));
+                if outputs.outcomes {
+                    out.outcomes.push(self.outcome_of(&row.state));
+                }
             } else {
                 out.stats.bytes += u64::from(row.raw_len);
             }
@@ -670,5 +674,54 @@ impl Engine {
             }
         }
         debug_assert!(out.problems.len() <= MAX_PROBLEMS);
+    }
+}
+
+impl Engine {
+    /// What a judged row's state reports in a batch: its code, and for a
+    /// removal by robots.txt or a usage statement, the agent (and for
+    /// robots.txt, the rule's line).
+    fn outcome_of(&self, state: &State) -> super::batch::RowOutcome {
+        use super::batch::{RowCode, RowOutcome};
+        let reason = |reason: ReasonCode| RowOutcome {
+            code: RowCode::Removed(reason),
+            agent: None,
+            line: None,
+        };
+        match *state {
+            State::Keep { .. } => RowOutcome::default(),
+            State::Skip(skip) | State::Bad(skip, _) => RowOutcome {
+                code: RowCode::Skipped(skip),
+                agent: None,
+                line: None,
+            },
+            State::Invalid(_) => reason(ReasonCode::InvalidUrl),
+            State::Blocked(..) => reason(ReasonCode::Blocklist),
+            State::NoPolicy => reason(ReasonCode::NoPolicy),
+            State::Unreachable(_) => reason(ReasonCode::RobotsUnreachable),
+            State::Disallow {
+                policy,
+                agent,
+                rule,
+                aware,
+            } => {
+                let policy = self.snapshot.get_index(policy as usize);
+                let robots = policy.robots();
+                let robots = robots.map(|r| if aware { r.usage_reading() } else { r });
+                RowOutcome {
+                    code: RowCode::Removed(ReasonCode::RobotsDisallow),
+                    agent: u16::try_from(agent).ok(),
+                    line: robots
+                        .and_then(|r| r.rules.get(rule as usize))
+                        .map(|r| r.line),
+                }
+            }
+            State::Usage { hit, .. } => RowOutcome {
+                code: RowCode::Removed(super::decide::usage_reason(hit)),
+                agent: hit.map(|h| h.agent),
+                line: None,
+            },
+            State::Parsed => unreachable!("pass 2 judges every parsed row"),
+        }
     }
 }

@@ -21,6 +21,8 @@ pub struct ColumnResult {
     pub keep: Vec<bool>,
     /// Removed rows as JSON Lines, in row order (when asked for).
     pub removed: Vec<u8>,
+    /// Per row, its outcome (when asked for).
+    pub outcomes: Vec<crate::engine::batch::RowOutcome>,
     /// Counts.
     pub stats: Stats,
 }
@@ -47,8 +49,9 @@ pub struct ColumnScratch {
 impl Engine {
     /// Decides `urls` (`None`: a null cell, skipped as `no-url-field`),
     /// whose first row is number `first_row` (1-based), on `pool`;
-    /// `tokens`, when given, holds each row's token count; `scratch` is
-    /// reused across calls.
+    /// `tokens`, when given, holds each row's token count; `outputs` says
+    /// whether removed records and per-row outcomes are wanted (kept rows
+    /// are the `keep` mask); `scratch` is reused across calls.
     ///
     /// Each slice goes through the chunk processor
     /// ([`Engine::process_chunk`] judges lines the same way): host by
@@ -59,13 +62,13 @@ impl Engine {
         urls: &[Option<&[u8]>],
         tokens: Option<&[Option<u64>]>,
         first_row: u64,
-        removed: bool,
+        outputs: Outputs,
         pool: &rayon::ThreadPool,
         scratch: &mut ColumnScratch,
     ) -> ColumnResult {
         let outputs = Outputs {
             kept: false,
-            removed,
+            ..outputs
         };
         let size = urls
             .len()
@@ -106,6 +109,7 @@ impl Engine {
                     ColumnResult {
                         keep: std::mem::take(&mut worker.result.keep),
                         removed: std::mem::take(&mut worker.result.removed),
+                        outcomes: std::mem::take(&mut worker.result.outcomes),
                         stats: std::mem::take(&mut worker.result.stats),
                     }
                 })
@@ -119,6 +123,7 @@ impl Engine {
         for part in parts {
             result.keep.extend(part.keep);
             result.removed.extend(part.removed);
+            result.outcomes.extend(part.outcomes);
             result.stats += part.stats;
         }
         result

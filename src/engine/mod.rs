@@ -15,6 +15,7 @@
 //! outputs are byte-identical.
 
 pub mod as_of;
+pub mod batch;
 mod chunk;
 pub mod column;
 pub mod decide;
@@ -119,6 +120,8 @@ pub struct ChunkResult {
     pub problems: Vec<RowProblem>,
     /// The chunk's first row that is not of its format.
     pub first_bad: Option<RowProblem>,
+    /// For cells, when asked for: each row's outcome.
+    pub outcomes: Vec<batch::RowOutcome>,
 }
 
 /// What a [`Sink`] should be given.
@@ -128,6 +131,8 @@ pub struct Outputs {
     pub kept: bool,
     /// Fill [`ChunkResult::removed`].
     pub removed: bool,
+    /// Fill [`ChunkResult::outcomes`] (cells only).
+    pub outcomes: bool,
 }
 
 /// Receives chunk results in input order.

@@ -329,7 +329,11 @@ impl Engine {
                         &urls,
                         counts.as_deref(),
                         row,
-                        removed.is_some(),
+                        super::Outputs {
+                            kept: false,
+                            removed: removed.is_some(),
+                            outcomes: false,
+                        },
                         &pool,
                         &mut scratch,
                     );

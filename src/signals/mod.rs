@@ -89,7 +89,7 @@ impl ReasonCode {
 
     /// The stable, kebab-case code.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             ReasonCode::InvalidUrl => "invalid-url",
             ReasonCode::Blocklist => "blocklist",
@@ -160,7 +160,7 @@ impl SkipReason {
 
     /// The stable, kebab-case code.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             SkipReason::EmptyLine => "empty-line",
             SkipReason::Comment => "comment",

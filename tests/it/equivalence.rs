@@ -5,7 +5,7 @@
 use crate::util::{TestDir, arg, fixture, optout};
 
 /// A deterministic URL list over the fixture hosts, with bad rows mixed in.
-fn corpus() -> Vec<u8> {
+pub(crate) fn corpus() -> Vec<u8> {
     let hosts = crate::util::fixture_hosts();
     let paths = [
         "/",
@@ -226,6 +226,7 @@ fn chunk_processor_agrees_with_single_row_decisions() {
                 Outputs {
                     kept: true,
                     removed: true,
+                    outcomes: false,
                 },
                 &mut scratch,
                 &mut result,
@@ -238,6 +239,7 @@ fn chunk_processor_agrees_with_single_row_decisions() {
                 Outputs {
                     kept: true,
                     removed: false,
+                    outcomes: false,
                 },
                 &mut scratch,
                 &mut quiet,

@@ -3,6 +3,7 @@
 mod alloc;
 mod as_of;
 mod audit;
+mod batch;
 mod cli_check;
 mod cli_fetch;
 mod cli_filter;
