@@ -22,7 +22,7 @@ pub struct ColumnResult {
     /// Removed rows as JSON Lines, in row order (when asked for).
     pub removed: Vec<u8>,
     /// Per row, its outcome (when asked for).
-    pub outcomes: Vec<crate::engine::batch::RowOutcome>,
+    pub outcomes: Vec<crate::engine::row_code::RowOutcome>,
     /// Counts.
     pub stats: Stats,
 }

@@ -105,17 +105,17 @@ pub struct Scratch {
     /// The same for the aipref-aware reading.
     pub aware_verdicts: Vec<ContentVerdict>,
     /// Per-chunk row table of the chunk processor.
-    pub(crate) rows: Vec<super::chunk::Row>,
+    pub(crate) rows: Vec<super::rows::Row>,
     /// Rows to judge, by host.
-    pub(crate) order: Vec<super::chunk::Pending>,
+    pub(crate) order: Vec<super::rows::Pending>,
     /// `order`, sorted by host.
-    pub(crate) sorted: Vec<super::chunk::Pending>,
+    pub(crate) sorted: Vec<super::rows::Pending>,
     /// Counting-sort offsets per host id.
     pub(crate) starts: Vec<u32>,
     /// The chunk's distinct hosts.
     pub(crate) hosts: super::hosts::HostTable,
     /// Parsed rows waiting for their host ids.
-    pub(crate) block: Vec<super::chunk::Parsed>,
+    pub(crate) block: Vec<super::rows::Parsed>,
     /// The origin keys of `block`'s rows.
     pub(crate) keys: Vec<u8>,
     /// Why each invalid row of the chunk is invalid.
@@ -141,14 +141,6 @@ pub(crate) enum HostVerdict<'a> {
     Unreachable(PolicyRef<'a>),
     /// robots.txt rules decide, path by path.
     Rules(PolicyRef<'a>, &'a CompiledRobots),
-}
-
-/// The reason a row goes for the usage stage: the signal that refused
-/// it, else that no signal allowed it.
-pub(crate) fn usage_reason(hit: Option<UsageHit>) -> ReasonCode {
-    hit.map_or(ReasonCode::UsageUnknown, |h| {
-        ReasonCode::of_signal(h.signal)
-    })
 }
 
 /// The host of an origin key made by `write_origin_key`.
@@ -294,7 +286,7 @@ impl Engine {
         hit: Option<UsageHit>,
     ) -> Removal<'a> {
         Removal {
-            reason: usage_reason(hit),
+            reason: super::usage::usage_reason(hit),
             host: Some(host_of(key)),
             origin: Some(key),
             domain: policy.map(|p| &*self.hosts[p.index].domain),

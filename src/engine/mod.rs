@@ -22,6 +22,8 @@ pub mod decide;
 mod hosts;
 pub mod parquet;
 mod prefetch;
+pub mod row_code;
+mod rows;
 pub mod stats;
 pub mod usage;
 pub mod warc;
@@ -121,7 +123,7 @@ pub struct ChunkResult {
     /// The chunk's first row that is not of its format.
     pub first_bad: Option<RowProblem>,
     /// For cells, when asked for: each row's outcome.
-    pub outcomes: Vec<batch::RowOutcome>,
+    pub outcomes: Vec<row_code::RowOutcome>,
 }
 
 /// What a [`Sink`] should be given.

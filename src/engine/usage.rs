@@ -631,3 +631,11 @@ pub fn locate(policy: &OriginPolicy, hit: &UsageHit) -> Located {
         }
     }
 }
+
+/// The reason a row goes for the usage stage: the signal that refused
+/// it, else that no signal allowed it.
+pub(crate) fn usage_reason(hit: Option<UsageHit>) -> crate::signals::ReasonCode {
+    hit.map_or(crate::signals::ReasonCode::UsageUnknown, |h| {
+        crate::signals::ReasonCode::of_signal(h.signal)
+    })
+}
