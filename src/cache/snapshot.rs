@@ -174,11 +174,28 @@ pub fn read(
         }
         .into()
     };
-    let mut lines = input.reader.lines();
-    let first = lines
-        .next()
-        .ok_or_else(|| bad(1, "empty file: no header".into()))?
-        .map_err(|e| Error::io(path, e))?;
+    // Lines are read up to the corpus readers' limit: a snapshot's line
+    // holds one body (500 KiB, in base64), never gigabytes.
+    let limit = crate::corpus::lines::MAX_LINE;
+    let mut reader = input.reader;
+    let mut next_line = move |number: u64| -> Result<Option<String>> {
+        let mut buffer = Vec::new();
+        let n = std::io::Read::take(&mut reader, limit as u64 + 1)
+            .read_until(b'\n', &mut buffer)
+            .map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if buffer.len() > limit {
+            return Err(bad(
+                number,
+                format!("a line longer than {} MiB", limit >> 20),
+            ));
+        }
+        let text = String::from_utf8(buffer).map_err(|_| bad(number, "not UTF-8".into()))?;
+        Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()))
+    };
+    let first = next_line(1)?.ok_or_else(|| bad(1, "empty file: no header".into()))?;
     let header: Header =
         serde_json::from_str(&first).map_err(|e| bad(1, format!("not a snapshot header: {e}")))?;
     if header.format != FORMAT {
@@ -192,8 +209,10 @@ pub fn read(
     // would silently replace the first.
     let mut current: std::collections::HashMap<(String, SiteFile), u64> =
         std::collections::HashMap::new();
-    for (number, line) in (2..).zip(lines) {
-        let line = line.map_err(|e| Error::io(path, e))?;
+    for number in 2.. {
+        let Some(line) = next_line(number)? else {
+            break;
+        };
         if line.trim().is_empty() {
             continue;
         }

@@ -355,3 +355,22 @@ proptest! {
         }
     }
 }
+
+/// A snapshot line over the 64 MiB limit is refused with its number,
+/// never read whole.
+#[test]
+fn an_overlong_snapshot_line_is_named() {
+    let bytes = snapshot_bytes();
+    let header_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut long = bytes[..header_end].to_vec();
+    long.extend(std::iter::repeat_n(b'x', (64 << 20) + 10));
+    long.push(b'\n');
+    long.extend_from_slice(&bytes[header_end..]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.jsonl");
+    std::fs::write(&path, &long).unwrap();
+    let err = optout::cache::snapshot::load(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("line 2") && err.contains("64 MiB"), "{err}");
+}
