@@ -119,13 +119,17 @@ fn decision_core(c: &mut Criterion) {
         });
     });
     // A Parquet batch's URL column: the same URLs as cells, judged by
-    // `decide_column` on one and on two threads.
+    // `decide_column`; and as an Arrow binary array, as the Python package
+    // and the Spark and Ray jobs hand them over, judged by `decide_batch`
+    // (keep, code, agent and line per row, no evidence). Each on one and
+    // on two threads.
     let cells: Vec<Option<&[u8]>> = world
         .urls
         .split(|&b| b == b'\n')
         .filter(|line| !line.is_empty())
         .map(Some)
         .collect();
+    let array = arrow_array::BinaryArray::from(cells.iter().flatten().copied().collect::<Vec<_>>());
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -145,18 +149,6 @@ fn decision_core(c: &mut Criterion) {
                 black_box(result.stats.kept)
             });
         });
-    }
-    // The same URLs as an Arrow string array, as the Python package and
-    // the Spark and Ray jobs hand them over: keep, code, agent and line
-    // per row, no evidence.
-    let array =
-        arrow_array::BinaryArray::from(cells.iter().map(|c| c.unwrap()).collect::<Vec<_>>());
-    for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let mut scratch = ColumnScratch::default();
         group.bench_function(format!("batch_1m_urls_{threads}_threads"), |b| {
             b.iter(|| {
                 let decided = engine

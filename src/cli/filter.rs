@@ -147,8 +147,9 @@ pub(crate) struct FilterArgs {
     /// `userinfo` (credentials become `REDACTED@`), `query` (the query
     /// string becomes `?REDACTED`), both comma-separated, or `none`. The
     /// manifest records it.
-    #[arg(long, default_value = "userinfo", value_name = "userinfo,query|none")]
-    redact: String,
+    /// [default: userinfo]
+    #[arg(long, value_name = "userinfo,query|none")]
+    redact: Option<String>,
 
     /// Worker threads; 1 runs sequentially. Default: all cores.
     #[arg(long, value_name = "N")]
@@ -190,14 +191,16 @@ impl FilterArgs {
         &self.inputs[0]
     }
 
-    /// The row outputs given (`--kept`, `--removed`, `--stats`,
-    /// `--missing-origins`), which `audit` does not write.
+    /// The row outputs and evidence options given (`--kept`, `--removed`,
+    /// `--stats`, `--missing-origins`, `--redact`), which `audit` does not
+    /// write or use.
     pub(crate) fn row_outputs(&self) -> Vec<&'static str> {
         [
             ("--kept", self.kept.is_some()),
             ("--removed", self.removed.is_some()),
             ("--stats", self.stats.is_some()),
             ("--missing-origins", self.missing_origins.is_some()),
+            ("--redact", self.redact.is_some()),
         ]
         .into_iter()
         .filter(|(_, given)| *given)
@@ -531,7 +534,9 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
             missing,
         )
         .with_usage(usage)
-        .with_redaction(crate::redact::Redaction::parse(&args.redact)?)
+        .with_redaction(crate::redact::Redaction::parse(
+            args.redact.as_deref().unwrap_or("userinfo"),
+        )?)
         .with_crawl_time(as_of == AsOf::Crawl)
         .with_tokens(match &args.tokens_field {
             Some(field) => Some(

@@ -124,7 +124,14 @@ impl Pending {
     /// Opens the temporary file (or, for a FIFO or device, the target).
     pub(crate) fn create(path: &Path) -> Result<(Pending, File)> {
         let target = match std::fs::metadata(path) {
-            Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            // Refused now, not at the rename after the whole run.
+            Ok(meta) if meta.is_dir() => {
+                return Err(Error::config(format!(
+                    "`{}` is a directory, not a file to write",
+                    path.display()
+                )));
+            }
+            Ok(meta) if !meta.is_file() => {
                 let file = std::fs::OpenOptions::new()
                     .write(true)
                     .open(path)
@@ -321,6 +328,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out.txt");
         std::fs::write(&target, "old").unwrap();
+        // A directory is refused before anything is written.
+        let err = Pending::create(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("is a directory"), "{err}");
         let (pending, mut file) = Pending::create(&target).unwrap();
         file.write_all(b"new").unwrap();
         drop(pending);

@@ -260,7 +260,6 @@ impl WarcReader {
         // Read the member to its end so the file position is past it,
         // whatever its record said: a bad record inside a sound member can
         // be skipped, and the next member read.
-        member.keep = false;
         let drained = discard(&mut member);
         let decoder = member.inner.into_inner();
         let gzip_header = decoder.header().is_some();

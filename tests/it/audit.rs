@@ -202,3 +202,21 @@ pub(crate) fn gptbot_args() -> Vec<String> {
     .map(String::from)
     .to_vec()
 }
+
+#[test]
+fn redaction_is_refused_not_ignored() {
+    let mut args = vec![
+        "audit".to_owned(),
+        arg(&fixture("urls/sample.txt.gz")),
+        "--redact".into(),
+        "query".into(),
+    ];
+    args.extend(common());
+    let run = optout(&args, None);
+    assert_eq!(run.code, 1, "audit writes no evidence URLs: {run:?}");
+    assert!(
+        run.stderr.contains("--redact belong to `filter`"),
+        "{}",
+        run.stderr
+    );
+}

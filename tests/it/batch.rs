@@ -54,6 +54,11 @@ fn arrays(rows: &[String]) -> Vec<ArrayRef> {
     ]
 }
 
+/// Column `i` of `batch`, as its array type.
+fn column<T: 'static>(batch: &arrow_array::RecordBatch, i: usize) -> &T {
+    batch.column(i).as_any().downcast_ref::<T>().unwrap()
+}
+
 /// What a batch said of each row: code, agent, rule line.
 type Said = (&'static str, Option<String>, Option<u32>);
 
@@ -72,30 +77,10 @@ fn decide(engine: &Engine, array: &dyn Array, size: usize, threads: usize) -> (V
         let decided = engine
             .decide_batch(slice.as_ref(), start as u64 + 1, true, &pool, &mut scratch)
             .unwrap();
-        let keep = decided
-            .rows
-            .column(0)
-            .as_any()
-            .downcast_ref::<BooleanArray>()
-            .unwrap();
-        let code = decided
-            .rows
-            .column(1)
-            .as_any()
-            .downcast_ref::<UInt8Array>()
-            .unwrap();
-        let agent = decided
-            .rows
-            .column(2)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .unwrap();
-        let line = decided
-            .rows
-            .column(3)
-            .as_any()
-            .downcast_ref::<UInt32Array>()
-            .unwrap();
+        let keep: &BooleanArray = column(&decided.rows, 0);
+        let code: &UInt8Array = column(&decided.rows, 1);
+        let agent: &StringArray = column(&decided.rows, 2);
+        let line: &UInt32Array = column(&decided.rows, 3);
         for i in 0..len {
             let name = ROW_CODES[usize::from(code.value(i))];
             assert_eq!(keep.value(i), name == "kept", "row {}", start + i + 1);
@@ -194,12 +179,7 @@ fn nulls_agents_and_lines_are_reported() {
     let decided = engine
         .decide_batch(&array, 101, false, &pool, &mut ColumnScratch::default())
         .unwrap();
-    let code = decided
-        .rows
-        .column(1)
-        .as_any()
-        .downcast_ref::<UInt8Array>()
-        .unwrap();
+    let code: &UInt8Array = column(&decided.rows, 1);
     let names: Vec<&str> = code
         .values()
         .iter()

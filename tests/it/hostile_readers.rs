@@ -114,6 +114,19 @@ fn read_warc(bytes: &[u8]) -> (Vec<ReadRecord>, Option<String>) {
     }
 }
 
+/// Arbitrary bytes (up to `len`), or up to `count` of `tokens` joined:
+/// pieces of the format, so that deep states are reached often.
+fn bytes_or_tokens(
+    len: usize,
+    tokens: Vec<&'static [u8]>,
+    count: usize,
+) -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..len),
+        prop::collection::vec(prop::sample::select(tokens), 0..count).prop_map(|p| p.concat()),
+    ]
+}
+
 /// A JSON value for the walk: strings with escapes and non-ASCII, numbers,
 /// nesting; keys unique per object (serde_json's map).
 fn json_value() -> impl Strategy<Value = Value> {
@@ -213,14 +226,11 @@ proptest! {
     /// error's offset lies in the line.
     #[test]
     fn rows_of_any_bytes_are_read_or_named(
-        line in prop_oneof![
-            prop::collection::vec(any::<u8>(), 0..200),
-            prop::collection::vec(prop::sample::select(vec![
-                &b"{"[..], b"}", b"\"url\"", b":", b"\"http://a/\"", b",", b"[", b"]",
-                b"\\u00e9", b"\\ud83d", b"\\", b"\"", b" ", b"1e999", b"-", b"null",
-                b"com,example)/ 20240101000000 ",
-            ]), 0..30).prop_map(|p| p.concat()),
-        ],
+        line in bytes_or_tokens(200, vec![
+            &b"{"[..], b"}", b"\"url\"", b":", b"\"http://a/\"", b",", b"[", b"]",
+            b"\\u00e9", b"\\ud83d", b"\\", b"\"", b" ", b"1e999", b"-", b"null",
+            b"com,example)/ 20240101000000 ",
+        ], 30),
     ) {
         let field = FieldPath::parse("url").unwrap();
         let mut scratch = Scratch::default();
@@ -243,9 +253,7 @@ proptest! {
     /// and a tdmrep.json's reservation is consistent with its rules.
     #[test]
     fn signal_readers_take_any_bytes(
-        body in prop_oneof![
-            prop::collection::vec(any::<u8>(), 0..300),
-            prop::collection::vec(prop::sample::select(vec![
+        body in bytes_or_tokens(300, vec![
                 &b"["[..], b"]", b"{", b"}", b"\"location\"", b"\"tdm-reservation\"", b":", b",",
                 b"1", b"0", b"\"/*\"", b"\"/a$\"", b"User-Agent: *\n", b"Disallow: *.jpg\n",
                 b"<rsl xmlns=\"https://rslstandard.org/rsl\">", b"<content url=\"/\">",
@@ -253,8 +261,7 @@ proptest! {
                 b"</content>", b"</rsl>", b"<html><head>", b"<meta name=\"robots\" content=\"noai\">",
                 b"<meta name=tdm-reservation content=1>", b"noai", b", ", b"train-ai=n",
                 b"search=yes", b"\xEF\xBB\xBF", b"\0",
-            ]), 0..40).prop_map(|p| p.concat()),
-        ],
+            ], 40),
         path in "/[a-z/.*$]{0,12}",
     ) {
         let tdm = optout::signals::tdmrep::TdmRepFile::parse(&body);

@@ -237,7 +237,6 @@ fn explain_sends_no_credentials() {
     assert!(run.code == 0 || run.code == 1, "{run:?}");
     assert_eq!(site.server.last_header("creds.test", "authorization"), None);
     assert!(site.server.hits("creds.test") > 0);
-    let _ = arg(&site.cache());
 }
 
 /// Item 10: `--rsl fetch` does not follow a `License:` URL into private space:
