@@ -459,69 +459,24 @@ impl Fetcher {
             .iter()
             .any(|r| r.addr().is_some() && r.matches(&host.to_string().to_ascii_lowercase()));
         (!named).then(|| {
-            format!("refused to connect to `{host}`: {why} (pass --allow-private to allow)")
+            let host = host.to_string();
+            guard::BlockedAddress { host, why }.to_string()
         })
     }
 
     async fn read_body(&self, record: &mut FetchRecord, mut response: reqwest::Response) {
         let limit = self.options.body_limit;
-        let codings = match record.content_encoding.as_deref().map(encoding::parse) {
-            None => Vec::new(),
-            Some(Ok(codings)) => codings,
-            Some(Err(why)) => {
-                record.outcome = Outcome::Unreachable(Unreachable::Encoding);
-                record.detail = why;
+        let body = match read_decoded(&mut response, limit).await {
+            Ok(decoded) => {
+                record.truncated = decoded.truncated;
+                decoded.body
+            }
+            Err((why, detail)) => {
+                record.outcome = Outcome::Unreachable(why);
+                record.detail = detail;
                 return;
             }
         };
-        // Encoded bytes are read up to a multiple of the limit: enough for
-        // any body that decodes to less than the limit, bounded whatever
-        // the server sends.
-        let raw_limit = if codings.is_empty() {
-            limit
-        } else {
-            limit.saturating_mul(8)
-        };
-        let mut body = Vec::new();
-        let mut cut = false;
-        loop {
-            match response.chunk().await {
-                Ok(Some(bytes)) => {
-                    let room = raw_limit - body.len();
-                    if bytes.len() > room {
-                        body.extend_from_slice(&bytes[..room]);
-                        cut = true;
-                        break;
-                    }
-                    body.extend_from_slice(&bytes);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    let (why, detail) = classify(&e, true);
-                    record.outcome = Outcome::Unreachable(why);
-                    record.detail = format!("after {} body bytes: {detail}", body.len());
-                    return;
-                }
-            }
-        }
-        if codings.is_empty() {
-            record.truncated = cut;
-        } else {
-            match encoding::decode(&body, &codings, limit, !cut) {
-                Ok(decoded) => {
-                    body = decoded.body;
-                    record.truncated = decoded.truncated;
-                }
-                Err(why) => {
-                    record.outcome = Outcome::Unreachable(Unreachable::Encoding);
-                    record.detail = format!(
-                        "Content-Encoding `{}`: {why}",
-                        record.content_encoding.as_deref().unwrap_or_default()
-                    );
-                    return;
-                }
-            }
-        }
         record.outcome = Outcome::Ok;
         let html_type = record
             .content_type
@@ -588,6 +543,60 @@ impl Fetcher {
         end.unfinished = total - end.finished;
         end
     }
+}
+
+/// The body of `response`, its content codings undone, at most `limit`
+/// bytes; the error is the unreachable class and its detail. Encoded bytes
+/// are read up to 8 times the limit: enough for any body that decodes to
+/// less than the limit, bounded whatever the server sends.
+async fn read_decoded(
+    response: &mut reqwest::Response,
+    limit: usize,
+) -> std::result::Result<encoding::Decoded, (Unreachable, String)> {
+    let named = header_text(response.headers(), header::CONTENT_ENCODING);
+    let codings = match named.as_deref().map(encoding::parse) {
+        None => Vec::new(),
+        Some(Ok(codings)) => codings,
+        Some(Err(why)) => return Err((Unreachable::Encoding, why)),
+    };
+    let raw_limit = if codings.is_empty() {
+        limit
+    } else {
+        limit.saturating_mul(8)
+    };
+    let mut body = Vec::new();
+    let mut cut = false;
+    loop {
+        match response.chunk().await {
+            Ok(Some(bytes)) => {
+                let room = raw_limit - body.len();
+                if bytes.len() > room {
+                    body.extend_from_slice(&bytes[..room]);
+                    cut = true;
+                    break;
+                }
+                body.extend_from_slice(&bytes);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let (why, detail) = classify(&e, true);
+                return Err((why, format!("after {} body bytes: {detail}", body.len())));
+            }
+        }
+    }
+    if codings.is_empty() {
+        return Ok(encoding::Decoded {
+            body,
+            truncated: cut,
+        });
+    }
+    encoding::decode(&body, &codings, limit, !cut).map_err(|why| {
+        let named = named.unwrap_or_default();
+        (
+            Unreachable::Encoding,
+            format!("Content-Encoding `{named}`: {why}"),
+        )
+    })
 }
 
 /// Removes `user:password@` from `url`: credentials in a corpus URL or a

@@ -134,52 +134,12 @@ impl Fetcher {
                 }
                 return;
             }
-            let coding = response
-                .headers()
-                .get(reqwest::header::CONTENT_ENCODING)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-            let codings = match coding.as_deref().map(super::encoding::parse) {
-                None => Vec::new(),
-                Some(Ok(codings)) => codings,
-                Some(Err(why)) => {
-                    page.failure = Some((Unreachable::Encoding, why));
-                    return;
+            match super::read_decoded(&mut response, HEAD_LIMIT).await {
+                Ok(decoded) => {
+                    page.body = decoded.body;
+                    page.truncated = decoded.truncated;
                 }
-            };
-            let raw_limit = if codings.is_empty() {
-                HEAD_LIMIT
-            } else {
-                HEAD_LIMIT * 8
-            };
-            let mut cut = false;
-            loop {
-                match response.chunk().await {
-                    Ok(Some(bytes)) => {
-                        let room = raw_limit - page.body.len();
-                        if bytes.len() >= room {
-                            page.body.extend_from_slice(&bytes[..room]);
-                            cut = true;
-                            break;
-                        }
-                        page.body.extend_from_slice(&bytes);
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        page.failure = Some(classify(&e, true));
-                        return;
-                    }
-                }
-            }
-            page.truncated = cut;
-            if !codings.is_empty() {
-                let raw = std::mem::take(&mut page.body);
-                match super::encoding::decode(&raw, &codings, HEAD_LIMIT, !cut) {
-                    Ok(decoded) => {
-                        page.body = decoded.body;
-                        page.truncated = decoded.truncated;
-                    }
-                    Err(why) => page.failure = Some((Unreachable::Encoding, why)),
-                }
+                Err(failure) => page.failure = Some(failure),
             }
             return;
         }
