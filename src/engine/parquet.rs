@@ -145,10 +145,7 @@ fn column_index(
 ///
 /// As [`Engine::filter_parquet`].
 pub fn scan(input: &Path, column: &str) -> Result<crate::corpus::OriginScan> {
-    let file = File::open(input).map_err(|e| Error::io(input, e))?;
-    let builder = guarded(|| ParquetRecordBatchReaderBuilder::try_new(file))
-        .and_then(|r| r.map_err(|e| e.to_string()))
-        .map_err(|e| bad(input, 0, format!("not a readable Parquet file: {e}")))?;
+    let builder = open(input)?;
     let metadata = builder.metadata().clone();
     let mask = parquet::arrow::ProjectionMask::columns(builder.parquet_schema(), [column]);
     let reader = builder
@@ -199,12 +196,7 @@ impl Engine {
         mut removed: Option<&mut dyn Write>,
         threads: usize,
     ) -> Result<Stats> {
-        let file = File::open(input).map_err(|e| Error::io(input, e))?;
-        // The Parquet decoder can panic on a corrupt file: each call into
-        // it is caught, and the panic becomes an error naming the file.
-        let builder = guarded(|| ParquetRecordBatchReaderBuilder::try_new(file))
-            .and_then(|r| r.map_err(|e| e.to_string()))
-            .map_err(|e| bad(input, 0, format!("not a readable Parquet file: {e}")))?;
+        let builder = open(input)?;
         let schema = Arc::clone(builder.schema());
         let index = column_index(input, &schema, column, "URL")?;
         let tokens = match self.tokens_field() {
@@ -374,6 +366,16 @@ thread_local! {
 #[must_use]
 pub fn in_guarded_decode() -> bool {
     GUARDED.with(std::cell::Cell::get)
+}
+
+/// Opens `input` and reads its footer. The Parquet decoder can panic on a
+/// corrupt file: this call, and every later one into it, is caught, and
+/// the panic becomes an error naming the file.
+fn open(input: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let file = File::open(input).map_err(|e| Error::io(input, e))?;
+    guarded(|| ParquetRecordBatchReaderBuilder::try_new(file))
+        .and_then(|r| r.map_err(|e| e.to_string()))
+        .map_err(|e| bad(input, 0, format!("not a readable Parquet file: {e}")))
 }
 
 /// Runs `work`, turning a panic into an error message: the Parquet
