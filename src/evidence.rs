@@ -78,52 +78,6 @@ pub struct BlocklistDigest {
     pub file: FileDigest,
 }
 
-/// The resolved configuration: everything that changes a decision. Read
-/// back strictly: a field optout does not write is an error.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// Row format: `lines`, `jsonl`, `cdxj`.
-    pub format: String,
-    /// The JSON field of the URL.
-    pub url_field: Option<String>,
-    /// The Parquet column of the URL, for a Parquet input.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url_column: Option<String>,
-    /// `skip` or `fail`.
-    pub on_error: String,
-    /// The agents enforced, by name.
-    pub agents: Vec<String>,
-    /// `any` or `all`.
-    pub agent_rule: String,
-    /// `allow`, `deny` or `error`.
-    pub missing_policy: String,
-    /// The purpose enforced.
-    pub purpose: String,
-    /// `keep` or `drop`.
-    pub unknown: String,
-    /// Legacy aipref keys read as `train-ai=n`.
-    pub legacy_conservative: bool,
-    /// The per-origin files read besides robots.txt.
-    pub files: Vec<String>,
-    /// Which policies judged: `now`, `crawl` (each record's crawl time)
-    /// or the RFC 3339 time given.
-    #[serde(default = "as_of_now")]
-    pub as_of: String,
-    /// The token count field or column, when tokens were counted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tokens_field: Option<String>,
-    /// What the URLs of removed records leave out (`userinfo`, `query`);
-    /// manifests written before redaction existed applied none.
-    #[serde(default)]
-    pub redact: Vec<String>,
-}
-
-/// What manifests written before `--as-of crawl` ran by.
-fn as_of_now() -> String {
-    "now".into()
-}
-
 /// A run's manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -145,7 +99,7 @@ pub struct Manifest {
     /// (`audit`).
     pub outputs: std::collections::BTreeMap<String, FileDigest>,
     /// The configuration.
-    pub config: Config,
+    pub config: crate::config::FilterConfig,
     /// The agent registry version.
     pub registry_version: String,
     /// The blocklists.

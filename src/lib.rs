@@ -40,6 +40,9 @@
 //!   then the usage statements per purpose), the ordered parallel run, the
 //!   WARC and Parquet paths, and judging each record by the policy in force
 //!   when it was crawled.
+//! * [`config`]: a run's configuration as data ([`config::FilterConfig`],
+//!   which manifests record), built into the engine; [`source`]: where
+//!   policies come from (cache, snapshot, robots directory).
 //! * [`cli`]: the command line.
 //!
 //! # Example
@@ -64,6 +67,7 @@ pub mod agents;
 pub mod blocklist;
 pub mod cache;
 pub mod cli;
+pub mod config;
 pub mod corpus;
 pub mod digest;
 pub mod engine;
@@ -74,6 +78,7 @@ pub mod origin;
 pub mod policy;
 pub mod redact;
 pub mod signals;
+pub mod source;
 pub mod time;
 
 pub use error::{Error, ErrorKind, Result};

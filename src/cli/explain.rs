@@ -331,13 +331,13 @@ fn combine(statements: &[(Pref, Signal)]) -> (Pref, Option<Signal>) {
 
 fn explain(args: &ExplainArgs) -> Result<(Explanation, bool)> {
     let agent_rule: AgentRule = args.agent_rule.parse()?;
-    let agents: AgentSet =
-        crate::cli::filter::select_agents(args.purpose.as_deref(), &args.agents)?;
+    let agents: AgentSet = crate::config::select_agents(args.purpose.as_deref(), &args.agents)?;
     let enforced = match &args.purpose {
         Some(p) => p.parse::<crate::agents::Purpose>()?.usage(),
         None => Purpose::Train,
     };
-    let unknown = crate::cli::filter::parse_unknown(&args.unknown)?;
+    let unknown = crate::config::parse_unknown(&args.unknown)
+        .map_err(|e| crate::Error::config(format!("--unknown {e}")))?;
     let mut parser = UrlParser::new();
     let url = parser
         .parse(args.url.trim())

@@ -7,17 +7,19 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Serialize;
 
-use crate::agents::{AgentRule, AgentSet, Purpose, Registry};
+use crate::agents::{AgentRule, Registry};
 use crate::blocklist::{self, Blocklists};
 use crate::cli::output::{Destination, ExitStatus};
 use crate::cli::say;
+use crate::config::{self, AsOf, FilterConfig};
 use crate::corpus::{ChunkReader, Input};
 use crate::corpus::{OnError, RowFormat};
 use crate::engine::{self, ChunkResult, Engine, MissingPolicy, Outputs, RunOutcome, Sink};
 use crate::error::{Error, ErrorKind, Result};
-use crate::policy::{Access, PolicySet};
+use crate::policy::Access;
 use crate::signals::ReasonCode;
 use crate::signals::usage::UnknownPolicy;
+use crate::source::PolicySource;
 
 /// How many messages of one kind are printed before they are only counted.
 const SHOWN: usize = 10;
@@ -166,6 +168,9 @@ pub(crate) struct FilterArgs {
 
 pub(crate) struct Setup {
     pub(crate) engine: Engine,
+    /// The configuration the engine was built from: what the manifest
+    /// records.
+    pub(crate) config: FilterConfig,
     /// The (first) input's kind.
     pub(crate) kind: InputKind,
     pub(crate) source: &'static str,
@@ -176,8 +181,6 @@ pub(crate) struct Setup {
     /// Which policies judge (`--as-of`).
     pub(crate) as_of: AsOf,
     blocklist_paths: Vec<String>,
-    missing: MissingPolicy,
-    agent_rule: AgentRule,
 }
 
 impl FilterArgs {
@@ -320,66 +323,68 @@ pub(crate) fn run(args: FilterArgs) -> ExitStatus {
     }
 }
 
-pub(crate) fn parse_blocklist_arg(arg: &str) -> Result<(&str, &Path)> {
-    let (name, path) = arg
-        .split_once('=')
-        .ok_or_else(|| Error::config(format!("--blocklist `{arg}`: expected NAME=PATH")))?;
-    let valid = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if !valid || path.is_empty() {
-        return Err(Error::config(format!(
-            "--blocklist `{arg}`: NAME must be letters, digits, `-`, `_` or `.`, and PATH not empty"
-        )));
-    }
-    Ok((name, Path::new(path)))
+/// A flag's value read by a library parser, its error naming the flag.
+fn flag<T>(name: &str, value: &str, parse: fn(&str) -> Result<T>) -> Result<T> {
+    parse(value).map_err(|e| Error::config(format!("{name} {e}")))
 }
 
-/// What `--as-of` asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AsOf {
-    /// Today's policies.
-    Now,
-    /// The policies in force at a time.
-    Date(crate::time::Millis),
-    /// Each record's crawl time.
-    Crawl,
+/// The run's configuration from the flags, each value checked and named
+/// by its flag when wrong.
+fn filter_config(args: &FilterArgs, format: &RowFormat, kind: InputKind) -> Result<FilterConfig> {
+    let mut config = FilterConfig::for_purpose(args.purpose.as_deref(), &args.agents)?;
+    flag("--on-error", &args.on_error, config::parse_on_error)?;
+    flag(
+        "--missing-policy",
+        &args.missing_policy,
+        config::parse_missing,
+    )?;
+    flag("--unknown", &args.unknown, config::parse_unknown)?;
+    let _: AgentRule = args.agent_rule.parse()?;
+    let as_of = AsOf::parse(args.as_of.as_deref().unwrap_or("now"))?;
+    if let Some(field) = &args.tokens_field {
+        crate::corpus::json::FieldPath::parse(field)
+            .map_err(|e| Error::config(format!("--tokens-field: {e}")))?;
+    }
+    config.format = format.name().to_owned();
+    config.url_field = match format {
+        RowFormat::JsonLines(path) => Some(path.as_str().to_owned()),
+        RowFormat::Lines | RowFormat::Cdxj(_) => None,
+    };
+    config.url_column = (kind == InputKind::Parquet).then(|| args.corpus.url_column.clone());
+    config.on_error.clone_from(&args.on_error);
+    config.agent_rule.clone_from(&args.agent_rule);
+    config.missing_policy.clone_from(&args.missing_policy);
+    config.unknown.clone_from(&args.unknown);
+    config.legacy_conservative = args.legacy_conservative;
+    config.files = args
+        .net
+        .files()?
+        .iter()
+        .skip(1)
+        .map(|f| f.name().to_owned())
+        .collect();
+    config.as_of = as_of.name();
+    config.tokens_field.clone_from(&args.tokens_field);
+    config.redact =
+        crate::redact::Redaction::parse(args.redact.as_deref().unwrap_or("userinfo"))?.names();
+    Ok(config)
 }
 
-impl AsOf {
-    pub(crate) fn of(args: &FilterArgs) -> Result<AsOf> {
-        Ok(match args.as_of.as_deref() {
-            None | Some("now") => AsOf::Now,
-            Some("crawl") => AsOf::Crawl,
-            Some(date) => AsOf::Date(crate::time::parse(date)?),
-        })
-    }
-
-    /// The name used in stats and manifests.
-    pub(crate) fn name(self) -> String {
-        match self {
-            AsOf::Now => "now".into(),
-            AsOf::Crawl => "crawl".into(),
-            AsOf::Date(at) => crate::time::format(at),
-        }
-    }
+/// Where the flags say the policies come from.
+pub(crate) fn policy_source(args: &FilterArgs) -> Result<PolicySource> {
+    Ok(match (&args.robots_dir, &args.snapshot) {
+        (Some(dir), _) => PolicySource::RobotsDir { path: dir.clone() },
+        (None, Some(path)) => PolicySource::Snapshot { path: path.clone() },
+        (None, None) => PolicySource::Cache {
+            path: args.net.cache.path()?,
+        },
+    })
 }
 
 pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Result<Setup> {
     let registry = Registry::builtin();
-    let as_of = AsOf::of(args)?;
-    let other_time = match as_of {
-        AsOf::Now => false,
-        AsOf::Crawl => args.robots_dir.is_some(),
-        AsOf::Date(_) => args.robots_dir.is_some() || args.snapshot.is_some(),
-    };
-    if other_time {
-        return Err(Error::config(format!(
-            "--as-of {}: the policies of another time come from the cache's history (or, for crawl, a snapshot exported with --history)",
-            args.as_of.as_deref().unwrap_or_default()
-        )));
-    }
+    let config = filter_config(args, &format, kind)?;
+    let as_of = AsOf::parse(&config.as_of)?;
     let tokens_readable = kind == InputKind::Parquet || matches!(format, RowFormat::JsonLines(_));
     if args.tokens_field.is_some() && !tokens_readable {
         return Err(Error::config(
@@ -391,8 +396,6 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
             "--as-of crawl: the input must say when each record was crawled (WARC or CDXJ)",
         ));
     }
-    let agent_rule: AgentRule = args.agent_rule.parse()?;
-    let missing = parse_missing(&args.missing_policy)?;
     if args.manifest.is_some() && args.inputs.iter().any(|i| i.as_os_str() == "-") {
         return Err(Error::config(
             "--manifest needs the input as a file: its hash must be recomputable",
@@ -401,19 +404,9 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
     if args.threads == Some(0) {
         return Err(Error::config("--threads must be at least 1"));
     }
-    let usage = crate::engine::UsageOptions {
-        purpose: match &args.purpose {
-            Some(purpose) => purpose.parse::<Purpose>()?.usage(),
-            None => crate::signals::usage::Purpose::Train,
-        },
-        unknown: parse_unknown(&args.unknown)?,
-        legacy_conservative: args.legacy_conservative,
-        tdmrep_file: true,
-    };
-    let agents = select_agents(args.purpose.as_deref(), &args.agents)?;
     if !args.quiet {
-        let unknown: Vec<&str> = agents
-            .names()
+        let unknown: Vec<&str> = config
+            .agents
             .iter()
             .filter(|n| registry.get(n).is_none())
             .map(String::as_str)
@@ -438,222 +431,115 @@ pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Re
         }
         let list = blocklist::load(name, path)?;
         if !args.quiet {
-            for bad in list.bad_lines.iter().take(SHOWN) {
-                say!(
-                    "warning: `{}` line {}: {} (line skipped)",
-                    path.display(),
-                    bad.line,
-                    bad.message
-                );
-            }
-            if list.bad_lines.len() > SHOWN {
-                say!(
-                    "warning: `{}`: {} more bad lines skipped",
-                    path.display(),
-                    list.bad_lines.len() - SHOWN
-                );
-            }
-            for narrowed in list.narrowed.iter().take(SHOWN) {
-                say!(
-                    "warning: `{}` line {}: {}",
-                    path.display(),
-                    narrowed.line,
-                    narrowed.message
-                );
-            }
+            warn_blocklist(path, &list);
         }
         blocklist_paths.push(path.display().to_string());
         lists.push(list);
     }
 
+    let source = policy_source(args)?;
+    let offline = args.offline || matches!(as_of, AsOf::Date(_));
     let mut refresh = None;
-    let mut from_cache = None;
-    let (source, policies) = match &args.robots_dir {
-        Some(dir) => {
-            let (set, problems) = PolicySet::load_dir(dir)?;
-            if !args.quiet {
-                for problem in problems.iter().take(SHOWN) {
-                    say!("warning: `{}`: {}", problem.path.display(), problem.message);
-                }
-                if problems.len() > SHOWN {
-                    say!(
-                        "warning: `{}`: {} more files skipped",
-                        dir.display(),
-                        problems.len() - SHOWN
-                    );
-                }
-                let html = set
-                    .policies()
-                    .iter()
-                    .filter(|p| matches!(&p.access, Access::Rules(r) if r.notes.html))
-                    .count();
-                if html > 0 {
-                    say!(
-                        "note: {html} robots.txt files look like HTML pages; their rule lines, if any, are used"
-                    );
-                }
-            }
-            ("robots-dir", set)
+    let (opened, origins) = match &source {
+        PolicySource::Cache { .. } if !offline => {
+            let (origins, fetched) = refresh_cache(args, &format, kind)?;
+            refresh = Some(fetched);
+            (source.open(as_of, Some(&origins))?, Some(origins))
         }
-        None => match &args.snapshot {
-            Some(path) => {
-                let (header, set) = crate::cache::snapshot::load(path)?;
-                if as_of == AsOf::Crawl && header.history == 0 {
-                    return Err(Error::config(format!(
-                        "--as-of crawl: snapshot `{}` holds no history; export it with `optout cache export --history`",
-                        path.display()
-                    )));
-                }
-                if !args.quiet {
-                    say!(
-                        "note: snapshot `{}`: {} origins as of {}",
-                        path.display(),
-                        header.origins,
-                        header.as_of
-                    );
-                }
-                ("snapshot", set)
-            }
-            None => {
-                let cached = cached_policies(args, &format, kind, as_of)?;
-                refresh = cached.refresh;
-                from_cache = Some((cached.at, cached.origins));
-                ("cache", cached.set)
-            }
-        },
+        _ => (source.open(as_of, None)?, None),
     };
-    let mut policies = policies;
-    policies.keep_files(&args.net.files()?);
-    let snapshot = policies.compile(&agents);
+    if !args.quiet {
+        for problem in opened.problems.iter().take(SHOWN) {
+            say!("warning: `{}`: {}", problem.path.display(), problem.message);
+        }
+        if opened.problems.len() > SHOWN {
+            say!(
+                "warning: `{}`: {} more files skipped",
+                source.path().display(),
+                opened.problems.len() - SHOWN
+            );
+        }
+        let html = opened.html_pages();
+        if html > 0 && matches!(source, PolicySource::RobotsDir { .. }) {
+            say!(
+                "note: {html} robots.txt files look like HTML pages; their rule lines, if any, are used"
+            );
+        }
+        if let Some(header) = &opened.header {
+            say!(
+                "note: snapshot `{}`: {} origins as of {}",
+                source.path().display(),
+                header.origins,
+                header.as_of
+            );
+        }
+    }
+    let from_cache = opened.at.map(|at| (at, origins));
+    let engine = config.build(opened.set, Blocklists::new(lists))?;
     Ok(Setup {
-        engine: Engine::new(
-            snapshot,
-            Blocklists::new(lists),
-            agents,
-            agent_rule,
-            missing,
-        )
-        .with_usage(usage)
-        .with_redaction(crate::redact::Redaction::parse(
-            args.redact.as_deref().unwrap_or("userinfo"),
-        )?)
-        .with_crawl_time(as_of == AsOf::Crawl)
-        .with_tokens(match &args.tokens_field {
-            Some(field) => Some(
-                crate::corpus::json::FieldPath::parse(field)
-                    .map_err(|e| Error::config(format!("--tokens-field: {e}")))?,
-            ),
-            None => None,
-        })
-        .with_format(format, parse_on_error(&args.on_error)?),
-        source,
+        engine,
+        config,
+        source: source.name(),
         kind,
         from_cache,
         refresh,
         as_of,
         blocklist_paths,
-        missing,
-        agent_rule,
     })
 }
 
-/// The agents of `--purpose` (default train) and `--agents`: with only
-/// `--agents`, those.
-pub(crate) fn select_agents(purpose: Option<&str>, names: &[String]) -> Result<AgentSet> {
-    let registry = Registry::builtin();
-    Ok(match (purpose, names.is_empty()) {
-        (None, false) => AgentSet::from_names(names)?,
-        (purpose, _) => {
-            let purpose: Purpose = purpose.unwrap_or("train").parse()?;
-            let set = AgentSet::for_purpose(registry, purpose)?;
-            if names.is_empty() {
-                set
-            } else {
-                set.union(&AgentSet::from_names(names)?)
-            }
-        }
-    })
-}
-
-/// The `--missing-policy`.
-pub(crate) fn parse_missing(value: &str) -> Result<MissingPolicy> {
-    match value {
-        "allow" => Ok(MissingPolicy::Allow),
-        "deny" => Ok(MissingPolicy::Deny),
-        "error" => Ok(MissingPolicy::Error),
-        other => Err(Error::config(format!(
-            "--missing-policy `{other}`: expected allow, deny or error"
-        ))),
+/// Prints a blocklist's skipped and narrowed lines, the first few.
+fn warn_blocklist(path: &Path, list: &blocklist::Blocklist) {
+    for bad in list.bad_lines.iter().take(SHOWN) {
+        say!(
+            "warning: `{}` line {}: {} (line skipped)",
+            path.display(),
+            bad.line,
+            bad.message
+        );
+    }
+    if list.bad_lines.len() > SHOWN {
+        say!(
+            "warning: `{}`: {} more bad lines skipped",
+            path.display(),
+            list.bad_lines.len() - SHOWN
+        );
+    }
+    for narrowed in list.narrowed.iter().take(SHOWN) {
+        say!(
+            "warning: `{}` line {}: {}",
+            path.display(),
+            narrowed.line,
+            narrowed.message
+        );
     }
 }
 
-/// The `--on-error` choice.
-pub(crate) fn parse_on_error(value: &str) -> Result<OnError> {
-    match value {
-        "skip" => Ok(OnError::Skip),
-        "fail" => Ok(OnError::Fail),
-        other => Err(Error::config(format!(
-            "--on-error `{other}`: expected skip or fail"
-        ))),
+/// The `--blocklist NAME=PATH`.
+pub(crate) fn parse_blocklist_arg(arg: &str) -> Result<(&str, &Path)> {
+    let (name, path) = arg
+        .split_once('=')
+        .ok_or_else(|| Error::config(format!("--blocklist `{arg}`: expected NAME=PATH")))?;
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !valid || path.is_empty() {
+        return Err(Error::config(format!(
+            "--blocklist `{arg}`: NAME must be letters, digits, `-`, `_` or `.`, and PATH not empty"
+        )));
     }
+    Ok((name, Path::new(path)))
 }
 
-/// The `--unknown` policy.
-pub(crate) fn parse_unknown(value: &str) -> Result<UnknownPolicy> {
-    match value {
-        "keep" => Ok(UnknownPolicy::Keep),
-        "drop" => Ok(UnknownPolicy::Drop),
-        other => Err(Error::config(format!(
-            "--unknown `{other}`: expected keep or drop"
-        ))),
-    }
-}
-
-/// The policies from the cache: fetching missing and stale origins first
-/// unless offline.
-/// Policies read from the cache, with what a manifest needs to export
-/// them again: the time they are in force at, and the origins asked for
-/// (`None`: every cached origin).
-struct FromCache {
-    set: PolicySet,
-    refresh: Option<crate::cli::fetch::Refresh>,
-    at: crate::time::Millis,
-    origins: Option<Vec<String>>,
-}
-
-fn cached_policies(
+/// Fetches the origins of every input that are missing from the cache or
+/// stale; returns them (`https://host[:port]`, sorted) and what the fetch
+/// did.
+fn refresh_cache(
     args: &FilterArgs,
     format: &RowFormat,
     kind: InputKind,
-    as_of: AsOf,
-) -> Result<FromCache> {
-    let offline = args.offline || matches!(as_of, AsOf::Date(_));
-    let path = args.net.cache.path()?;
-    // Runs by crawl time read every policy the origins had, not only the
-    // one in force at `at`.
-    let read = |cache: &crate::cache::Cache, origins: Option<&[String]>, at| match as_of {
-        AsOf::Crawl => cache.policies_with_history(origins, at),
-        AsOf::Now | AsOf::Date(_) => cache.policies(origins, at),
-    };
-    if offline {
-        let at = match as_of {
-            AsOf::Date(at) => at,
-            AsOf::Now | AsOf::Crawl => crate::time::now(),
-        };
-        if !path.exists() {
-            return Err(Error::config(format!(
-                "no cache at `{}`: run `optout fetch` first, or pass --cache, --snapshot or --robots-dir",
-                path.display()
-            )));
-        }
-        let cache = crate::cache::Cache::open(&path)?;
-        return Ok(FromCache {
-            set: read(&cache, None, at)?,
-            refresh: None,
-            at,
-            origins: None,
-        });
-    }
+) -> Result<(Vec<String>, crate::cli::fetch::Refresh)> {
     if args.inputs.iter().any(|i| i.as_os_str() == "-") {
         return Err(Error::config(
             "fetching reads the input twice (origins first, then rows): give a file, or pass --offline, --snapshot or --robots-dir",
@@ -681,16 +567,10 @@ fn cached_policies(
     if refresh.interrupted {
         return Err(ErrorKind::Interrupted.into());
     }
-    let origins: Vec<String> = scan.origins.iter().map(ToString::to_string).collect();
-    let cache = crate::cache::Cache::open(&path)?;
-    // Now, not when the run started: the fetches just made count.
-    let at = crate::time::now();
-    Ok(FromCache {
-        set: read(&cache, Some(&origins), at)?,
-        refresh: Some(refresh),
-        at,
-        origins: Some(origins),
-    })
+    Ok((
+        scan.origins.iter().map(ToString::to_string).collect(),
+        refresh,
+    ))
 }
 
 /// What kind of corpus an input is: rows (lines) judged in chunks, or a
@@ -832,7 +712,7 @@ pub(crate) fn write_run_manifest(
     path: &Path,
 ) -> Result<()> {
     use crate::evidence::{
-        BlocklistDigest, Config, FORMAT, FileDigest, Manifest, PolicySource, robots_dir_digest,
+        BlocklistDigest, FORMAT, FileDigest, Manifest, PolicySource, robots_dir_digest,
     };
     let engine = &setup.engine;
     let policies = match (&args.robots_dir, &args.snapshot, &setup.from_cache) {
@@ -878,7 +758,6 @@ pub(crate) fn write_run_manifest(
             return Err(Error::config("the run has no policy source to record"));
         }
     };
-    let usage = engine.usage_options();
     let manifest = Manifest {
         format: FORMAT.to_owned(),
         tool: concat!("optout ", env!("CARGO_PKG_VERSION")).to_owned(),
@@ -890,48 +769,7 @@ pub(crate) fn write_run_manifest(
             .map(|p| FileDigest::of_file(p))
             .collect::<Result<_>>()?,
         outputs,
-        config: Config {
-            format: engine.format().name().to_owned(),
-            url_field: match engine.format() {
-                RowFormat::JsonLines(path) => Some(path.as_str().to_owned()),
-                RowFormat::Lines | RowFormat::Cdxj(_) => None,
-            },
-            url_column: if setup.kind == InputKind::Parquet {
-                Some(args.corpus.url_column.clone())
-            } else {
-                None
-            },
-            on_error: match engine.on_error() {
-                OnError::Skip => "skip".into(),
-                OnError::Fail => "fail".into(),
-            },
-            agents: engine.agents().names().to_vec(),
-            agent_rule: match setup.agent_rule {
-                AgentRule::Any => "any".into(),
-                AgentRule::All => "all".into(),
-            },
-            missing_policy: match setup.missing {
-                MissingPolicy::Allow => "allow".into(),
-                MissingPolicy::Deny => "deny".into(),
-                MissingPolicy::Error => "error".into(),
-            },
-            purpose: usage.purpose.as_str().to_owned(),
-            unknown: match usage.unknown {
-                UnknownPolicy::Keep => "keep".into(),
-                UnknownPolicy::Drop => "drop".into(),
-            },
-            legacy_conservative: usage.legacy_conservative,
-            files: args
-                .net
-                .files()?
-                .iter()
-                .skip(1)
-                .map(|f| f.name().to_owned())
-                .collect(),
-            as_of: setup.as_of.name(),
-            tokens_field: engine.tokens_field().map(|f| f.as_str().to_owned()),
-            redact: engine.redaction().names(),
-        },
+        config: setup.config.clone(),
         registry_version: Registry::builtin().version.clone(),
         blocklists: engine
             .blocklists()
@@ -1104,7 +942,9 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
         );
         status = ExitStatus::Failure;
     }
-    if setup.missing == MissingPolicy::Error && !stats.origins_without_policy.is_empty() {
+    if setup.engine.missing_policy() == MissingPolicy::Error
+        && !stats.origins_without_policy.is_empty()
+    {
         let mut sample: Vec<&String> = stats.origins_without_policy.iter().collect();
         sample.sort();
         sample.truncate(5);
@@ -1266,8 +1106,8 @@ impl<'a> StatsDocument<'a> {
             input: args.input().display().to_string(),
             registry_version: &Registry::builtin().version,
             agents: engine.agents().names(),
-            agent_rule: setup.agent_rule,
-            missing_policy: setup.missing,
+            agent_rule: engine.agent_rule(),
+            missing_policy: engine.missing_policy(),
             input_format: engine.format().name(),
             url_field: match engine.format() {
                 RowFormat::JsonLines(path) => Some(path.as_str()),

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Serialize;
 
-use crate::agents::{AgentRule, AgentSet, Registry};
+use crate::agents::Registry;
 use crate::blocklist::{self, Blocklists};
 use crate::cli::output::ExitStatus;
 use crate::cli::say;
@@ -20,7 +20,6 @@ use crate::corpus::{Chunk, ChunkReader, Input, RowFormat};
 use crate::engine::{self, ChunkResult, Decision, Engine, Outputs, Scratch, Sink};
 use crate::error::{Error, Result};
 use crate::evidence::{FileDigest, Manifest, PolicySource, robots_dir_digest};
-use crate::origin::SiteFile;
 use crate::policy::PolicySet;
 
 #[derive(Debug, Args)]
@@ -179,7 +178,7 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
 
     // The policies.
     let config = &manifest.config;
-    let mut policies = match &manifest.policies {
+    let policies = match &manifest.policies {
         PolicySource::Snapshot { file, .. } => {
             checks.push(digest_check(manifest_path, "policy snapshot", file));
             let path = Manifest::resolve(manifest_path, &file.path);
@@ -223,41 +222,9 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
     };
     // The manifest's configuration is read strictly: a value a run cannot
     // have written is an error, never a default.
-    let bad = |field: &str, value: &str| {
-        Error::config(format!(
-            "`{}`: the configuration's {field} `{value}` is not one optout writes",
-            manifest_path.display()
-        ))
-    };
-    let mut files = vec![SiteFile::Robots];
-    for name in &config.files {
-        files.push(SiteFile::from_name(name).ok_or_else(|| bad("files", name))?);
-    }
-    policies.keep_files(&files);
-
-    // The engine, as configured.
-    let agents = AgentSet::from_names(&config.agents)?;
-    let rule: AgentRule = config.agent_rule.parse()?;
-    let missing = crate::cli::filter::parse_missing(&config.missing_policy)
-        .map_err(|_| bad("missing_policy", &config.missing_policy))?;
-    let on_error = crate::cli::filter::parse_on_error(&config.on_error)
-        .map_err(|_| bad("on_error", &config.on_error))?;
-    let unknown = crate::cli::filter::parse_unknown(&config.unknown)
-        .map_err(|_| bad("unknown", &config.unknown))?;
-    let purpose = crate::signals::usage::Purpose::from_name(&config.purpose)
-        .ok_or_else(|| bad("purpose", &config.purpose))?;
-    if !matches!(config.as_of.as_str(), "now" | "crawl")
-        && crate::time::parse(&config.as_of).is_err()
-    {
-        return Err(bad("as_of", &config.as_of));
-    }
+    let named = |e: Error| Error::config(format!("`{}`: {e}", manifest_path.display()));
+    config.resolve().map_err(named)?;
     let input_path = Manifest::resolve(manifest_path, &manifest.input.path);
-    let format = RowFormat::choose(
-        &config.format,
-        config.url_field.as_deref().unwrap_or("url"),
-        &input_path,
-        b"",
-    )?;
     let mut lists = Vec::new();
     for list in &manifest.blocklists {
         lists.push(blocklist::load(
@@ -265,33 +232,9 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
             &Manifest::resolve(manifest_path, &list.file.path),
         )?);
     }
-    let usage = crate::engine::UsageOptions {
-        purpose,
-        unknown,
-        legacy_conservative: config.legacy_conservative,
-        tdmrep_file: true,
-    };
-    let mut engine =
-        Engine::new(
-            policies.compile(&agents),
-            Blocklists::new(lists),
-            agents,
-            rule,
-            missing,
-        )
-        .with_usage(usage)
-        .with_redaction(
-            crate::redact::Redaction::from_names(&config.redact)
-                .map_err(|_| bad("redact", &config.redact.join(",")))?,
-        )
-        .with_crawl_time(config.as_of == "crawl")
-        .with_tokens(match config.tokens_field.as_deref() {
-            Some(field) => Some(crate::corpus::json::FieldPath::parse(field).map_err(|e| {
-                Error::config(format!("the manifest's tokens_field `{field}`: {e}"))
-            })?),
-            None => None,
-        })
-        .with_format(format, on_error);
+    let mut engine = config
+        .build(policies, Blocklists::new(lists))
+        .map_err(named)?;
 
     let mut mismatches = Vec::new();
     let kind = crate::cli::filter::InputKind::of(&mut Input::open(&input_path)?)?;

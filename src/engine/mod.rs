@@ -347,6 +347,12 @@ impl Engine {
         &self.blocklists
     }
 
+    /// How the agents' verdicts combine.
+    #[must_use]
+    pub fn agent_rule(&self) -> AgentRule {
+        self.agent_rule
+    }
+
     /// What happens to hosts without a policy.
     #[must_use]
     pub fn missing_policy(&self) -> MissingPolicy {

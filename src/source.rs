@@ -1,0 +1,190 @@
+//! Where a run's policies come from: the cache (with its history), a
+//! portable snapshot, or a directory of robots.txt files. Every caller
+//! (the command line, the Python package, `verify`) opens its policies
+//! here, so each source is read, and checked against the time asked for,
+//! one way.
+//!
+//! Opening does no network I/O: bringing the cache up to date is the
+//! fetch's job, done before (`optout fetch`, or `filter`'s refresh).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::AsOf;
+use crate::error::{Error, Result};
+use crate::policy::{Access, LoadProblem, PolicySet};
+use crate::time::Millis;
+
+/// A source of per-origin policies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum PolicySource {
+    /// The SQLite cache at `path`, as it is.
+    Cache {
+        /// The cache file.
+        path: PathBuf,
+    },
+    /// A snapshot written by `optout cache export`.
+    Snapshot {
+        /// The snapshot file.
+        path: PathBuf,
+    },
+    /// One robots.txt per host, named `<host>.txt`.
+    RobotsDir {
+        /// The directory.
+        path: PathBuf,
+    },
+}
+
+/// Policies opened from a source, with what the source said about them.
+#[derive(Debug)]
+pub struct Opened {
+    /// The policies.
+    pub set: PolicySet,
+    /// Files of a robots directory that were skipped, and why.
+    pub problems: Vec<LoadProblem>,
+    /// A snapshot's header.
+    pub header: Option<crate::cache::snapshot::Header>,
+    /// For the cache: the time the policies are in force at.
+    pub at: Option<Millis>,
+}
+
+impl Opened {
+    /// How many robots.txt files look like HTML pages (their rule lines,
+    /// if any, are used).
+    #[must_use]
+    pub fn html_pages(&self) -> usize {
+        self.set
+            .policies()
+            .iter()
+            .filter(|p| matches!(&p.access, Access::Rules(r) if r.notes.html))
+            .count()
+    }
+}
+
+impl PolicySource {
+    /// The name stats give the source: `cache`, `snapshot`, `robots-dir`.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            PolicySource::Cache { .. } => "cache",
+            PolicySource::Snapshot { .. } => "snapshot",
+            PolicySource::RobotsDir { .. } => "robots-dir",
+        }
+    }
+
+    /// The file or directory read.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        match self {
+            PolicySource::Cache { path }
+            | PolicySource::Snapshot { path }
+            | PolicySource::RobotsDir { path } => path,
+        }
+    }
+
+    /// Opens the policies in force per `as_of`: of the origins given
+    /// (`https://host[:port]`, cache only; `None`: every origin the
+    /// source holds). A run by crawl time gets every policy each origin
+    /// had.
+    ///
+    /// # Errors
+    ///
+    /// When the source cannot be read, is not what it should be, or
+    /// cannot say what was in force at another time (a robots directory
+    /// has no history; a snapshot holds one time, or for `crawl` the
+    /// history it was exported with).
+    pub fn open(&self, as_of: AsOf, origins: Option<&[String]>) -> Result<Opened> {
+        let other_time = match (self, as_of) {
+            (_, AsOf::Now) | (PolicySource::Cache { .. }, _) => false,
+            (PolicySource::RobotsDir { .. }, _) => true,
+            (PolicySource::Snapshot { .. }, AsOf::Date(_)) => true,
+            (PolicySource::Snapshot { .. }, AsOf::Crawl) => false,
+        };
+        if other_time {
+            return Err(Error::config(format!(
+                "--as-of {}: the policies of another time come from the cache's history (or, for crawl, a snapshot exported with --history)",
+                as_of.name()
+            )));
+        }
+        match self {
+            PolicySource::RobotsDir { path } => {
+                let (set, problems) = PolicySet::load_dir(path)?;
+                Ok(Opened {
+                    set,
+                    problems,
+                    header: None,
+                    at: None,
+                })
+            }
+            PolicySource::Snapshot { path } => {
+                let (header, set) = crate::cache::snapshot::load(path)?;
+                if as_of == AsOf::Crawl && header.history == 0 {
+                    return Err(Error::config(format!(
+                        "--as-of crawl: snapshot `{}` holds no history; export it with `optout cache export --history`",
+                        path.display()
+                    )));
+                }
+                Ok(Opened {
+                    set,
+                    problems: Vec::new(),
+                    header: Some(header),
+                    at: None,
+                })
+            }
+            PolicySource::Cache { path } => {
+                if !path.exists() {
+                    return Err(Error::config(format!(
+                        "no cache at `{}`: run `optout fetch` first, or pass --cache, --snapshot or --robots-dir",
+                        path.display()
+                    )));
+                }
+                let at = match as_of {
+                    AsOf::Date(at) => at,
+                    AsOf::Now | AsOf::Crawl => crate::time::now(),
+                };
+                let cache = crate::cache::Cache::open(path)?;
+                let set = match as_of {
+                    AsOf::Crawl => cache.policies_with_history(origins, at)?,
+                    AsOf::Now | AsOf::Date(_) => cache.policies(origins, at)?,
+                };
+                Ok(Opened {
+                    set,
+                    problems: Vec::new(),
+                    header: None,
+                    at: Some(at),
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_without_history_refuses_another_time() {
+        let dir = PolicySource::RobotsDir {
+            path: PathBuf::from("fixtures/robots/real"),
+        };
+        assert!(dir.open(AsOf::Now, None).unwrap().set.len() > 10);
+        for as_of in [AsOf::Crawl, AsOf::Date(0)] {
+            let err = dir.open(as_of, None).unwrap_err().to_string();
+            assert!(err.contains("history"), "{err}");
+        }
+        let missing = PolicySource::Cache {
+            path: PathBuf::from("/nonexistent/optout.sqlite"),
+        };
+        assert!(missing.open(AsOf::Now, None).is_err());
+    }
+
+    #[test]
+    fn sources_are_data() {
+        let source: PolicySource =
+            serde_json::from_str(r#"{"kind":"snapshot","path":"p.jsonl"}"#).unwrap();
+        assert_eq!(source.name(), "snapshot");
+        assert!(serde_json::from_str::<PolicySource>(r#"{"kind":"web","path":"x"}"#).is_err());
+    }
+}
