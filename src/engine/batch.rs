@@ -39,6 +39,45 @@ pub struct BatchDecision {
     pub stats: Stats,
 }
 
+impl BatchDecision {
+    /// Numbers the removed rows' evidence by `rows`, the caller's number
+    /// of each row of the batch, for a batch decided with `first_row` 1:
+    /// a distributed job whose batches hold rows from anywhere in the
+    /// corpus numbers them as the whole corpus would.
+    ///
+    /// # Errors
+    ///
+    /// When `rows` is shorter than the batch.
+    pub fn renumber(&mut self, rows: &[u64]) -> Result<()> {
+        const PREFIX: &[u8] = b"{\"row\":";
+        let mut out = Vec::with_capacity(self.removed.len() + self.removed.len() / 8);
+        for line in self.removed.split_inclusive(|&b| b == b'\n') {
+            let digits = line
+                .strip_prefix(PREFIX)
+                .map(|rest| rest.iter().take_while(|b| b.is_ascii_digit()).count())
+                .filter(|&n| n > 0)
+                .expect("every removed record starts with its row");
+            let number = &line[PREFIX.len()..PREFIX.len() + digits];
+            let index: usize = std::str::from_utf8(number)
+                .ok()
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| n.checked_sub(1))
+                .expect("a row number the engine wrote");
+            let row = rows.get(index).ok_or_else(|| {
+                Error::config(format!(
+                    "row numbers: {} given for a batch of more rows",
+                    rows.len()
+                ))
+            })?;
+            out.extend_from_slice(PREFIX);
+            out.extend_from_slice(row.to_string().as_bytes());
+            out.extend_from_slice(&line[PREFIX.len() + digits..]);
+        }
+        self.removed = out;
+        Ok(())
+    }
+}
+
 /// The schema of [`BatchDecision::rows`].
 #[must_use]
 pub fn decision_schema() -> Arc<Schema> {
