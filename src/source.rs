@@ -34,6 +34,10 @@ pub enum PolicySource {
     RobotsDir {
         /// The directory.
         path: PathBuf,
+        /// The directory evidence names the files under, when `path` is a
+        /// copy (`None`: `path`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shown_as: Option<PathBuf>,
     },
 }
 
@@ -80,7 +84,7 @@ impl PolicySource {
         match self {
             PolicySource::Cache { path }
             | PolicySource::Snapshot { path }
-            | PolicySource::RobotsDir { path } => path,
+            | PolicySource::RobotsDir { path, .. } => path,
         }
     }
 
@@ -109,8 +113,9 @@ impl PolicySource {
             )));
         }
         match self {
-            PolicySource::RobotsDir { path } => {
-                let (set, problems) = PolicySet::load_dir(path)?;
+            PolicySource::RobotsDir { path, shown_as } => {
+                let shown = shown_as.as_deref().unwrap_or(path);
+                let (set, problems) = PolicySet::load_dir_as(path, shown)?;
                 Ok(Opened {
                     set,
                     problems,
@@ -168,6 +173,7 @@ mod tests {
     fn a_source_without_history_refuses_another_time() {
         let dir = PolicySource::RobotsDir {
             path: PathBuf::from("fixtures/robots/real"),
+            shown_as: None,
         };
         assert!(dir.open(AsOf::Now, None).unwrap().set.len() > 10);
         for as_of in [AsOf::Crawl, AsOf::Date(0)] {

@@ -373,7 +373,10 @@ fn filter_config(args: &FilterArgs, format: &RowFormat, kind: InputKind) -> Resu
 /// Where the flags say the policies come from.
 pub(crate) fn policy_source(args: &FilterArgs) -> Result<PolicySource> {
     Ok(match (&args.robots_dir, &args.snapshot) {
-        (Some(dir), _) => PolicySource::RobotsDir { path: dir.clone() },
+        (Some(dir), _) => PolicySource::RobotsDir {
+            path: dir.clone(),
+            shown_as: None,
+        },
         (None, Some(path)) => PolicySource::Snapshot { path: path.clone() },
         (None, None) => PolicySource::Cache {
             path: args.net.cache.path()?,

@@ -314,6 +314,17 @@ impl PolicySet {
     ///
     /// When `dir` itself cannot be listed.
     pub fn load_dir(dir: &Path) -> Result<(PolicySet, Vec<LoadProblem>)> {
+        PolicySet::load_dir_as(dir, dir)
+    }
+
+    /// [`PolicySet::load_dir`], with evidence naming each file under
+    /// `shown` instead of `dir`: a copy of a directory (shipped to a
+    /// worker) gives the evidence the original gives.
+    ///
+    /// # Errors
+    ///
+    /// When `dir` itself cannot be listed.
+    pub fn load_dir_as(dir: &Path, shown: &Path) -> Result<(PolicySet, Vec<LoadProblem>)> {
         let mut set = PolicySet::new();
         let mut problems = Vec::new();
         let mut entries: Vec<_> = fs::read_dir(dir)
@@ -356,7 +367,7 @@ impl PolicySet {
                 problem(format!("a second file for host `{host}`: skipped"));
                 continue;
             }
-            let source = path.display().to_string();
+            let source = shown.join(entry.file_name()).display().to_string();
             match fs::read(&path) {
                 Ok(body) => set.insert_body(&host, &source, &body),
                 Err(e) => {

@@ -128,7 +128,10 @@ impl Filter {
         let source = match (snapshot, cache, robots_dir) {
             (Some(path), None, None) => PolicySource::Snapshot { path },
             (None, Some(path), None) => PolicySource::Cache { path },
-            (None, None, Some(path)) => PolicySource::RobotsDir { path },
+            (None, None, Some(path)) => PolicySource::RobotsDir {
+                path,
+                shown_as: None,
+            },
             _ => {
                 return Err(PyValueError::new_err(
                     "give exactly one policy source: snapshot=, cache= or robots_dir=",

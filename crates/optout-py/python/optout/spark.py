@@ -45,6 +45,9 @@ def _ship(spark: Any, spec: dict) -> dict:
         return "spark-file:" + name
 
     spec = json.loads(json.dumps(spec))
+    if spec["source"]["kind"] == "robots-dir":
+        # Evidence names each robots.txt by the path the caller gave.
+        spec["source"].setdefault("shown_as", spec["source"]["path"])
     spec["source"]["path"] = ship(spec["source"]["path"])
     spec["blocklists"] = {name: ship(path) for name, path in spec["blocklists"].items()}
     return spec
