@@ -72,6 +72,7 @@ def judge(
     evidence: bool = False,
     row_col: Optional[str] = None,
     partitions: Optional[int] = None,
+    by_host: bool = True,
     **filter_kwargs: Any,
 ) -> Any:
     """``df`` with ``keep`` and ``reason`` (and ``evidence``) added.
@@ -80,7 +81,9 @@ def judge(
     integer column holding each row's number, which evidence records
     carry (without it, rows are numbered within each batch);
     ``partitions`` is the number of host partitions (default: Spark's
-    shuffle partitions).
+    shuffle partitions); ``by_host=False`` judges the partitions as they
+    are, without the shuffle (each task then reads the rules of every host
+    it meets: cheaper when rows are few per partition or already grouped).
     """
     from pyspark.sql.types import BooleanType, StringType, StructField, StructType
 
@@ -103,6 +106,9 @@ def judge(
         for batch in batches:
             yield _worker.judged(batch, resolved, url_col, row_col, evidence)
 
+    if not by_host:
+        plain = StructType(fields + added)
+        return df.mapInArrow(decide, plain)
     keyed = df.mapInArrow(add_host, with_host)
     keyed = keyed.repartition(partitions, _HOST) if partitions else keyed.repartition(_HOST)
     return keyed.mapInArrow(decide, out_schema).drop(_HOST)
