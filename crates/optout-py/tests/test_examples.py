@@ -25,6 +25,7 @@ def test_the_readme_shows_the_examples_as_they_are():
 
 def run(name: str, out) -> subprocess.CompletedProcess:
     env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", RAY_USAGE_STATS_ENABLED="0")
+    env.setdefault("PYSPARK_PYTHON", sys.executable)
     return subprocess.run(
         [sys.executable, str(EXAMPLES / name), str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
     )

@@ -4,6 +4,7 @@ line does, and write() saves kept rows and evidence as Parquet."""
 from __future__ import annotations
 
 import os
+import sys
 
 import pyarrow.parquet as pq
 import pytest
@@ -16,6 +17,8 @@ def spark():
     need("pyspark")
     # Spark talks to itself on loopback only.
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    # Spark's Python workers run this interpreter, which has optout.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if not java() and not required():
         pytest.skip("no Java on this machine")
     from pyspark.sql import SparkSession
