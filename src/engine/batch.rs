@@ -236,6 +236,21 @@ mod tests {
     }
 
     #[test]
+    fn evidence_is_renumbered_by_the_callers_rows() {
+        let mut decision = BatchDecision {
+            rows: RecordBatch::new_empty(decision_schema()),
+            removed: b"{\"row\":1,\"url\":\"a\"}\n{\"row\":3,\"url\":\"c\"}\n".to_vec(),
+            stats: Stats::new(0),
+        };
+        decision.renumber(&[10, 20, 30]).unwrap();
+        assert_eq!(
+            decision.removed,
+            b"{\"row\":10,\"url\":\"a\"}\n{\"row\":30,\"url\":\"c\"}\n"
+        );
+        assert!(decision.renumber(&[1]).is_err());
+    }
+
+    #[test]
     fn host_keys_are_optouts_own() {
         assert_eq!(
             host_key(b"HTTPS://B\xC3\xBCcher.Example./x").as_deref(),
