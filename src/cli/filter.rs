@@ -329,8 +329,12 @@ fn flag<T>(name: &str, value: &str, parse: fn(&str) -> Result<T>) -> Result<T> {
 }
 
 /// The run's configuration from the flags, each value checked and named
-/// by its flag when wrong.
-fn filter_config(args: &FilterArgs, format: &RowFormat, kind: InputKind) -> Result<FilterConfig> {
+/// by its flag when wrong, and the `--as-of` it records.
+fn filter_config(
+    args: &FilterArgs,
+    format: &RowFormat,
+    kind: InputKind,
+) -> Result<(FilterConfig, AsOf)> {
     let mut config = FilterConfig::for_purpose(args.purpose.as_deref(), &args.agents)?;
     flag("--on-error", &args.on_error, config::parse_on_error)?;
     flag(
@@ -367,7 +371,7 @@ fn filter_config(args: &FilterArgs, format: &RowFormat, kind: InputKind) -> Resu
     config.tokens_field.clone_from(&args.tokens_field);
     config.redact =
         crate::redact::Redaction::parse(args.redact.as_deref().unwrap_or("userinfo"))?.names();
-    Ok(config)
+    Ok((config, as_of))
 }
 
 /// Where the flags say the policies come from.
@@ -386,8 +390,7 @@ pub(crate) fn policy_source(args: &FilterArgs) -> Result<PolicySource> {
 
 pub(crate) fn setup(args: &FilterArgs, format: RowFormat, kind: InputKind) -> Result<Setup> {
     let registry = Registry::builtin();
-    let config = filter_config(args, &format, kind)?;
-    let as_of = AsOf::parse(&config.as_of)?;
+    let (config, as_of) = filter_config(args, &format, kind)?;
     let tokens_readable = kind == InputKind::Parquet || matches!(format, RowFormat::JsonLines(_));
     if args.tokens_field.is_some() && !tokens_readable {
         return Err(Error::config(

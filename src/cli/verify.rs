@@ -223,7 +223,6 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
     // The manifest's configuration is read strictly: a value a run cannot
     // have written is an error, never a default.
     let named = |e: Error| Error::config(format!("`{}`: {e}", manifest_path.display()));
-    config.resolve().map_err(named)?;
     let input_path = Manifest::resolve(manifest_path, &manifest.input.path);
     let mut lists = Vec::new();
     for list in &manifest.blocklists {

@@ -39,6 +39,19 @@ pub struct BatchDecision {
     pub stats: Stats,
 }
 
+/// How every removed record starts: its row number comes first.
+const ROW_PREFIX: &[u8] = b"{\"row\":";
+
+/// The row number a removed record starts with, and the bytes it takes
+/// after [`ROW_PREFIX`]; `None` for a line the engine did not write.
+#[must_use]
+pub fn record_row(record: &[u8]) -> Option<(u64, usize)> {
+    let rest = record.strip_prefix(ROW_PREFIX)?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let row = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    Some((row, digits))
+}
+
 impl BatchDecision {
     /// Numbers the removed rows' evidence by `rows`, the caller's number
     /// of each row of the batch, for a batch decided with `first_row` 1:
@@ -49,29 +62,20 @@ impl BatchDecision {
     ///
     /// When `rows` is shorter than the batch.
     pub fn renumber(&mut self, rows: &[u64]) -> Result<()> {
-        const PREFIX: &[u8] = b"{\"row\":";
+        use std::io::Write;
         let mut out = Vec::with_capacity(self.removed.len() + self.removed.len() / 8);
         for line in self.removed.split_inclusive(|&b| b == b'\n') {
-            let digits = line
-                .strip_prefix(PREFIX)
-                .map(|rest| rest.iter().take_while(|b| b.is_ascii_digit()).count())
-                .filter(|&n| n > 0)
-                .expect("every removed record starts with its row");
-            let number = &line[PREFIX.len()..PREFIX.len() + digits];
-            let index: usize = std::str::from_utf8(number)
-                .ok()
-                .and_then(|n| n.parse::<usize>().ok())
-                .and_then(|n| n.checked_sub(1))
-                .expect("a row number the engine wrote");
-            let row = rows.get(index).ok_or_else(|| {
+            let (row, digits) = record_row(line).expect("every removed record starts with its row");
+            let number = usize::try_from(row - 1).expect("a row of this batch");
+            let given = rows.get(number).ok_or_else(|| {
                 Error::config(format!(
                     "row numbers: {} given for a batch of more rows",
                     rows.len()
                 ))
             })?;
-            out.extend_from_slice(PREFIX);
-            out.extend_from_slice(row.to_string().as_bytes());
-            out.extend_from_slice(&line[PREFIX.len() + digits..]);
+            out.extend_from_slice(ROW_PREFIX);
+            write!(out, "{given}").expect("writing to a Vec");
+            out.extend_from_slice(&line[ROW_PREFIX.len() + digits..]);
         }
         self.removed = out;
         Ok(())
@@ -248,6 +252,8 @@ mod tests {
             b"{\"row\":10,\"url\":\"a\"}\n{\"row\":30,\"url\":\"c\"}\n"
         );
         assert!(decision.renumber(&[1]).is_err());
+        assert_eq!(record_row(b"{\"row\":42,\"url\":\"x\"}"), Some((42, 2)));
+        assert_eq!(record_row(b"{\"url\":\"x\"}"), None);
     }
 
     #[test]

@@ -289,9 +289,9 @@ fn arrow_data_of(value: &Bound<'_, PyAny>) -> PyResult<ArrayRef> {
 fn row_numbers(rows: &Bound<'_, PyAny>, len: usize) -> PyResult<Vec<u64>> {
     let array = arrow_data_of(rows)?;
     let array = arrow_cast_u64(&array)?;
-    if array.len() != len || array.null_count() > 0 {
+    if array.len() != len || array.null_count() > 0 || array.values().contains(&0) {
         return Err(PyValueError::new_err(format!(
-            "rows must hold one number per URL ({len}), without nulls"
+            "rows must hold one number per URL ({len}), each at least 1, without nulls"
         )));
     }
     Ok(array.values().to_vec())
@@ -354,10 +354,7 @@ fn evidence_batch(removed: &[u8]) -> optout::Result<RecordBatch> {
     let mut rows = Vec::new();
     let mut records = Vec::new();
     for line in text.lines() {
-        let row = line
-            .strip_prefix("{\"row\":")
-            .and_then(|rest| rest.split(',').next())
-            .and_then(|n| n.parse::<u64>().ok())
+        let (row, _) = optout::engine::batch::record_row(line.as_bytes())
             .ok_or_else(|| config_error("an evidence record without its row"))?;
         rows.push(row);
         records.push(line);
