@@ -61,3 +61,16 @@ def test_the_step_pickles_without_its_engine():
     assert step.engine is not None
     again = pickle.loads(pickle.dumps(step))
     assert again._filter is None and again.spec == step.spec
+
+
+def test_a_document_without_its_row_number_is_named():
+    need("datatrove")
+    from datatrove.data import Document
+
+    import optout
+    from optout.datatrove import OptoutFilter
+
+    step = OptoutFilter(row_key="row", **KWARGS)
+    doc = Document(text="x", id="doc-7", metadata={"url": "https://libgen.is/"})
+    with pytest.raises(optout.OptoutError, match="doc-7"):
+        step.filter_batch([doc])

@@ -52,6 +52,8 @@ def test_rows_number_the_evidence():
     assert records.column("record")[0].as_py().startswith('{"row":7,"url":"https://libgen.is/a","reason":"blocklist"')
     with pytest.raises(ValueError):
         flt.judge(["https://a.example/"], rows=[1, 2])
+    with pytest.raises(ValueError):
+        flt.judge(["https://a.example/"], rows=pa.array([0], type=pa.uint32()))
     with pytest.raises(TypeError):
         flt.judge(["https://a.example/"], rows=pa.array(["x"]))
 

@@ -45,7 +45,7 @@ def test_spark_equals_the_command_line(spark, reference, corpus, tmp_path):
     df = spark.read.parquet(str(corpus["parquet"]))
     judged = judge(df, url_col="url", row_col="row", evidence=True, **KWARGS)
     assert judged.columns == ["row", "url", "keep", "reason", "evidence"]
-    table = judged.toArrow() if hasattr(judged, "toArrow") else None
+    table = judged.toArrow()
     rows = table.column("row").to_pylist()
     keep = dict(zip(rows, table.column("keep").to_pylist()))
     reason = dict(zip(rows, table.column("reason").to_pylist()))

@@ -71,7 +71,15 @@ class OptoutFilter(BaseFilter):
             rows = list(range(self._next_row, self._next_row + len(batch)))
             self._next_row += len(batch)
         else:
-            rows = [int(doc.metadata[self.row_key]) for doc in batch]
+            rows = []
+            for doc in batch:
+                row = doc.metadata.get(self.row_key)
+                if not isinstance(row, int) or isinstance(row, bool) or row < 1:
+                    raise optout.OptoutError(
+                        f"document `{doc.id}`: metadata `{self.row_key}` must hold its row number "
+                        f"(an integer of at least 1), not {row!r}"
+                    )
+                rows.append(row)
         decided, evidence = self.engine.judge(urls, evidence=True, rows=rows)
         records = dict(zip(evidence.column("row").to_pylist(), evidence.column("record").to_pylist()))
         results: list[bool | tuple[bool, str]] = []

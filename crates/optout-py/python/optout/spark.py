@@ -77,7 +77,8 @@ def judge(
 ) -> Any:
     """``df`` with ``keep`` and ``reason`` (and ``evidence``) added.
 
-    ``filter_kwargs`` are :class:`optout.Filter`'s; ``row_col`` names an
+    ``filter_kwargs`` are :class:`optout.Filter`'s (``threads`` defaults
+    to 1: Spark runs one task per core already); ``row_col`` names an
     integer column holding each row's number, which evidence records
     carry (without it, rows are numbered within each batch);
     ``partitions`` is the number of host partitions (default: Spark's
