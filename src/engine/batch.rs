@@ -43,7 +43,8 @@ pub struct BatchDecision {
 const ROW_PREFIX: &[u8] = b"{\"row\":";
 
 /// The row number a removed record starts with, and the bytes it takes
-/// after [`ROW_PREFIX`]; `None` for a line the engine did not write.
+/// after the opening `{"row":`; `None` for a line the engine did not
+/// write.
 #[must_use]
 pub fn record_row(record: &[u8]) -> Option<(u64, usize)> {
     let rest = record.strip_prefix(ROW_PREFIX)?;
