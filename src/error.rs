@@ -129,6 +129,36 @@ impl Error {
         matches!(*self.0, ErrorKind::Agents(_) | ErrorKind::Config(_))
     }
 
+    /// What kind of failure this is, for callers that map errors to outcomes
+    /// (the command line's exit codes do, in one place).
+    #[must_use]
+    pub fn class(&self) -> ErrorClass {
+        match &*self.0 {
+            ErrorKind::Interrupted => ErrorClass::Interrupted,
+            ErrorKind::Io { source, .. } => match source.kind() {
+                io::ErrorKind::BrokenPipe => ErrorClass::BrokenPipe,
+                // A path the user named that cannot be used.
+                io::ErrorKind::NotFound
+                | io::ErrorKind::PermissionDenied
+                | io::ErrorKind::IsADirectory
+                | io::ErrorKind::NotADirectory
+                | io::ErrorKind::InvalidInput
+                | io::ErrorKind::AlreadyExists => ErrorClass::Usage,
+                _ => ErrorClass::Failure,
+            },
+            ErrorKind::Config(_)
+            | ErrorKind::Agents(_)
+            | ErrorKind::Blocklist { .. }
+            | ErrorKind::Snapshot { .. } => ErrorClass::Usage,
+            // A file of its format that cannot be read as one is corrupt.
+            ErrorKind::Corpus { .. }
+            | ErrorKind::Decompress { .. }
+            | ErrorKind::Record { .. }
+            | ErrorKind::Cache { .. }
+            | ErrorKind::Fetch(_) => ErrorClass::Failure,
+        }
+    }
+
     /// Whether a broken pipe on output caused the error.
     #[must_use]
     pub fn is_broken_pipe(&self) -> bool {
@@ -163,6 +193,21 @@ impl Error {
     pub(crate) fn config(message: impl Into<String>) -> Self {
         ErrorKind::Config(message.into()).into()
     }
+}
+
+/// What kind of failure an [`Error`] is (see [`Error::class`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// What the user asked for cannot be done as asked: a bad option, an
+    /// input, list, directory or snapshot that cannot be used.
+    Usage,
+    /// The work could not finish: corrupt input, a cache, network or
+    /// write failure.
+    Failure,
+    /// The caller cancelled the work; what finished is saved.
+    Interrupted,
+    /// The reader of the output went away (`| head`): not a failure.
+    BrokenPipe,
 }
 
 impl From<ErrorKind> for Error {

@@ -75,10 +75,11 @@ pub mod error;
 pub mod evidence;
 pub mod fetch;
 pub mod origin;
+pub mod output;
 pub mod policy;
 pub mod redact;
 pub mod signals;
 pub mod source;
 pub mod time;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorClass, ErrorKind, Result};

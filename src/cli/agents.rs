@@ -5,8 +5,7 @@ use std::io::Write;
 use clap::Args;
 
 use crate::agents::{Purpose, Registry};
-use crate::cli::output::ExitStatus;
-use crate::cli::say;
+use crate::cli::status::{ExitStatus, One, failed};
 
 #[derive(Debug, Args)]
 pub(crate) struct AgentsArgs {
@@ -24,10 +23,7 @@ pub(crate) fn run(args: &AgentsArgs) -> ExitStatus {
     let registry = Registry::builtin();
     let purpose: Option<Purpose> = match args.purpose.as_deref().map(str::parse).transpose() {
         Ok(p) => p,
-        Err(err) => {
-            say!("error: {err}");
-            return ExitStatus::UserError;
-        }
+        Err(err) => return failed(&err, One::UserError),
     };
     let agents: Vec<_> = registry
         .agents
@@ -58,10 +54,6 @@ pub(crate) fn run(args: &AgentsArgs) -> ExitStatus {
     };
     match written {
         Ok(()) => ExitStatus::Success,
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
-        Err(err) => {
-            say!("error: writing to standard output: {err}");
-            ExitStatus::Failure
-        }
+        Err(err) => failed(&crate::Error::io("-", err), One::UserError),
     }
 }

@@ -13,11 +13,11 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::cli::filter::{FilterArgs, InputKind, setup};
-use crate::cli::output::{Destination, ExitStatus};
-use crate::cli::say;
+use crate::cli::status::{ExitStatus, One, failed};
 use crate::corpus::{ChunkReader, Input};
 use crate::engine::{self, ChunkResult, Outputs, Sink, Stats};
-use crate::error::{ErrorKind, Result};
+use crate::error::Result;
+use crate::output::Destination;
 use crate::policy::Access;
 use crate::signals::{ReasonCode, SkipReason};
 
@@ -134,15 +134,7 @@ fn percent(part: u64, whole: u64) -> f64 {
 pub(crate) fn run(args: &AuditArgs) -> ExitStatus {
     match audit(args) {
         Ok(()) => ExitStatus::Success,
-        Err(err) if err.is_interrupted() => ExitStatus::Interrupted,
-        Err(err) => {
-            say!("error: {err}");
-            if matches!(err.kind(), ErrorKind::Config(_)) {
-                ExitStatus::UserError
-            } else {
-                ExitStatus::Failure
-            }
-        }
+        Err(err) => failed(&err, One::UserError),
     }
 }
 

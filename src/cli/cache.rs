@@ -8,10 +8,11 @@ use serde::Serialize;
 
 use crate::cache::{Cache, snapshot};
 use crate::cli::fetch::CacheArg;
-use crate::cli::output::{Destination, ExitStatus};
 use crate::cli::say;
+use crate::cli::status::{ExitStatus, One, failed};
 use crate::error::{Error, Result};
 use crate::origin::{Origin, UrlParser};
+use crate::output::Destination;
 use crate::time;
 
 #[derive(Debug, Args)]
@@ -78,15 +79,7 @@ enum CacheCommand {
 pub(crate) fn run(args: CacheArgs) -> ExitStatus {
     match command(args.command) {
         Ok(status) => status,
-        Err(err) if err.is_broken_pipe() => ExitStatus::Success,
-        Err(err) => {
-            say!("error: {err}");
-            if err.is_usage() {
-                ExitStatus::UserError
-            } else {
-                ExitStatus::Failure
-            }
-        }
+        Err(err) => failed(&err, One::UserError),
     }
 }
 
@@ -272,7 +265,7 @@ fn command(command: CacheCommand) -> Result<ExitStatus> {
             // A snapshot is written beside its name and renamed when whole
             // (a FIFO or device is written in place; a link is followed),
             // so a failed export never leaves a cut file under that name.
-            crate::cli::output::check_aliasing(
+            crate::output::check_aliasing(
                 &[("the cache", cache.path())],
                 &[("the snapshot", file.as_path())],
             )?;

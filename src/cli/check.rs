@@ -9,8 +9,8 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::agents::AgentSet;
-use crate::cli::output::ExitStatus;
 use crate::cli::say;
+use crate::cli::status::{ExitStatus, One, failed};
 use crate::origin::UrlParser;
 use crate::signals::robots::{RobotsTxt, Selection};
 
@@ -56,17 +56,11 @@ pub(crate) fn run(args: CheckArgs) -> ExitStatus {
     };
     let body = match body {
         Ok(body) => body,
-        Err(err) => {
-            say!("error: `{}`: {err}", args.robots.display());
-            return ExitStatus::Failure;
-        }
+        Err(err) => return failed(&crate::Error::io(&args.robots, err), One::Answer),
     };
     let agents = match AgentSet::from_names(&args.agent) {
         Ok(agents) => agents,
-        Err(err) => {
-            say!("error: {err}");
-            return ExitStatus::Failure;
-        }
+        Err(err) => return failed(&err, One::Answer),
     };
     let robots = RobotsTxt::parse(&body);
     let notes = robots.notes;
@@ -147,11 +141,10 @@ pub(crate) fn run(args: CheckArgs) -> ExitStatus {
                 writeln!(out, "{word}\t{url}\t{agent}\t{why}")
             };
             if let Err(err) = written {
-                if err.kind() == std::io::ErrorKind::BrokenPipe {
-                    return status;
-                }
-                say!("error: writing to standard output: {err}");
-                return ExitStatus::Failure;
+                return match failed(&crate::Error::io("-", err), One::Answer) {
+                    ExitStatus::Success => status,
+                    failure => failure,
+                };
             }
         }
     }

@@ -15,8 +15,7 @@ use serde::Serialize;
 
 use crate::agents::{AgentRule, AgentSet};
 use crate::blocklist::{self, Blocklists};
-use crate::cli::output::ExitStatus;
-use crate::cli::say;
+use crate::cli::status::{ExitStatus, One, failed};
 use crate::engine::usage::{StatementAt, UsageHit, UsageOptions, UsagePlan, locate};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetch::Fetcher;
@@ -202,11 +201,7 @@ pub(crate) fn run(args: &ExplainArgs) -> ExitStatus {
                 ExitStatus::UserError
             }
         }
-        Err(err) if err.is_interrupted() => ExitStatus::Interrupted,
-        Err(err) => {
-            say!("error: {err}");
-            ExitStatus::Failure
-        }
+        Err(err) => failed(&err, One::Answer),
     }
 }
 

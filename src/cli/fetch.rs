@@ -12,12 +12,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::cache::{self, Cache};
-use crate::cli::output::{Destination, ExitStatus};
 use crate::cli::say;
+use crate::cli::status::{ExitStatus, One, failed};
 use crate::corpus::{self, ChunkReader, Input};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetch::{FetchOptions, Fetcher, ResolveRule, RetryPolicy};
 use crate::origin::{Origin, SiteFile};
+use crate::output::Destination;
 use crate::time;
 
 /// Where the cache lives and how origins are fetched; shared by `fetch`,
@@ -277,15 +278,7 @@ pub(crate) fn run(args: &FetchArgs) -> ExitStatus {
                 ExitStatus::Success
             }
         }
-        Err(err) if err.is_broken_pipe() => ExitStatus::Success,
-        Err(err) => {
-            say!("error: {err}");
-            if err.is_usage() || err.is_io() {
-                ExitStatus::UserError
-            } else {
-                ExitStatus::Failure
-            }
-        }
+        Err(err) => failed(&err, One::UserError),
     }
 }
 

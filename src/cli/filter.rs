@@ -9,13 +9,14 @@ use serde::Serialize;
 
 use crate::agents::{AgentRule, Registry};
 use crate::blocklist::{self, Blocklists};
-use crate::cli::output::{Destination, ExitStatus};
 use crate::cli::say;
+use crate::cli::status::{ExitStatus, One, failed};
 use crate::config::{self, AsOf, FilterConfig};
 use crate::corpus::{ChunkReader, Input};
 use crate::corpus::{OnError, RowFormat};
 use crate::engine::{self, ChunkResult, Engine, MissingPolicy, Outputs, RunOutcome, Sink};
 use crate::error::{Error, ErrorKind, Result};
+use crate::output::Destination;
 use crate::policy::Access;
 use crate::signals::ReasonCode;
 use crate::signals::usage::UnknownPolicy;
@@ -250,7 +251,7 @@ impl FilterArgs {
         }
         let read: Vec<(&str, &Path)> = read.iter().map(|(n, p)| (*n, p.as_path())).collect();
         let written: Vec<(&str, &Path)> = written.iter().map(|(n, p)| (*n, p.as_path())).collect();
-        crate::cli::output::check_aliasing(&read, &written)
+        crate::output::check_aliasing(&read, &written)
     }
 
     /// Every input.
@@ -290,8 +291,7 @@ pub(crate) fn run(args: FilterArgs) -> ExitStatus {
         }
     }
     if let Err(err) = args.check_outputs(&outputs) {
-        say!("error: {err}");
-        return ExitStatus::UserError;
+        return failed(&err, One::UserError);
     }
     let prepared = Input::open(args.input()).and_then(|mut input| {
         let kind = InputKind::of(&mut input)?;
@@ -300,26 +300,11 @@ pub(crate) fn run(args: FilterArgs) -> ExitStatus {
     });
     let (setup, input) = match prepared {
         Ok(ready) => ready,
-        Err(err) if err.is_interrupted() => return ExitStatus::Interrupted,
-        Err(err) => {
-            say!("error: {err}");
-            return if matches!(
-                err.kind(),
-                ErrorKind::Cache { .. } | ErrorKind::Fetch(_) | ErrorKind::Decompress { .. }
-            ) {
-                ExitStatus::Failure
-            } else {
-                ExitStatus::UserError
-            };
-        }
+        Err(err) => return failed(&err, One::UserError),
     };
     match filter(&args, &setup, input) {
         Ok(status) => status,
-        Err(err) if err.is_broken_pipe() => ExitStatus::Success,
-        Err(err) => {
-            say!("error: {err}");
-            ExitStatus::Failure
-        }
+        Err(err) => failed(&err, One::UserError),
     }
 }
 
@@ -855,7 +840,7 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
                 "a Parquet input needs --kept FILE for the kept rows (a Parquet file)",
             ));
         };
-        let (pending, file) = crate::cli::output::Pending::create(path)?;
+        let (pending, file) = crate::output::Pending::create(path)?;
         let FilterSink {
             removed,
             removed_digest,

@@ -4,11 +4,11 @@
 //!
 //! Exit codes (documented in the README):
 //!
-//! | code | `filter`, `fetch`, `cache`, `agents` | `check` |
+//! | code | `filter`, `audit`, `fetch`, `cache`, `agents` | `check`, `explain`, `verify` |
 //! |---|---|---|
-//! | 0 | success | every URL allowed for every agent |
-//! | 1 | user error: bad option, unusable input, list, directory or snapshot | some URL disallowed |
-//! | 2 | failure: the run could not finish cleanly (corrupt input, cache or write error, origins without policy under `--missing-policy error`) | error |
+//! | 0 | success | a positive answer (allowed, kept, verified) |
+//! | 1 | user error: bad option, unusable input, list, directory or snapshot | a negative answer (disallowed, removed, not verified) |
+//! | 2 | failure: the run could not finish cleanly (corrupt input, cache, network or write error, origins without policy under `--missing-policy error`) | any error |
 //! | 130 | interrupted by SIGINT; what finished is saved | — |
 
 mod agents;
@@ -18,14 +18,14 @@ mod check;
 mod explain;
 mod fetch;
 mod filter;
-mod output;
+mod status;
 mod verify;
 
 use std::io::Write;
 
 use clap::{Parser, Subcommand};
 
-pub use output::ExitStatus;
+pub use status::ExitStatus;
 
 /// Keep opted-out and pirated web content out of AI training data.
 #[derive(Debug, Parser)]

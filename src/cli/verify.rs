@@ -14,8 +14,7 @@ use serde::Serialize;
 
 use crate::agents::Registry;
 use crate::blocklist::{self, Blocklists};
-use crate::cli::output::ExitStatus;
-use crate::cli::say;
+use crate::cli::status::{ExitStatus, One, failed};
 use crate::corpus::{Chunk, ChunkReader, Input, RowFormat};
 use crate::engine::{self, ChunkResult, Decision, Engine, Outputs, Scratch, Sink};
 use crate::error::{Error, Result};
@@ -99,10 +98,7 @@ pub(crate) fn run(args: &VerifyArgs) -> ExitStatus {
                 ExitStatus::UserError
             }
         }
-        Err(err) => {
-            say!("error: {err}");
-            ExitStatus::Failure
-        }
+        Err(err) => failed(&err, One::Answer),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Exit statuses and output files shared by the commands.
+//! Output files that are never mistaken for complete ones, and never an
+//! input.
 //!
 //! An output file is written under a temporary name beside it and renamed
 //! onto its name only when whole ([`Pending`]), so a failed or interrupted
@@ -11,35 +12,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// How a command ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// Exit 0.
-    Success,
-    /// Exit 1: a user error (`filter`) or "disallowed" (`check`).
-    UserError,
-    /// Exit 2: the command failed.
-    Failure,
-    /// Exit 130: interrupted by SIGINT; finished work was saved.
-    Interrupted,
-}
-
-impl ExitStatus {
-    /// The process exit code.
-    #[must_use]
-    pub fn code(self) -> u8 {
-        match self {
-            ExitStatus::Success => 0,
-            ExitStatus::UserError => 1,
-            ExitStatus::Failure => 2,
-            ExitStatus::Interrupted => 130,
-        }
-    }
-}
-
 /// A data destination: a file, or standard output for `-` or none.
-pub(crate) struct Destination {
-    pub(crate) path: PathBuf,
+pub struct Destination {
+    /// Where it writes; `-` is standard output.
+    pub path: PathBuf,
     writer: BufWriter<Box<dyn Write>>,
     pending: Option<Pending>,
 }
@@ -47,7 +23,7 @@ pub(crate) struct Destination {
 impl Destination {
     /// Standard output: line-buffered on a terminal, so a person sees rows
     /// as they come; block-buffered in a pipe, for throughput.
-    pub(crate) fn stdout() -> Destination {
+    pub fn stdout() -> Destination {
         use std::io::IsTerminal;
         let stdout = io::stdout();
         let (inner, capacity): (Box<dyn Write>, usize) = if stdout.is_terminal() {
@@ -64,7 +40,7 @@ impl Destination {
 
     /// A file written under a temporary name until [`Destination::finish`]
     /// (standard output for `-`).
-    pub(crate) fn create(path: &Path) -> Result<Destination> {
+    pub fn create(path: &Path) -> Result<Destination> {
         if path == Path::new("-") {
             return Ok(Destination::stdout());
         }
@@ -77,18 +53,19 @@ impl Destination {
     }
 
     /// The buffered writer, for serialisers that write directly.
-    pub(crate) fn writer(&mut self) -> &mut dyn Write {
+    pub fn writer(&mut self) -> &mut dyn Write {
         &mut self.writer
     }
 
-    pub(crate) fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+    /// Writes all of `bytes`, naming the file on failure.
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
         self.writer
             .write_all(bytes)
             .map_err(|e| Error::io(&self.path, e))
     }
 
     /// Flushes and puts the file under its name.
-    pub(crate) fn finish(mut self) -> Result<()> {
+    pub fn finish(mut self) -> Result<()> {
         self.writer.flush().map_err(|e| Error::io(&self.path, e))?;
         match self.pending.take() {
             Some(pending) => pending.commit(),
@@ -98,7 +75,7 @@ impl Destination {
 
     /// Flushes and keeps what was written as `NAME.partial`, never under
     /// its name: for a run that failed part way. Returns where it is.
-    pub(crate) fn abandon(mut self) -> Result<Option<PathBuf>> {
+    pub fn abandon(mut self) -> Result<Option<PathBuf>> {
         self.writer.flush().map_err(|e| Error::io(&self.path, e))?;
         match self.pending.take() {
             Some(pending) => pending.keep_partial().map(Some),
@@ -114,7 +91,7 @@ impl Destination {
 /// symbolic link is followed: the file it points to is replaced, the link
 /// stays.
 #[derive(Debug)]
-pub(crate) struct Pending {
+pub struct Pending {
     /// The temporary file; `None` when writing in place.
     temp: Option<PathBuf>,
     target: PathBuf,
@@ -122,7 +99,7 @@ pub(crate) struct Pending {
 
 impl Pending {
     /// Opens the temporary file (or, for a FIFO or device, the target).
-    pub(crate) fn create(path: &Path) -> Result<(Pending, File)> {
+    pub fn create(path: &Path) -> Result<(Pending, File)> {
         let target = match std::fs::metadata(path) {
             // Refused now, not at the rename after the whole run.
             Ok(meta) if meta.is_dir() => {
@@ -169,7 +146,7 @@ impl Pending {
     }
 
     /// Puts the file under its name.
-    pub(crate) fn commit(mut self) -> Result<()> {
+    pub fn commit(mut self) -> Result<()> {
         if let Some(temp) = self.temp.take() {
             if let Err(e) = std::fs::rename(&temp, &self.target) {
                 let _ = std::fs::remove_file(&temp);
@@ -245,7 +222,7 @@ impl Identity {
 /// destroy an input or mix two outputs. Each item is (option, path); `-`
 /// is standard input or output, which only one output may take. FIFOs and
 /// devices (such as `/dev/null`) may be shared by outputs.
-pub(crate) fn check_aliasing(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
+pub fn check_aliasing(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
     let dash = Path::new("-");
     let to_stdout: Vec<&str> = outputs
         .iter()
