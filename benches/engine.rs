@@ -114,7 +114,15 @@ fn decision_core(c: &mut Criterion) {
                 compression: Compression::None,
                 reader: Box::new(std::io::Cursor::new(world.urls.clone())),
             });
-            let outcome = engine::run(&engine, reader, 2, outputs, &mut Discard).unwrap();
+            let outcome = engine::run(
+                &engine,
+                reader,
+                2,
+                outputs,
+                &mut Discard,
+                &optout::observe::Quiet,
+            )
+            .unwrap();
             black_box(outcome.stats.kept)
         });
     });

@@ -74,6 +74,7 @@ pub mod engine;
 pub mod error;
 pub mod evidence;
 pub mod fetch;
+pub mod observe;
 pub mod origin;
 pub mod output;
 pub mod policy;

@@ -182,6 +182,7 @@ fn audit(args: &AuditArgs) -> Result<()> {
         ));
     }
     let mut first = Some(first);
+    let observer = crate::cli::progress::Terminal::new(filter.quiet());
     let mut count_all = |setup: &mut crate::cli::filter::Setup| -> Result<Stats> {
         let mut stats = Stats::new(setup.engine.agents().len());
         for path in filter.inputs() {
@@ -195,6 +196,7 @@ fn audit(args: &AuditArgs) -> Result<()> {
                 |input| crate::cli::fetch::CorpusArgs::format(filter.corpus(), input),
                 &filter.corpus().url_column,
                 threads,
+                &observer,
             )?;
         }
         Ok(stats)
@@ -253,6 +255,7 @@ pub(crate) fn count_input(
     row_format: impl FnOnce(&mut Input) -> Result<crate::corpus::RowFormat>,
     url_column: &str,
     threads: usize,
+    observer: &dyn crate::observe::Observer,
 ) -> Result<Stats> {
     let path = input.path.clone();
     let path = path.as_path();
@@ -265,6 +268,7 @@ pub(crate) fn count_input(
                 threads,
                 Outputs::default(),
                 &mut Discard,
+                observer,
             )?;
             match outcome.read_error {
                 Some(err) => Err(err),

@@ -258,7 +258,11 @@ fn load_policy(args: &ExplainArgs, origin: &Origin) -> Result<Option<OriginPolic
         return Ok(set.get(&key).cloned());
     }
     if !args.offline {
-        crate::cli::fetch::refresh(&args.net, std::slice::from_ref(origin), true)?;
+        crate::fetch::refresh::refresh(
+            &args.net.plan()?,
+            std::slice::from_ref(origin),
+            &crate::observe::Quiet,
+        )?;
     }
     let path = args.net.cache.path()?;
     if !path.exists() {

@@ -1,23 +1,19 @@
 //! `optout fetch`: fetch the robots.txt of every origin of a corpus into
 //! the cache, and the network options `filter` shares with it.
 
-use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 
-use crate::cache::{self, Cache};
+use crate::cli::progress::Terminal;
 use crate::cli::say;
 use crate::cli::status::{ExitStatus, One, failed};
 use crate::corpus::{self, ChunkReader, Input};
-use crate::error::{Error, ErrorKind, Result};
-use crate::fetch::{FetchOptions, Fetcher, ResolveRule, RetryPolicy};
-use crate::origin::{Origin, SiteFile};
+use crate::error::{Error, Result};
+use crate::fetch::refresh::{Refresh, RefreshPlan, refresh};
+use crate::fetch::{FetchOptions, ResolveRule, RetryPolicy};
+use crate::origin::SiteFile;
 use crate::output::Destination;
 use crate::time;
 
@@ -181,6 +177,16 @@ impl NetArgs {
         time::parse_duration(&self.max_age)
     }
 
+    /// The refresh these options ask for.
+    pub(crate) fn plan(&self) -> Result<RefreshPlan> {
+        Ok(RefreshPlan {
+            cache: self.cache.path()?,
+            files: self.files()?,
+            max_age: self.max_age()?,
+            options: self.options()?,
+        })
+    }
+
     pub(crate) fn options(&self) -> Result<FetchOptions> {
         let mut options = FetchOptions::default();
         if let Some(agent) = &self.user_agent {
@@ -235,40 +241,6 @@ pub(crate) struct FetchArgs {
     quiet: bool,
 }
 
-/// What a refresh did.
-#[derive(Debug, Default, Serialize)]
-pub(crate) struct Refresh {
-    /// The cache file.
-    pub(crate) cache: String,
-    /// Distinct origins asked for.
-    pub(crate) origins: usize,
-    /// Origins with a fresh fetch in the cache, not fetched.
-    pub(crate) fresh: usize,
-    /// Origins fetched and stored.
-    pub(crate) fetched: usize,
-    /// Fetched origins by outcome code.
-    pub(crate) by_outcome: BTreeMap<&'static str, u64>,
-    /// Fetched origins by outcome class (ok, unavailable, unreachable).
-    pub(crate) by_class: BTreeMap<&'static str, u64>,
-    /// Origins not finished (interrupted): fetched by the next run.
-    pub(crate) unfinished: usize,
-    /// Fetches of files other than robots.txt, by file and outcome class.
-    pub(crate) files: BTreeMap<&'static str, BTreeMap<&'static str, u64>>,
-    /// SIGINT stopped the run.
-    pub(crate) interrupted: bool,
-    /// Wall time of the fetching, in seconds.
-    pub(crate) seconds: f64,
-}
-
-/// Finished robots.txt fetches by outcome code and by outcome class, and
-/// other files' by file and class.
-#[derive(Default)]
-struct Counts {
-    by_outcome: BTreeMap<&'static str, u64>,
-    by_class: BTreeMap<&'static str, u64>,
-    files: BTreeMap<&'static str, BTreeMap<&'static str, u64>>,
-}
-
 pub(crate) fn run(args: &FetchArgs) -> ExitStatus {
     match fetch(args) {
         Ok(refresh) => {
@@ -295,7 +267,8 @@ fn fetch(args: &FetchArgs) -> Result<Refresh> {
             scan.invalid
         );
     }
-    let refresh = refresh(&args.net, &scan.origins, args.quiet)?;
+    let observer = Terminal::new(args.quiet);
+    let refresh = refresh(&args.net.plan()?, &scan.origins, &observer)?;
     if args.json {
         let mut out = Destination::stdout();
         out.write_all(&serde_json::to_vec(&refresh).expect("summary serialises"))?;
@@ -308,122 +281,13 @@ fn fetch(args: &FetchArgs) -> Result<Refresh> {
     Ok(refresh)
 }
 
+/// Says what a refresh did, on standard error.
 pub(crate) fn report(refresh: &Refresh) {
-    let outcomes: Vec<String> = refresh
-        .by_outcome
-        .iter()
-        .map(|(code, n)| format!("{code} {n}"))
-        .collect();
-    say!(
-        "optout: {} origins: {} fetched in {:.1} s, {} fresh in the cache{}",
-        refresh.origins,
-        refresh.fetched,
-        refresh.seconds,
-        refresh.fresh,
-        if outcomes.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", outcomes.join(", "))
-        }
-    );
+    say!("optout: {}", refresh.summary());
     if refresh.interrupted {
         say!(
             "interrupted: {} origins unfinished; run the same command again to fetch only those",
             refresh.unfinished
         );
     }
-}
-
-/// Fetches the origins that have no fresh record in the cache and stores
-/// every outcome; returns what it did. SIGINT stops new fetches, lets the
-/// cache commit what finished, and sets `interrupted`.
-pub(crate) fn refresh(net: &NetArgs, origins: &[Origin], quiet: bool) -> Result<Refresh> {
-    let options = net.options()?;
-    let path = net.cache.path()?;
-    let cache = Cache::open(&path)?;
-    let plan = cache.plan(origins, &net.files()?, time::now(), net.max_age()?)?;
-    let mut refresh = Refresh {
-        cache: path.display().to_string(),
-        origins: origins.len(),
-        fresh: plan.fresh,
-        ..Refresh::default()
-    };
-    if plan.jobs.is_empty() {
-        return Ok(refresh);
-    }
-    // Progress and `unfinished` count robots.txt fetches: one per origin.
-    let jobs = plan
-        .jobs
-        .iter()
-        .filter(|j| j.files.iter().any(|(f, _)| *f == SiteFile::Robots))
-        .count();
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(jobs as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} fetch [{elapsed_precise}] {wide_bar} {pos}/{len} origins, {per_sec}, ETA {eta} {msg}",
-        )
-        .expect("progress template"),
-    );
-    let counts: Arc<Mutex<Counts>> = Arc::default();
-    let (tx, writer) = {
-        let bar = bar.clone();
-        let counts = Arc::clone(&counts);
-        cache::spawn_writer(cache, "fetch".into(), move |record| {
-            let mut counts = counts.lock().expect("counts lock");
-            if record.file != SiteFile::Robots {
-                *counts
-                    .files
-                    .entry(record.file.name())
-                    .or_default()
-                    .entry(record.outcome.class())
-                    .or_default() += 1;
-                return;
-            }
-            *counts.by_outcome.entry(record.outcome.code()).or_default() += 1;
-            *counts.by_class.entry(record.outcome.class()).or_default() += 1;
-            let classes: Vec<String> = counts
-                .by_class
-                .iter()
-                .map(|(c, n)| format!("{c} {n}"))
-                .collect();
-            bar.set_message(classes.join(", "));
-            bar.inc(1);
-        })
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ErrorKind::Fetch(format!("cannot start the async runtime: {e}")))?;
-    let fetcher = Arc::new(Fetcher::new(options)?);
-    let started = Instant::now();
-    let end = runtime.block_on(async {
-        let shutdown = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                // No signal handler: never interrupt.
-                std::future::pending::<()>().await;
-            }
-        };
-        fetcher.run(plan.jobs, tx, shutdown).await
-    });
-    // Fetches still in flight were aborted; the writer commits what was
-    // sent to it and stops when the channel closes.
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    let written = writer
-        .join()
-        .map_err(|_| ErrorKind::Fetch("the cache writer panicked".into()))?;
-    bar.finish_and_clear();
-    written?;
-    let counts = counts.lock().expect("counts lock");
-    refresh.by_outcome = counts.by_outcome.clone();
-    refresh.by_class = counts.by_class.clone();
-    refresh.files = counts.files.clone();
-    refresh.fetched = counts.by_outcome.values().sum::<u64>() as usize;
-    refresh.unfinished = jobs - refresh.fetched;
-    refresh.interrupted = end.interrupted;
-    refresh.seconds = started.elapsed().as_secs_f64();
-    Ok(refresh)
 }

@@ -178,7 +178,7 @@ pub(crate) struct Setup {
     /// For cache runs: the time the policies are in force at, and the
     /// origins read (`None`: all).
     from_cache: Option<(crate::time::Millis, Option<Vec<String>>)>,
-    refresh: Option<crate::cli::fetch::Refresh>,
+    refresh: Option<crate::fetch::refresh::Refresh>,
     /// Which policies judge (`--as-of`).
     pub(crate) as_of: AsOf,
     blocklist_paths: Vec<String>,
@@ -262,6 +262,11 @@ impl FilterArgs {
     /// How rows are read.
     pub(crate) fn corpus(&self) -> &crate::cli::fetch::CorpusArgs {
         &self.corpus
+    }
+
+    /// Whether only errors are printed.
+    pub(crate) fn quiet(&self) -> bool {
+        self.quiet
     }
 
     /// Worker threads.
@@ -530,7 +535,7 @@ fn refresh_cache(
     args: &FilterArgs,
     format: &RowFormat,
     kind: InputKind,
-) -> Result<(Vec<String>, crate::cli::fetch::Refresh)> {
+) -> Result<(Vec<String>, crate::fetch::refresh::Refresh)> {
     if args.inputs.iter().any(|i| i.as_os_str() == "-") {
         return Err(Error::config(
             "fetching reads the input twice (origins first, then rows): give a file, or pass --offline, --snapshot or --robots-dir",
@@ -551,7 +556,8 @@ fn refresh_cache(
     }
     scan.origins.sort_unstable();
     scan.origins.dedup();
-    let refresh = crate::cli::fetch::refresh(&args.net, &scan.origins, args.quiet)?;
+    let observer = crate::cli::progress::Terminal::new(args.quiet);
+    let refresh = crate::fetch::refresh::refresh(&args.net.plan()?, &scan.origins, &observer)?;
     if !args.quiet {
         crate::cli::fetch::report(&refresh);
     }
@@ -868,7 +874,14 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
         drop(reader);
         filter_warc(args, setup, &mut sink)?
     } else {
-        engine::run(&setup.engine, reader, threads, outputs, &mut sink)?
+        engine::run(
+            &setup.engine,
+            reader,
+            threads,
+            outputs,
+            &mut sink,
+            &crate::cli::progress::Terminal::new(args.quiet),
+        )?
     };
     // A run cut by a read error keeps what it wrote as `NAME.partial`,
     // never under the name a complete output would have.
@@ -918,7 +931,11 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
 
     let mut status = ExitStatus::Success;
     if let Some(err) = &outcome.read_error {
-        say!("error: {err}");
+        if err.is_interrupted() {
+            say!("interrupted");
+        } else {
+            say!("error: {err}");
+        }
         let written = if partial.is_empty() {
             String::new()
         } else {
@@ -929,9 +946,18 @@ fn filter(args: &FilterArgs, setup: &Setup, input: Input) -> Result<ExitStatus> 
             format!(" (to {})", names.join(" and "))
         };
         say!(
-            "hint: the rows before the failure were judged and written{written}; the rest of the input was not read"
+            "hint: the rows before the {} were judged and written{written}; the rest of the input was not read",
+            if err.is_interrupted() {
+                "interruption"
+            } else {
+                "failure"
+            }
         );
-        status = ExitStatus::Failure;
+        status = if err.is_interrupted() {
+            ExitStatus::Interrupted
+        } else {
+            ExitStatus::Failure
+        };
     }
     if setup.engine.missing_policy() == MissingPolicy::Error
         && !stats.origins_without_policy.is_empty()
@@ -1040,7 +1066,7 @@ struct StatsDocument<'a> {
     on_error: OnError,
     usage: UsageConfig,
     policies: PolicySummary,
-    fetch: Option<&'a crate::cli::fetch::Refresh>,
+    fetch: Option<&'a crate::fetch::refresh::Refresh>,
     blocklists: Vec<BlocklistSummary<'a>>,
     #[serde(flatten)]
     counts: engine::stats::Report<'a>,

@@ -18,6 +18,7 @@ mod check;
 mod explain;
 mod fetch;
 mod filter;
+mod progress;
 mod status;
 mod verify;
 

@@ -343,6 +343,7 @@ fn audit_counts(
             },
             config.url_column.as_deref().unwrap_or("url"),
             threads,
+            &crate::observe::Quiet,
         )?;
     }
     let removed = stats.removed_total();
@@ -391,7 +392,14 @@ fn full_run(
         removed: manifest.outputs.contains_key("removed"),
         outcomes: false,
     };
-    let outcome = engine::run(engine, reader, threads, outputs, &mut sink)?;
+    let outcome = engine::run(
+        engine,
+        reader,
+        threads,
+        outputs,
+        &mut sink,
+        &crate::observe::Quiet,
+    )?;
     if let Some(err) = outcome.read_error {
         return Err(err);
     }

@@ -539,25 +539,51 @@ pub struct RunOutcome {
     pub stats: Stats,
     /// The first invalid rows, for messages.
     pub problems: Vec<RowProblem>,
-    /// A read error that ended the input early; rows before it were judged.
+    /// What ended the input early: a read error, or the observer's request
+    /// to stop ([`crate::ErrorKind::Interrupted`]). Rows before it were
+    /// judged and handed to the sink; none after.
     pub read_error: Option<Error>,
 }
 
 /// Judges every row `reader` yields with `threads` threads (1: sequential,
-/// no rayon), handing results to `sink` in input order.
+/// no rayon), handing results to `sink` in input order. `observer` hears
+/// the rows judged after each batch of chunks, and is asked then whether
+/// to stop.
 ///
 /// # Errors
 ///
 /// When the sink fails or the thread pool cannot be built. A read error is
 /// not an error of the run: rows before it are judged and it is returned in
-/// [`RunOutcome::read_error`].
+/// [`RunOutcome::read_error`]; so is a stop the observer asked for.
 pub fn run(
     engine: &Engine,
     reader: ChunkReader,
     threads: usize,
     outputs: Outputs,
     sink: &mut dyn Sink,
+    observer: &dyn crate::observe::Observer,
 ) -> Result<RunOutcome> {
+    use crate::observe::Stage;
+    observer.start(Stage::Judge, None);
+    let outcome = run_observed(engine, reader, threads, outputs, sink, observer);
+    observer.finish(Stage::Judge);
+    outcome
+}
+
+fn run_observed(
+    engine: &Engine,
+    reader: ChunkReader,
+    threads: usize,
+    outputs: Outputs,
+    sink: &mut dyn Sink,
+    observer: &dyn crate::observe::Observer,
+) -> Result<RunOutcome> {
+    use crate::observe::Stage;
+    let stopped = || -> Option<Error> {
+        observer
+            .cancelled()
+            .then(|| crate::error::ErrorKind::Interrupted.into())
+    };
     let mut outcome = RunOutcome {
         stats: Stats::new(engine.agents.len()),
         problems: Vec::new(),
@@ -603,6 +629,11 @@ pub fn run(
             }
             engine.process_chunk(&chunk, outputs, &mut scratch, &mut result);
             absorb(&mut result, &mut outcome)?;
+            observer.progress(Stage::Judge, outcome.stats.rows, "");
+            if let Some(stop) = stopped() {
+                outcome.read_error = Some(stop);
+                break;
+            }
         }
         return Ok(outcome);
     }
@@ -670,6 +701,11 @@ pub fn run(
             }
             if let Some(err) = pending.iter_mut().find_map(|(_, e)| e.take()) {
                 outcome.read_error = Some(err);
+                break;
+            }
+            observer.progress(Stage::Judge, outcome.stats.rows, "");
+            if let Some(stop) = stopped() {
+                outcome.read_error = Some(stop);
                 break;
             }
         }

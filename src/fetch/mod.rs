@@ -31,6 +31,7 @@ pub mod guard;
 pub mod outcome;
 pub mod page;
 pub mod politeness;
+pub mod refresh;
 pub mod resolve;
 pub mod retry;
 

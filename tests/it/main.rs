@@ -17,6 +17,7 @@ mod hardening;
 mod hostile;
 mod hostile_readers;
 mod hostile_server;
+mod observe;
 mod oracle;
 mod resume;
 mod server;
