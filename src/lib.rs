@@ -79,6 +79,8 @@ pub mod origin;
 pub mod output;
 pub mod policy;
 pub mod redact;
+pub mod report;
+pub mod run;
 pub mod signals;
 pub mod source;
 pub mod time;

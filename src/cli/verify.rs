@@ -232,9 +232,9 @@ fn verify(args: &VerifyArgs) -> Result<Report> {
         .map_err(named)?;
 
     let mut mismatches = Vec::new();
-    let kind = crate::cli::filter::InputKind::of(&mut Input::open(&input_path)?)?;
-    let parquet = kind == crate::cli::filter::InputKind::Parquet;
-    if manifest.command != "audit" && kind != crate::cli::filter::InputKind::Rows {
+    let kind = crate::run::InputKind::of(&mut Input::open(&input_path)?)?;
+    let parquet = kind == crate::run::InputKind::Parquet;
+    if manifest.command != "audit" && kind != crate::run::InputKind::Rows {
         // Records are not lines: the whole run is made again.
         rerun_records(&engine, &input_path, &manifest, parquet, &mut checks)?;
     } else if manifest.command == "audit" {
@@ -335,7 +335,7 @@ fn audit_counts(
     let mut stats = crate::engine::Stats::new(engine.agents().len());
     for digest in std::iter::once(&manifest.input).chain(&manifest.more_inputs) {
         let path = Manifest::resolve(manifest_path, &digest.path);
-        stats += crate::cli::audit::count_input(
+        stats += crate::run::audit::count_input(
             engine,
             Input::open(&path)?,
             |input| {

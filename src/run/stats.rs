@@ -1,0 +1,170 @@
+//! The `--stats` document of a filter run: what it was configured with,
+//! what its policies and blocklists were, and its counts.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::agents::{AgentRule, Registry};
+use crate::corpus::{OnError, RowFormat};
+use crate::engine::{self, MissingPolicy, RunOutcome};
+use crate::policy::Access;
+use crate::run::prepare::Prepared;
+use crate::signals::usage::UnknownPolicy;
+
+/// The `--stats` document: the run's configuration, its policies and
+/// blocklists, and its counts.
+#[derive(Serialize)]
+pub(crate) struct StatsDocument<'a> {
+    tool: &'static str,
+    version: &'static str,
+    input: String,
+    registry_version: &'a str,
+    agents: &'a [String],
+    agent_rule: AgentRule,
+    missing_policy: MissingPolicy,
+    input_format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url_field: Option<&'a str>,
+    /// `now`, `crawl` or the time of `--as-of`.
+    as_of: String,
+    on_error: OnError,
+    usage: UsageConfig,
+    policies: PolicySummary,
+    fetch: Option<&'a crate::fetch::refresh::Refresh>,
+    blocklists: Vec<BlocklistSummary<'a>>,
+    #[serde(flatten)]
+    counts: engine::stats::Report<'a>,
+    read_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UsageConfig {
+    purpose: &'static str,
+    unknown: &'static str,
+    legacy_conservative: bool,
+    /// What evidence URLs leave out.
+    redact: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct PolicySummary {
+    source: &'static str,
+    origins: usize,
+    unavailable: usize,
+    unreachable: usize,
+    html: usize,
+    truncated: usize,
+    /// Earlier policies held for runs by crawl time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    earlier: Option<usize>,
+    /// Per file: origins by state (`read`, `absent`, `unreachable`,
+    /// `not-fetched`).
+    files: BTreeMap<&'static str, BTreeMap<&'static str, usize>>,
+}
+
+#[derive(Serialize)]
+struct BlocklistSummary<'a> {
+    name: &'a str,
+    path: String,
+    sha256: &'a str,
+    entries: usize,
+    bad_lines: usize,
+}
+
+impl<'a> StatsDocument<'a> {
+    /// The document of `prepared` after `outcome`.
+    pub(crate) fn new(prepared: &'a Prepared, outcome: &'a RunOutcome) -> Self {
+        let engine = &prepared.engine;
+        let policies = engine.snapshot().policies().policies();
+        let notes = |f: fn(&crate::signals::robots::ParseNotes) -> bool| {
+            policies
+                .iter()
+                .filter(|p| matches!(&p.access, Access::Rules(r) if f(&r.notes)))
+                .count()
+        };
+        StatsDocument {
+            tool: "optout",
+            version: env!("CARGO_PKG_VERSION"),
+            input: prepared.plan.input().display().to_string(),
+            registry_version: &Registry::builtin().version,
+            agents: engine.agents().names(),
+            agent_rule: engine.agent_rule(),
+            missing_policy: engine.missing_policy(),
+            input_format: engine.format().name(),
+            url_field: match engine.format() {
+                RowFormat::JsonLines(path) => Some(path.as_str()),
+                RowFormat::Lines | RowFormat::Cdxj(_) => None,
+            },
+            on_error: engine.on_error(),
+            as_of: prepared.as_of.name(),
+            usage: UsageConfig {
+                purpose: engine.usage_options().purpose.as_str(),
+                unknown: match engine.usage_options().unknown {
+                    UnknownPolicy::Keep => "keep",
+                    UnknownPolicy::Drop => "drop",
+                },
+                legacy_conservative: engine.usage_options().legacy_conservative,
+                redact: engine.redaction().names(),
+            },
+            fetch: prepared.refresh.as_ref(),
+            policies: PolicySummary {
+                source: prepared.plan.source.name(),
+                origins: policies.len(),
+                unavailable: policies
+                    .iter()
+                    .filter(|p| matches!(p.access, Access::Unavailable { .. }))
+                    .count(),
+                unreachable: policies
+                    .iter()
+                    .filter(|p| matches!(p.access, Access::Unreachable { .. }))
+                    .count(),
+                html: notes(|n| n.html),
+                truncated: notes(|n| n.truncated),
+                earlier: Some(engine.snapshot().policies().history_len()).filter(|&n| n > 0),
+                files: {
+                    let mut files: BTreeMap<&'static str, BTreeMap<&'static str, usize>> =
+                        BTreeMap::new();
+                    for p in policies {
+                        for (name, state) in [
+                            ("tdmrep.json", tdmrep_state(&p.files.tdmrep)),
+                            ("ai.txt", p.files.ai_txt.state()),
+                            ("rsl", p.files.rsl.state()),
+                        ] {
+                            *files.entry(name).or_default().entry(state).or_default() += 1;
+                        }
+                    }
+                    files
+                },
+            },
+            blocklists: engine
+                .blocklists()
+                .lists()
+                .iter()
+                .zip(&prepared.plan.blocklists)
+                .map(|(list, (_, path))| BlocklistSummary {
+                    name: &list.name,
+                    path: path.display().to_string(),
+                    sha256: &list.sha256,
+                    entries: list.entries.len(),
+                    bad_lines: list.bad_lines.len(),
+                })
+                .collect(),
+            counts: outcome.stats.report(engine.agents().names(), 20),
+            read_error: outcome.read_error.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+/// The state of an origin's tdmrep.json for the stats: as any file's, and
+/// `unreadable` for one that is broken past its first rules.
+fn tdmrep_state(
+    state: &crate::policy::files::FileState<crate::signals::tdmrep::TdmRepFile>,
+) -> &'static str {
+    match state {
+        crate::policy::files::FileState::Read { parsed, .. } if parsed.unreadable.is_some() => {
+            "unreadable"
+        }
+        state => state.state(),
+    }
+}
