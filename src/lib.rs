@@ -84,5 +84,6 @@ pub mod run;
 pub mod signals;
 pub mod source;
 pub mod time;
+pub mod verify;
 
 pub use error::{Error, ErrorClass, ErrorKind, Result};

@@ -228,3 +228,45 @@ fn a_manifest_is_read_strictly() {
         );
     }
 }
+
+#[test]
+fn a_run_without_removed_records_verifies_by_its_kept_output() {
+    let dir = TestDir::new();
+    let manifest = arg(&dir.path("m.json"));
+    let kept = dir.path("kept.txt");
+    let run = optout(
+        &[
+            "filter",
+            &arg(&fixture("urls/sample.txt.gz")),
+            "--robots-dir",
+            &arg(&fixture("robots/real")),
+            "--missing-policy",
+            "allow",
+            "--kept",
+            &arg(&kept),
+            "--manifest",
+            &manifest,
+            "-q",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    // The default (a sample) has no removed records to check against, so
+    // it re-decides every row and compares the kept output.
+    let (code, report) = verify(&manifest, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["what"] == "decisions: kept rows" && c["ok"] == true),
+        "{report:#}"
+    );
+    let mut text = std::fs::read_to_string(&kept).unwrap();
+    text.push_str("https://added.example/\n");
+    std::fs::write(&kept, text).unwrap();
+    let (code, report) = verify(&manifest, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(failed(&report).contains(&"output kept".to_owned()), "{report:#}");
+}
