@@ -73,6 +73,7 @@ pub mod digest;
 pub mod engine;
 pub mod error;
 pub mod evidence;
+pub mod explain;
 pub mod fetch;
 pub mod observe;
 pub mod origin;

@@ -15,6 +15,7 @@ use crate::fetch::refresh::{Refresh, RefreshPlan, refresh};
 use crate::fetch::{FetchOptions, ResolveRule, RetryPolicy};
 use crate::origin::SiteFile;
 use crate::output::Destination;
+use crate::source::PolicySource;
 use crate::time;
 
 /// Where the cache lives and how origins are fetched; shared by `fetch`,
@@ -171,6 +172,36 @@ impl NetArgs {
             }
         }
         Ok(files)
+    }
+
+    /// The per-origin files besides robots.txt, by name, as a
+    /// configuration records them.
+    pub(crate) fn file_names(&self) -> Result<Vec<String>> {
+        Ok(self
+            .files()?
+            .iter()
+            .skip(1)
+            .map(|f| f.name().to_owned())
+            .collect())
+    }
+
+    /// Where policies come from: a robots directory, a snapshot, or else
+    /// this cache.
+    pub(crate) fn source(
+        &self,
+        robots_dir: Option<&PathBuf>,
+        snapshot: Option<&PathBuf>,
+    ) -> Result<PolicySource> {
+        Ok(match (robots_dir, snapshot) {
+            (Some(dir), _) => PolicySource::RobotsDir {
+                path: dir.clone(),
+                shown_as: None,
+            },
+            (None, Some(path)) => PolicySource::Snapshot { path: path.clone() },
+            (None, None) => PolicySource::Cache {
+                path: self.cache.path()?,
+            },
+        })
     }
 
     pub(crate) fn max_age(&self) -> Result<Duration> {

@@ -235,7 +235,9 @@ impl FilterArgs {
                 "--manifest needs the input as a file: its hash must be recomputable",
             ));
         }
-        let source = policy_source(self)?;
+        let source = self
+            .net
+            .source(self.robots_dir.as_ref(), self.snapshot.as_ref())?;
         let offline = self.offline || !matches!(source, PolicySource::Cache { .. });
         let mut plan = RunPlan::new(self.inputs.clone(), filter_config(self)?, source);
         plan.rows = RowRequest {
@@ -296,32 +298,12 @@ fn filter_config(args: &FilterArgs) -> Result<FilterConfig> {
     config.missing_policy.clone_from(&args.missing_policy);
     config.unknown.clone_from(&args.unknown);
     config.legacy_conservative = args.legacy_conservative;
-    config.files = args
-        .net
-        .files()?
-        .iter()
-        .skip(1)
-        .map(|f| f.name().to_owned())
-        .collect();
+    config.files = args.net.file_names()?;
     config.as_of = as_of.name();
     config.tokens_field.clone_from(&args.tokens_field);
     config.redact =
         crate::redact::Redaction::parse(args.redact.as_deref().unwrap_or("userinfo"))?.names();
     Ok(config)
-}
-
-/// Where the flags say the policies come from.
-pub(crate) fn policy_source(args: &FilterArgs) -> Result<PolicySource> {
-    Ok(match (&args.robots_dir, &args.snapshot) {
-        (Some(dir), _) => PolicySource::RobotsDir {
-            path: dir.clone(),
-            shown_as: None,
-        },
-        (None, Some(path)) => PolicySource::Snapshot { path: path.clone() },
-        (None, None) => PolicySource::Cache {
-            path: args.net.cache.path()?,
-        },
-    })
 }
 
 /// The `--blocklist NAME=PATH`.

@@ -44,6 +44,7 @@ pub use as_of::{Crawl, CrawlTime};
 pub use decide::{Decision, Evidence, Removal, Scratch};
 pub use stats::Stats;
 pub use usage::{UsageHit, UsageOptions, UsagePlan};
+pub use warc::PageDecision;
 
 /// What to do with a URL whose host has no policy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

@@ -167,15 +167,7 @@ impl Engine {
         };
         let records = group.len() as u64;
         let page = response.map(page_of);
-        // A page's own tdm-reservation supersedes its site's tdmrep.json
-        // (TDMRep's precedence), so the site's file is then not read.
-        let options = match &page {
-            Some((page, _)) if page.supersedes_tdm_file() => UsageOptions {
-                tdmrep_file: false,
-                ..self.usage
-            },
-            _ => self.usage,
-        };
+        let options = self.page_usage_options(page.as_ref().map(|(page, _)| page));
         let decision = self.decide_with(url.as_bytes(), at, &options, scratch);
         let removal = match decision {
             Decision::Keep { without_policy, .. } => {
@@ -253,6 +245,54 @@ impl Engine {
         false
     }
 
+    /// The usage options for a URL whose page says `page`: a page's own
+    /// tdm-reservation supersedes its site's tdmrep.json (TDMRep's
+    /// precedence), so the site's file is then not read.
+    pub(crate) fn page_usage_options(&self, page: Option<&PageSignals>) -> UsageOptions {
+        match page {
+            Some(page) if page.supersedes_tdm_file() => UsageOptions {
+                tdmrep_file: false,
+                ..self.usage
+            },
+            _ => self.usage,
+        }
+    }
+
+    /// Decides one URL with what its page says (`page`, and whether its
+    /// content is an image), as a WARC response record is decided: the
+    /// row's decision (the site's tdmrep.json not read when the page's own
+    /// tdm-reservation supersedes it), then, for a
+    /// kept row, the page's own statements against the enforced purpose.
+    pub fn decide_page(
+        &self,
+        url: &str,
+        page: Option<(&PageSignals, bool)>,
+        scratch: &mut Scratch,
+    ) -> PageDecision {
+        let options = self.page_usage_options(page.map(|(page, _)| page));
+        match self.decide_with(url.as_bytes(), None, &options, scratch) {
+            Decision::Keep { usage, .. } => {
+                match page.and_then(|(page, image)| self.page_removal(url, page, image)) {
+                    Some((reason, source)) => PageDecision::Removed {
+                        reason,
+                        pref: Pref::Disallowed,
+                        page: Some(source),
+                    },
+                    None => PageDecision::Kept { usage },
+                }
+            }
+            Decision::Remove(removal) => PageDecision::Removed {
+                reason: removal.reason,
+                pref: match removal.evidence {
+                    Evidence::Usage { pref, .. } => pref,
+                    _ => Pref::Disallowed,
+                },
+                page: None,
+            },
+            Decision::Skip(reason) => PageDecision::Skipped(reason),
+        }
+    }
+
     /// What a stored response says against the enforced purpose: the
     /// reason and the statement's source, when it disallows.
     fn page_removal(
@@ -274,6 +314,28 @@ impl Engine {
             .find(|s| s.pref == Pref::Disallowed)
             .map(|s| (ReasonCode::of_signal(s.signal), s.source))
     }
+}
+
+/// A URL decided with its page ([`Engine::decide_page`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageDecision {
+    /// Kept; what the usage statements say about the enforced purpose
+    /// (allowed, or unknown kept).
+    Kept {
+        /// The usage verdict.
+        usage: Pref,
+    },
+    /// Removed, for `reason`.
+    Removed {
+        /// The reason code.
+        reason: ReasonCode,
+        /// The usage verdict behind it: disallowed, or unknown dropped.
+        pref: Pref,
+        /// The page statement's source, when the page removed it.
+        page: Option<String>,
+    },
+    /// Not a URL at all.
+    Skipped(crate::signals::SkipReason),
 }
 
 /// What a stored response says, and whether its content is an image.

@@ -45,6 +45,22 @@ impl PageFetch {
     }
 }
 
+/// Fetches one page on a runtime of its own, for callers outside async
+/// code (`explain`).
+///
+/// # Errors
+///
+/// When the runtime or the client cannot be set up; a page that cannot
+/// be had is a [`PageFetch`] with its failure.
+pub fn fetch_page_blocking(options: super::FetchOptions, url: &str) -> crate::Result<PageFetch> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::ErrorKind::Fetch(format!("cannot start the async runtime: {e}")))?;
+    let fetcher = Fetcher::new(options)?;
+    Ok(runtime.block_on(fetcher.fetch_page(url)))
+}
+
 impl Fetcher {
     /// Fetches `url` once, following redirects, within the deadline.
     pub async fn fetch_page(&self, url: &str) -> PageFetch {

@@ -206,6 +206,25 @@ impl PolicySet {
         self.index.get(key).map(|&at| &self.policies[at as usize])
     }
 
+    /// The policy that judges origin `key` (`scheme://host[:port]`): the
+    /// origin's own, else its host's (a robots directory's file applies to
+    /// every scheme and port of its host).
+    #[must_use]
+    pub fn lookup(&self, key: &str) -> Option<&OriginPolicy> {
+        self.index_of(key).map(|at| &self.policies[at as usize])
+    }
+
+    /// The index [`PolicySet::lookup`] finds.
+    fn index_of(&self, key: &str) -> Option<u32> {
+        match self.index.get(key) {
+            Some(&at) => Some(at),
+            None => {
+                let (_, host, _) = crate::origin::split_key(key)?;
+                self.index.get(host).copied()
+            }
+        }
+    }
+
     /// The policies, in insertion order.
     #[must_use]
     pub fn policies(&self) -> &[OriginPolicy] {
@@ -492,13 +511,7 @@ impl Snapshot {
     /// its bare host.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<PolicyRef<'_>> {
-        let at = match self.set.index.get(key) {
-            Some(&at) => at,
-            None => {
-                let (_, host, _) = crate::origin::split_key(key)?;
-                *self.set.index.get(host)?
-            }
-        };
+        let at = self.set.index_of(key)?;
         Some(self.get_index(at as usize))
     }
 

@@ -468,3 +468,91 @@ fn every_format_decides_alike() {
         assert_eq!(decide(input, tag), expected, "{tag} decides otherwise");
     }
 }
+
+/// `explain` reaches, for every URL, the verdict `filter` reaches: the
+/// same keep or remove, the same reason code, for every purpose.
+#[test]
+fn explain_agrees_with_filter_on_every_url() {
+    use optout::config::FilterConfig;
+    use optout::explain::{ExplainRequest, explain};
+    use optout::source::PolicySource;
+    use std::collections::HashMap;
+
+    let dir = TestDir::new();
+    let robots = fixture("robots/real");
+    let blocklist = fixture("blocklists/piracy.txt");
+    let urls = std::fs::read(fixture("urls/sample.txt")).unwrap();
+    for purpose in ["train", "search", "ai-input"] {
+        let removed = dir.path(&format!("removed-{purpose}.jsonl"));
+        let run = optout(
+            &[
+                "filter",
+                &arg(&fixture("urls/sample.txt")),
+                "--robots-dir",
+                &arg(&robots),
+                "--blocklist",
+                &format!("piracy={}", arg(&blocklist)),
+                "--purpose",
+                purpose,
+                "--missing-policy",
+                "deny",
+                "--kept",
+                "/dev/null",
+                "--removed",
+                &arg(&removed),
+                "-q",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        let mut reasons: HashMap<u64, String> = HashMap::new();
+        for line in std::fs::read_to_string(&removed).unwrap().lines() {
+            let record: serde_json::Value = serde_json::from_str(line).unwrap();
+            reasons.insert(
+                record["row"].as_u64().unwrap(),
+                record["reason"].as_str().unwrap().to_owned(),
+            );
+        }
+        let mut config = FilterConfig::for_purpose(Some(purpose), &[]).unwrap();
+        config.missing_policy = "deny".into();
+        let mut request = ExplainRequest {
+            url: String::new(),
+            config,
+            source: PolicySource::RobotsDir {
+                path: robots.clone(),
+                shown_as: None,
+            },
+            refresh: None,
+            page: None,
+            blocklists: vec![("piracy".into(), blocklist.clone())],
+        };
+        let mut compared = 0;
+        for (row, line) in (1u64..).zip(urls.split(|&b| b == b'\n')) {
+            // Rows that are not text are the row readers' business.
+            let Ok(url) = std::str::from_utf8(line) else {
+                continue;
+            };
+            if url.trim().is_empty() {
+                continue;
+            }
+            request.url = url.to_owned();
+            let Ok(explanation) = explain(&request, &optout::observe::Quiet) else {
+                // Not a URL explain can judge: filter removed or skipped it.
+                assert!(
+                    reasons.get(&row).is_none_or(|r| r == "invalid-url"),
+                    "row {row} `{url}`"
+                );
+                continue;
+            };
+            let verdict = &explanation.verdict[purpose];
+            assert_eq!(verdict.kept, explanation.kept, "{purpose}");
+            assert_eq!(
+                verdict.reason.map(str::to_owned),
+                reasons.get(&row).cloned(),
+                "row {row} `{url}` for {purpose}"
+            );
+            compared += 1;
+        }
+        assert!(compared > 300, "{compared}");
+    }
+}

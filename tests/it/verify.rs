@@ -268,5 +268,8 @@ fn a_run_without_removed_records_verifies_by_its_kept_output() {
     std::fs::write(&kept, text).unwrap();
     let (code, report) = verify(&manifest, &[]);
     assert_eq!(code, 1, "{report:#}");
-    assert!(failed(&report).contains(&"output kept".to_owned()), "{report:#}");
+    assert!(
+        failed(&report).contains(&"output kept".to_owned()),
+        "{report:#}"
+    );
 }
