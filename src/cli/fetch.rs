@@ -9,7 +9,6 @@ use clap::Args;
 use crate::cli::progress::Terminal;
 use crate::cli::say;
 use crate::cli::status::{ExitStatus, One, failed};
-use crate::corpus::{self, ChunkReader, Input};
 use crate::error::{Error, Result};
 use crate::fetch::refresh::{Refresh, RefreshPlan, refresh};
 use crate::fetch::{FetchOptions, ResolveRule, RetryPolicy};
@@ -45,7 +44,6 @@ impl CacheArg {
     }
 }
 
-/// Network options.
 /// How rows of a corpus are read, shared by `filter` and `fetch`.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct CorpusArgs {
@@ -67,12 +65,17 @@ pub(crate) struct CorpusArgs {
 }
 
 impl CorpusArgs {
-    /// The row format of `input`.
-    pub(crate) fn format(&self, input: &mut Input) -> Result<corpus::RowFormat> {
-        corpus::RowFormat::of_input(&self.format, &self.url_field, input)
+    /// How rows are read, as a run plan takes it.
+    pub(crate) fn rows(&self) -> crate::run::RowRequest {
+        crate::run::RowRequest {
+            format: self.format.clone(),
+            url_field: self.url_field.clone(),
+            url_column: self.url_column.clone(),
+        }
     }
 }
 
+/// Network options.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct NetArgs {
     #[command(flatten)]
@@ -253,8 +256,9 @@ impl NetArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct FetchArgs {
-    /// The corpus whose origins to fetch: a URL list or JSON Lines, plain,
-    /// `.gz` or `.zst`; `-` for standard input.
+    /// The corpus whose origins to fetch, of any kind `filter` reads (a URL
+    /// list, JSON Lines, CDXJ, WARC or Parquet, detected the same way);
+    /// `-` for standard input (rows only).
     input: PathBuf,
 
     #[command(flatten)]
@@ -288,9 +292,7 @@ pub(crate) fn run(args: &FetchArgs) -> ExitStatus {
 fn fetch(args: &FetchArgs) -> Result<Refresh> {
     // Bad options fail now, not after a scan of a large input.
     args.net.options()?;
-    let mut input = Input::open(&args.input)?;
-    let format = args.corpus.format(&mut input)?;
-    let scan = corpus::scan(ChunkReader::new(input), &format)?;
+    let scan = crate::run::scan_origins(std::slice::from_ref(&args.input), &args.corpus.rows())?;
     if !args.quiet && scan.invalid > 0 {
         say!(
             "note: `{}`: {} rows are not http(s) URLs and were left out",

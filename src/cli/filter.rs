@@ -13,7 +13,7 @@ use crate::config::{self, AsOf, FilterConfig};
 use crate::corpus::ChunkReader;
 use crate::engine::{MissingPolicy, RunOutcome};
 use crate::error::{Error, Result};
-use crate::run::{self, FilterOutputs, Filtered, Prepared, RowRequest, RunPlan};
+use crate::run::{self, FilterOutputs, Filtered, Prepared, RunPlan};
 use crate::signals::ReasonCode;
 use crate::source::PolicySource;
 
@@ -240,11 +240,7 @@ impl FilterArgs {
             .source(self.robots_dir.as_ref(), self.snapshot.as_ref())?;
         let offline = self.offline || !matches!(source, PolicySource::Cache { .. });
         let mut plan = RunPlan::new(self.inputs.clone(), filter_config(self)?, source);
-        plan.rows = RowRequest {
-            format: self.corpus.format.clone(),
-            url_field: self.corpus.url_field.clone(),
-            url_column: self.corpus.url_column.clone(),
-        };
+        plan.rows = self.corpus.rows();
         plan.blocklists = self
             .blocklist
             .iter()

@@ -14,4 +14,4 @@ mod stats;
 
 pub use filter::{FilterOutputs, Filtered, check_outputs, filter};
 pub use manifest::{policy_snapshot_path, write_run_manifest};
-pub use prepare::{InputKind, Prepared, RowRequest, RunPlan, prepare};
+pub use prepare::{InputKind, Prepared, RowRequest, RunPlan, prepare, scan_origins};

@@ -238,7 +238,12 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
     };
     let (opened, origins) = match fetch {
         Some(fetch) => {
-            let origins = scan_origins(&plan)?;
+            if plan.inputs.iter().any(|i| i.as_os_str() == "-") {
+                return Err(Error::config(
+                    "fetching reads the input twice (origins first, then rows): give a file, or pass --offline, --snapshot or --robots-dir",
+                ));
+            }
+            let origins = scan_origins(&plan.inputs, &plan.rows)?.origins;
             let fetched = crate::fetch::refresh::refresh(fetch, &origins, observer)?;
             if fetched.interrupted {
                 return Err(ErrorKind::Interrupted.into());
@@ -340,29 +345,30 @@ fn load_blocklists(
     Ok(loaded)
 }
 
-/// The distinct origins of every input, sorted: what a refresh fetches.
-/// Each input is scanned as its kind (rows, WARC records, a Parquet
-/// column).
-fn scan_origins(plan: &RunPlan) -> Result<Vec<crate::origin::Origin>> {
-    if plan.inputs.iter().any(|i| i.as_os_str() == "-") {
-        return Err(Error::config(
-            "fetching reads the input twice (origins first, then rows): give a file, or pass --offline, --snapshot or --robots-dir",
-        ));
-    }
-    let mut origins = Vec::new();
-    for path in &plan.inputs {
+/// The distinct origins of every input, sorted, and the rows that are not
+/// http(s) URLs: what a refresh fetches. Each input is scanned as its
+/// kind (rows, WARC records, a Parquet column), detected as a run detects
+/// it; `-` is standard input (rows only).
+///
+/// # Errors
+///
+/// When an input cannot be read as its kind.
+pub fn scan_origins(inputs: &[PathBuf], rows: &RowRequest) -> Result<crate::corpus::OriginScan> {
+    let mut all = crate::corpus::OriginScan::default();
+    for path in inputs {
         let mut input = Input::open(path)?;
         let scan = match InputKind::of(&mut input)? {
-            InputKind::Parquet => crate::engine::parquet::scan(path, &plan.rows.url_column)?,
+            InputKind::Parquet => crate::engine::parquet::scan(path, &rows.url_column)?,
             InputKind::Warc => crate::corpus::warc::scan(path)?,
             InputKind::Rows => {
-                let format = plan.rows.format_of(&mut input)?;
+                let format = rows.format_of(&mut input)?;
                 crate::corpus::scan(ChunkReader::new(input), &format)?
             }
         };
-        origins.extend(scan.origins);
+        all.origins.extend(scan.origins);
+        all.invalid += scan.invalid;
     }
-    origins.sort_unstable();
-    origins.dedup();
-    Ok(origins)
+    all.origins.sort_unstable();
+    all.origins.dedup();
+    Ok(all)
 }

@@ -53,7 +53,7 @@ fn capture(url: &str, headers: &str, head: &str) -> Vec<Vec<u8>> {
     ]
 }
 
-fn warc() -> (Vec<u8>, Vec<Vec<u8>>) {
+pub(crate) fn warc() -> (Vec<u8>, Vec<Vec<u8>>) {
     let mut members = vec![gz(&record(
         "warcinfo",
         None,
