@@ -66,6 +66,7 @@
 pub mod agents;
 pub mod blocklist;
 pub mod cache;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod corpus;

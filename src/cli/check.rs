@@ -6,13 +6,11 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use serde::Serialize;
 
 use crate::agents::AgentSet;
+use crate::check::RobotsCheck;
 use crate::cli::say;
 use crate::cli::status::{ExitStatus, One, failed};
-use crate::origin::UrlParser;
-use crate::signals::robots::{RobotsTxt, Selection};
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
@@ -33,20 +31,6 @@ pub(crate) struct CheckArgs {
     urls: Vec<String>,
 }
 
-#[derive(Serialize)]
-struct CheckRecord<'a> {
-    url: &'a str,
-    agent: &'a str,
-    allowed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rule: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group: Option<u32>,
-    reason: &'static str,
-}
-
 pub(crate) fn run(args: CheckArgs) -> ExitStatus {
     let body = if args.robots.as_os_str() == "-" {
         let mut body = Vec::new();
@@ -62,8 +46,8 @@ pub(crate) fn run(args: CheckArgs) -> ExitStatus {
         Ok(agents) => agents,
         Err(err) => return failed(&err, One::Answer),
     };
-    let robots = RobotsTxt::parse(&body);
-    let notes = robots.notes;
+    let mut check = RobotsCheck::new(&body, agents);
+    let notes = check.robots().notes;
     if notes.html {
         say!(
             "note: `{}` looks like an HTML page, not robots.txt",
@@ -83,49 +67,24 @@ pub(crate) fn run(args: CheckArgs) -> ExitStatus {
             notes.unreadable_lines
         );
     }
-    let compiled = robots.compile(agents.keys());
-
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut parser = UrlParser::new();
     let mut status = ExitStatus::Success;
     for url in &args.urls {
-        let absolute = if url.starts_with('/') {
-            format!("http://robots.invalid{url}")
-        } else {
-            url.clone()
-        };
-        let path = match parser.parse(&absolute) {
-            Ok(parts) => parts.path.to_vec(),
+        let verdicts = match check.check(url) {
+            Ok(verdicts) => verdicts,
             Err(err) => {
-                say!("error: `{url}`: {err}");
+                say!("error: {err}");
                 status = ExitStatus::Failure;
                 continue;
             }
         };
-        for (index, agent) in agents.names().iter().enumerate() {
-            let verdict = compiled.verdict(index, &path);
-            let rule = verdict.rule.map(|r| &robots.rules[r]);
-            let reason = match (rule, compiled.selection(index)) {
-                (Some(_), _) => "rule",
-                (None, _) if path == b"/robots.txt" => "robots.txt is always allowed",
-                (None, Selection::None) => "no group applies",
-                (None, _) => "no matching rule",
-            };
-            let record = CheckRecord {
-                url,
-                agent,
-                allowed: verdict.allowed,
-                line: rule.map(|r| r.line),
-                rule: rule.map(|r| robots.rule_text(r)),
-                group: rule.map(|r| robots.groups[r.group].line()),
-                reason,
-            };
+        for verdict in verdicts {
             if !verdict.allowed && status == ExitStatus::Success {
                 status = ExitStatus::UserError;
             }
             let written = if args.json {
-                serde_json::to_writer(&mut out, &record)
+                serde_json::to_writer(&mut out, &verdict)
                     .map_err(std::io::Error::from)
                     .and_then(|()| out.write_all(b"\n"))
             } else {
@@ -134,11 +93,11 @@ pub(crate) fn run(args: CheckArgs) -> ExitStatus {
                 } else {
                     "disallowed"
                 };
-                let why = match (&record.rule, record.line) {
+                let why = match (&verdict.rule, verdict.line) {
                     (Some(rule), Some(line)) => format!("line {line}: {rule}"),
-                    _ => reason.to_owned(),
+                    _ => verdict.reason.to_owned(),
                 };
-                writeln!(out, "{word}\t{url}\t{agent}\t{why}")
+                writeln!(out, "{word}\t{url}\t{}\t{why}", verdict.agent)
             };
             if let Err(err) = written {
                 return match failed(&crate::Error::io("-", err), One::Answer) {
