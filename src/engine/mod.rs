@@ -6,9 +6,9 @@
 //! * `chunk`: [`Engine::process_chunk`], which judges a chunk host by host
 //!   and writes its results in input order, with `hosts` (the chunk's host
 //!   table) and `prefetch` (the hints its random reads need);
-//! * this module: [`Engine`], which holds everything a decision reads, and
-//!   [`run`], which drives chunks through a rayon pool and hands results,
-//!   in order, to a [`Sink`].
+//! * this module: [`Engine`], which holds everything a decision reads;
+//! * `run`: [`run`], which drives chunks through a rayon pool and hands
+//!   results, in order, to a [`Sink`].
 //!
 //! `--threads 1` takes a sequential path without rayon. Both paths judge
 //! the same chunks with the same code and emit them in input order, so their
@@ -24,24 +24,23 @@ pub mod parquet;
 mod prefetch;
 pub mod row_code;
 mod rows;
+mod run;
 pub mod stats;
 pub mod usage;
 pub mod warc;
 
-use std::sync::mpsc;
-
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::agents::{AgentRule, AgentSet};
 use crate::blocklist::{Blocklists, HitRef, registrable_domain};
 use crate::corpus::json::FieldPath;
-use crate::corpus::{Chunk, ChunkReader, OnError, RowFormat};
-use crate::error::{Error, Result};
+use crate::corpus::{OnError, RowFormat};
+use crate::error::Result;
 use crate::policy::Snapshot;
 
 pub use as_of::{Crawl, CrawlTime};
 pub use decide::{Decision, Evidence, Removal, Scratch};
+pub use run::{RunOutcome, run};
 pub use stats::Stats;
 pub use usage::{UsageHit, UsageOptions, UsagePlan};
 pub use warc::PageDecision;
@@ -531,187 +530,4 @@ impl Engine {
         serde_json::to_writer(&mut *out, &record).expect("writing JSON to a Vec cannot fail");
         out.push(b'\n');
     }
-}
-
-/// What a run produced besides the sink's output.
-#[derive(Debug)]
-pub struct RunOutcome {
-    /// Counts over every row read.
-    pub stats: Stats,
-    /// The first invalid rows, for messages.
-    pub problems: Vec<RowProblem>,
-    /// What ended the input early: a read error, or the observer's request
-    /// to stop ([`crate::ErrorKind::Interrupted`]). Rows before it were
-    /// judged and handed to the sink; none after.
-    pub read_error: Option<Error>,
-}
-
-/// Judges every row `reader` yields with `threads` threads (1: sequential,
-/// no rayon), handing results to `sink` in input order. `observer` hears
-/// the rows judged after each batch of chunks, and is asked then whether
-/// to stop.
-///
-/// # Errors
-///
-/// When the sink fails or the thread pool cannot be built. A read error is
-/// not an error of the run: rows before it are judged and it is returned in
-/// [`RunOutcome::read_error`]; so is a stop the observer asked for.
-pub fn run(
-    engine: &Engine,
-    reader: ChunkReader,
-    threads: usize,
-    outputs: Outputs,
-    sink: &mut dyn Sink,
-    observer: &dyn crate::observe::Observer,
-) -> Result<RunOutcome> {
-    use crate::observe::Stage;
-    observer.start(Stage::Judge, None);
-    let outcome = run_observed(engine, reader, threads, outputs, sink, observer);
-    observer.finish(Stage::Judge);
-    outcome
-}
-
-fn run_observed(
-    engine: &Engine,
-    reader: ChunkReader,
-    threads: usize,
-    outputs: Outputs,
-    sink: &mut dyn Sink,
-    observer: &dyn crate::observe::Observer,
-) -> Result<RunOutcome> {
-    use crate::observe::Stage;
-    let stopped = || -> Option<Error> {
-        observer
-            .cancelled()
-            .then(|| crate::error::ErrorKind::Interrupted.into())
-    };
-    let mut outcome = RunOutcome {
-        stats: Stats::new(engine.agents.len()),
-        problems: Vec::new(),
-        read_error: None,
-    };
-    let path = reader.path().clone();
-    let fail = engine.on_error == OnError::Fail;
-    let mut absorb = |result: &mut ChunkResult, outcome: &mut RunOutcome| -> Result<()> {
-        // Under `--on-error fail` nothing of a chunk with a bad row is
-        // written: the run stops at it.
-        if let Some(bad) = result.first_bad.as_ref().filter(|_| fail) {
-            return Err(crate::error::ErrorKind::Record {
-                path: path.clone(),
-                line: bad.line,
-                message: format!("{} (--on-error fail)", bad.message),
-            }
-            .into());
-        }
-        sink.chunk(result)?;
-        outcome.stats += std::mem::take(&mut result.stats);
-        let room = MAX_PROBLEMS.saturating_sub(outcome.problems.len());
-        outcome
-            .problems
-            .extend(result.problems.drain(..).take(room));
-        Ok(())
-    };
-
-    if threads <= 1 {
-        let mut reader = reader;
-        let mut scratch = Scratch::default();
-        let mut chunk = Chunk::default();
-        let mut result = ChunkResult::default();
-        loop {
-            match reader.next_chunk(&mut chunk) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(err) => {
-                    engine.process_chunk(&chunk, outputs, &mut scratch, &mut result);
-                    absorb(&mut result, &mut outcome)?;
-                    outcome.read_error = Some(err);
-                    break;
-                }
-            }
-            engine.process_chunk(&chunk, outputs, &mut scratch, &mut result);
-            absorb(&mut result, &mut outcome)?;
-            observer.progress(Stage::Judge, outcome.stats.rows, "");
-            if let Some(stop) = stopped() {
-                outcome.read_error = Some(stop);
-                break;
-            }
-        }
-        return Ok(outcome);
-    }
-
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("optout-engine-{i}"))
-        .build()
-        .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))?;
-    // One chunk per thread per batch; the reader (and decompressor) runs on
-    // its own thread and stays at most one batch ahead, so reading overlaps
-    // judging and memory stays at about three batches of chunks.
-    let batch = threads;
-    let (sender, receiver) = mpsc::sync_channel::<(Chunk, Option<Error>)>(batch);
-    std::thread::scope(|scope| -> Result<RunOutcome> {
-        scope.spawn(move || {
-            let mut reader = reader;
-            loop {
-                let mut chunk = Chunk::default();
-                match reader.next_chunk(&mut chunk) {
-                    Ok(true) => {
-                        if sender.send((chunk, None)).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(false) => return,
-                    Err(err) => {
-                        let _ = sender.send((chunk, Some(err)));
-                        return;
-                    }
-                }
-            }
-        });
-        let mut pending: Vec<(Chunk, Option<Error>)> = Vec::with_capacity(batch);
-        let mut results: Vec<ChunkResult> = Vec::new();
-        loop {
-            pending.clear();
-            while pending.len() < batch {
-                match receiver.recv() {
-                    Ok(item) => {
-                        let failed = item.1.is_some();
-                        pending.push(item);
-                        if failed {
-                            break;
-                        }
-                    }
-                    Err(_) => break,
-                }
-            }
-            if pending.is_empty() {
-                break;
-            }
-            pool.install(|| {
-                pending
-                    .par_iter()
-                    .map_init(Scratch::default, |scratch, (chunk, _)| {
-                        let mut result = ChunkResult::default();
-                        engine.process_chunk(chunk, outputs, scratch, &mut result);
-                        result
-                    })
-                    .collect_into_vec(&mut results);
-            });
-            for result in &mut results {
-                absorb(result, &mut outcome)?;
-            }
-            if let Some(err) = pending.iter_mut().find_map(|(_, e)| e.take()) {
-                outcome.read_error = Some(err);
-                break;
-            }
-            observer.progress(Stage::Judge, outcome.stats.rows, "");
-            if let Some(stop) = stopped() {
-                outcome.read_error = Some(stop);
-                break;
-            }
-        }
-        // Dropping the receiver stops the reader thread at its next send.
-        drop(receiver);
-        Ok(outcome)
-    })
 }

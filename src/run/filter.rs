@@ -2,13 +2,14 @@
 //! records written (each output under a temporary name until whole), and
 //! the missing origins, stats and manifest beside them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::corpus::ChunkReader;
 use crate::engine::{self, ChunkResult, Outputs, RunOutcome, Sink};
 use crate::error::{Error, Result};
+use crate::evidence::FileDigest;
 use crate::observe::Observer;
 use crate::output::Destination;
 use crate::run::prepare::{InputKind, Prepared, RunPlan};
@@ -263,9 +264,7 @@ pub fn filter(
     if let (Some(path), None) = (&outputs.manifest, &outcome.read_error) {
         let kept = kept_digest.unwrap_or_else(|| std::mem::take(&mut sink.kept_digest).finish());
         let removed = std::mem::take(&mut sink.removed_digest).finish();
-        crate::run::manifest::write_filter_manifest(
-            prepared, &outcome, outputs, path, kept, removed,
-        )?;
+        write_filter_manifest(prepared, &outcome, outputs, path, kept, removed)?;
     }
     Ok(Filtered { outcome, partial })
 }
@@ -306,4 +305,32 @@ fn filter_warc(prepared: &Prepared, sink: &mut FilterSink) -> Result<RunOutcome>
             .collect(),
         read_error: None,
     })
+}
+
+/// Writes a filter run's manifest: the kept and removed outputs are
+/// recorded by the digests of what was written through them.
+fn write_filter_manifest(
+    prepared: &Prepared,
+    outcome: &RunOutcome,
+    outputs: &FilterOutputs,
+    path: &Path,
+    kept: (String, u64),
+    removed: (String, u64),
+) -> Result<()> {
+    let mut recorded = BTreeMap::new();
+    let written = |path: Option<&PathBuf>, (sha256, bytes): (String, u64)| FileDigest {
+        path: path.map_or_else(|| "-".to_owned(), |p| p.display().to_string()),
+        sha256,
+        bytes,
+    };
+    recorded.insert("kept".to_owned(), written(outputs.kept.as_ref(), kept));
+    if let Some(removed_path) = &outputs.removed {
+        recorded.insert("removed".to_owned(), written(Some(removed_path), removed));
+    }
+    if let Some(stats) = &outputs.stats {
+        recorded.insert("stats".to_owned(), FileDigest::of_file(stats)?);
+    }
+    let counts = serde_json::to_value(outcome.stats.report(prepared.engine.agents().names(), 20))
+        .expect("counts serialise");
+    crate::run::manifest::write_run_manifest(prepared, "filter", counts, recorded, path)
 }

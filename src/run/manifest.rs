@@ -8,13 +8,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::agents::Registry;
-use crate::engine::RunOutcome;
 use crate::error::Result;
 use crate::evidence::{
     BlocklistDigest, FORMAT, FileDigest, Manifest, PolicySource as Recorded, robots_dir_digest,
 };
 use crate::output::Destination;
-use crate::run::filter::FilterOutputs;
 use crate::run::prepare::Prepared;
 use crate::source::PolicySource;
 
@@ -24,34 +22,6 @@ pub fn policy_snapshot_path(manifest: &Path) -> PathBuf {
     let mut name = manifest.as_os_str().to_owned();
     name.push(".policies.jsonl");
     PathBuf::from(name)
-}
-
-/// Writes a filter run's manifest: the kept and removed outputs are
-/// recorded by the digests of what was written through them.
-pub(crate) fn write_filter_manifest(
-    prepared: &Prepared,
-    outcome: &RunOutcome,
-    outputs: &FilterOutputs,
-    path: &Path,
-    kept: (String, u64),
-    removed: (String, u64),
-) -> Result<()> {
-    let mut recorded = BTreeMap::new();
-    let written = |path: Option<&PathBuf>, (sha256, bytes): (String, u64)| FileDigest {
-        path: path.map_or_else(|| "-".to_owned(), |p| p.display().to_string()),
-        sha256,
-        bytes,
-    };
-    recorded.insert("kept".to_owned(), written(outputs.kept.as_ref(), kept));
-    if let Some(removed_path) = &outputs.removed {
-        recorded.insert("removed".to_owned(), written(Some(removed_path), removed));
-    }
-    if let Some(stats) = &outputs.stats {
-        recorded.insert("stats".to_owned(), FileDigest::of_file(stats)?);
-    }
-    let counts = serde_json::to_value(outcome.stats.report(prepared.engine.agents().names(), 20))
-        .expect("counts serialise");
-    write_run_manifest(prepared, "filter", counts, recorded, path)
 }
 
 /// Writes a manifest for `command` (`filter` or `audit`) with `outputs`.
