@@ -44,20 +44,7 @@ pub fn run(
 ) -> Result<RunOutcome> {
     use crate::observe::Stage;
     observer.start(Stage::Judge, None);
-    let outcome = run_observed(engine, reader, threads, outputs, sink, observer);
-    observer.finish(Stage::Judge);
-    outcome
-}
-
-fn run_observed(
-    engine: &Engine,
-    reader: ChunkReader,
-    threads: usize,
-    outputs: Outputs,
-    sink: &mut dyn Sink,
-    observer: &dyn crate::observe::Observer,
-) -> Result<RunOutcome> {
-    use crate::observe::Stage;
+    let _finished = Finished(observer);
     let stopped = || -> Option<Error> {
         observer
             .cancelled()
@@ -192,4 +179,13 @@ fn run_observed(
         drop(receiver);
         Ok(outcome)
     })
+}
+
+/// Tells the observer the judging is over however the run ends.
+struct Finished<'a>(&'a dyn crate::observe::Observer);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.finish(crate::observe::Stage::Judge);
+    }
 }
