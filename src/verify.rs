@@ -301,14 +301,25 @@ fn rerun_records(
         let temp = tempfile_path(input);
         let file = std::fs::File::create(&temp).map_err(|e| Error::io(&temp, e))?;
         let column = manifest.config.url_column.as_deref().unwrap_or("url");
-        let stats =
-            engine.filter_parquet(input, column, Some(file), Some(&mut removed_bytes), threads);
+        let stats = engine.filter_parquet(
+            input,
+            column,
+            Some(file),
+            Some(&mut removed_bytes),
+            threads,
+            &crate::observe::Quiet,
+        );
         let _ = std::fs::remove_file(&temp);
         stats?
     } else {
         let mut reader = crate::corpus::warc::WarcReader::open(input)?;
         let mut kept_bytes = Vec::new();
-        let outcome = engine.filter_warc(&mut reader, &mut kept_bytes, Some(&mut removed_bytes))?;
+        let outcome = engine.filter_warc(
+            &mut reader,
+            &mut kept_bytes,
+            Some(&mut removed_bytes),
+            &crate::observe::Quiet,
+        )?;
         kept.update(&kept_bytes);
         let (sha256, bytes) = std::mem::take(&mut kept).finish();
         if let Some(recorded) = manifest.outputs.get("kept") {

@@ -195,6 +195,7 @@ impl Engine {
         kept: Option<File>,
         mut removed: Option<&mut dyn Write>,
         threads: usize,
+        observer: &dyn crate::observe::Observer,
     ) -> Result<Stats> {
         let builder = open(input)?;
         let schema = Arc::clone(builder.schema());
@@ -310,6 +311,9 @@ impl Engine {
             let mut scratch = super::column::ColumnScratch::default();
             let judged = (|| -> Result<()> {
                 for batch in batches {
+                    if observer.cancelled() {
+                        return Err(crate::ErrorKind::Interrupted.into());
+                    }
                     let batch: RecordBatch =
                         batch.map_err(|e| corrupt(input, &metadata, row, &e))?;
                     let urls = cells(input, batch.column(index).as_ref(), row)?;
@@ -342,6 +346,7 @@ impl Engine {
                     }
                     row += rows;
                     stats += result.stats;
+                    observer.progress(crate::observe::Stage::Judge, row - 1, "");
                 }
                 Ok(())
             })();

@@ -58,10 +58,14 @@ pub struct WarcOutcome {
     pub first_bad: Option<(u64, String)>,
 }
 
+/// Captures judged between two questions to the observer.
+const OBSERVE_EVERY: u64 = 256;
+
 impl Engine {
     /// Filters the WARC `reader` into `kept` (records as they were) and,
     /// when given, `removed` (one JSON line per removed record, with its
-    /// number, offset and evidence).
+    /// number, offset and evidence). `observer` hears the records judged
+    /// and is asked whether to stop every few hundred captures.
     ///
     /// # Errors
     ///
@@ -71,6 +75,7 @@ impl Engine {
         reader: &mut WarcReader,
         kept: &mut dyn Write,
         mut removed: Option<&mut dyn Write>,
+        observer: &dyn crate::observe::Observer,
     ) -> Result<WarcOutcome> {
         let mut stats = Stats::new(self.agents.len());
         let mut scratch = Scratch::default();
@@ -79,6 +84,7 @@ impl Engine {
         let mut out = Vec::new();
         let mut first_bad: Option<(u64, String)> = None;
         let mut group_bytes = 0u64;
+        let mut groups = 0u64;
         loop {
             let done = next.is_none();
             let same = match (&next, group.first()) {
@@ -109,6 +115,13 @@ impl Engine {
                 }
                 group.clear();
                 group_bytes = 0;
+                groups += 1;
+                if groups % OBSERVE_EVERY == 0 {
+                    if observer.cancelled() {
+                        return Err(crate::ErrorKind::Interrupted.into());
+                    }
+                    observer.progress(crate::observe::Stage::Judge, stats.rows, "");
+                }
             }
             if done {
                 return Ok(WarcOutcome { stats, first_bad });

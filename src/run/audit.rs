@@ -110,12 +110,12 @@ pub fn count_input(
             drop(input);
             let mut reader = crate::corpus::warc::WarcReader::open(path)?;
             Ok(engine
-                .filter_warc(&mut reader, &mut std::io::sink(), None)?
+                .filter_warc(&mut reader, &mut std::io::sink(), None, observer)?
                 .stats)
         }
         InputKind::Parquet => {
             drop(input);
-            engine.filter_parquet(path, url_column, None, None, threads)
+            engine.filter_parquet(path, url_column, None, None, threads, observer)
         }
     }
 }

@@ -206,6 +206,7 @@ pub fn filter(
                 Some(file),
                 removed.as_mut().map(|r| r as &mut dyn Write),
                 plan.threads,
+                observer,
             )?;
             pending.commit()?;
             kept_digest = Some(crate::digest::file_sha256(path)?);
@@ -217,7 +218,7 @@ pub fn filter(
         }
         InputKind::Warc => {
             drop(input);
-            filter_warc(prepared, &mut sink)?
+            filter_warc(prepared, &mut sink, observer)?
         }
         InputKind::Rows => {
             let reader = ChunkReader::with_chunk_size(input, plan.chunk_bytes);
@@ -270,7 +271,11 @@ pub fn filter(
 }
 
 /// Filters a WARC input record by record (see [`crate::engine::warc`]).
-fn filter_warc(prepared: &Prepared, sink: &mut FilterSink) -> Result<RunOutcome> {
+fn filter_warc(
+    prepared: &Prepared,
+    sink: &mut FilterSink,
+    observer: &dyn Observer,
+) -> Result<RunOutcome> {
     let mut reader = crate::corpus::warc::WarcReader::open(prepared.plan.input())?;
     let FilterSink {
         kept,
@@ -291,6 +296,7 @@ fn filter_warc(prepared: &Prepared, sink: &mut FilterSink) -> Result<RunOutcome>
         &mut reader,
         &mut kept,
         removed.as_mut().map(|r| r as &mut dyn Write),
+        observer,
     )?;
     Ok(RunOutcome {
         stats: outcome.stats,

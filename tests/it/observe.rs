@@ -75,3 +75,49 @@ fn a_cancelled_run_stops_between_batches_with_its_counts_whole() {
         assert_eq!(observer.done.load(Ordering::Relaxed), stats.rows);
     }
 }
+
+/// Asks to stop from the first question on.
+struct StopNow;
+
+impl Observer for StopNow {
+    fn cancelled(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn parquet_and_warc_runs_stop_when_asked() {
+    let dir = TestDir::new();
+    let config = FilterConfig {
+        missing_policy: "allow".into(),
+        ..FilterConfig::default()
+    };
+    let policies = PolicySet::load_dir(&fixture("robots/real")).unwrap().0;
+    let engine = config.build(policies, Blocklists::default()).unwrap();
+
+    let parquet = dir.path("rows.parquet");
+    let urls: Vec<Option<String>> = (0..5_000)
+        .map(|i| Some(format!("https://h{}.example/{i}", i % 13)))
+        .collect();
+    crate::cli_parquet::write_parquet(&parquet, &urls, "url", 500);
+    let err = engine
+        .filter_parquet(&parquet, "url", None, None, 1, &StopNow)
+        .unwrap_err();
+    assert!(err.is_interrupted(), "{err}");
+    assert!(
+        engine
+            .filter_parquet(&parquet, "url", None, None, 1, &optout::observe::Quiet)
+            .is_ok()
+    );
+
+    // More captures than are judged between two questions.
+    let warc = dir.path("crawl.warc.gz");
+    let one = crate::cli_warc::warc().1;
+    let many: Vec<u8> = (0..300).flat_map(|_| one[1..].concat()).collect();
+    std::fs::write(&warc, [one[0].clone(), many].concat()).unwrap();
+    let mut reader = optout::corpus::warc::WarcReader::open(&warc).unwrap();
+    let err = engine
+        .filter_warc(&mut reader, &mut std::io::sink(), None, &StopNow)
+        .unwrap_err();
+    assert!(err.is_interrupted(), "{err}");
+}
