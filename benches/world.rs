@@ -20,17 +20,17 @@ pub(crate) struct World {
     pub(crate) url_count: usize,
 }
 
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 }
@@ -60,7 +60,7 @@ pub(crate) fn real_files() -> Vec<(String, Vec<u8>)> {
 }
 
 /// Paths taken from a file's Allow/Disallow lines, wildcards filled in.
-fn rule_paths(body: &[u8], rng: &mut Rng) -> Vec<String> {
+pub(crate) fn rule_paths(body: &[u8], rng: &mut Rng) -> Vec<String> {
     let text = String::from_utf8_lossy(body);
     let mut out = Vec::new();
     for line in text.lines() {
