@@ -100,6 +100,22 @@ impl PolicySource {
     /// has no history; a snapshot holds one time, or for `crawl` the
     /// history it was exported with).
     pub fn open(&self, as_of: AsOf, origins: Option<&[String]>) -> Result<Opened> {
+        self.open_on(as_of, origins, 1)
+    }
+
+    /// [`PolicySource::open`] with the reading, hashing and parsing of a
+    /// robots directory's files on `threads` threads. The set is the same
+    /// whatever the threads.
+    ///
+    /// # Errors
+    ///
+    /// As [`PolicySource::open`].
+    pub fn open_on(
+        &self,
+        as_of: AsOf,
+        origins: Option<&[String]>,
+        threads: usize,
+    ) -> Result<Opened> {
         let other_time = match (self, as_of) {
             (_, AsOf::Now) | (PolicySource::Cache { .. }, _) => false,
             (PolicySource::RobotsDir { .. }, _) => true,
@@ -115,7 +131,19 @@ impl PolicySource {
         match self {
             PolicySource::RobotsDir { path, shown_as } => {
                 let shown = shown_as.as_deref().unwrap_or(path);
-                let (set, problems) = PolicySet::load_dir_as(path, shown)?;
+                // An origin's robots.txt is its host's file.
+                let hosts: Option<std::collections::HashSet<String>> = origins.map(|origins| {
+                    origins
+                        .iter()
+                        .map(|key| {
+                            crate::origin::split_key(key)
+                                .map_or(key.as_str(), |(_, host, _)| host)
+                                .to_owned()
+                        })
+                        .collect()
+                });
+                let (set, problems) =
+                    crate::engine::load::robots_dir(path, shown, hosts.as_ref(), threads)?;
                 Ok(Opened {
                     set,
                     problems,

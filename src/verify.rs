@@ -5,7 +5,7 @@
 //! a sample of rows (each checked against the removed records), or the
 //! whole run (its outputs' hashes compared). Every mismatch is reported.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -84,6 +84,34 @@ impl VerifyReport {
         );
         text
     }
+}
+
+/// The hosts of the manifest's input, when its run loaded only those (one
+/// input of rows or Parquet: see `run::prepare`).
+fn input_hosts(
+    manifest_path: &Path,
+    manifest: &Manifest,
+    threads: usize,
+) -> Result<Option<HashSet<String>>> {
+    if !manifest.more_inputs.is_empty() || manifest.input.path == "-" {
+        return Ok(None);
+    }
+    let input = Manifest::resolve(manifest_path, &manifest.input.path);
+    if crate::run::InputKind::of(&mut Input::open(&input)?)? == crate::run::InputKind::Warc {
+        return Ok(None);
+    }
+    let config = &manifest.config;
+    let rows = crate::run::RowRequest {
+        format: config.format.clone(),
+        url_field: config.url_field.clone().unwrap_or_else(|| "url".into()),
+        url_column: config.url_column.clone().unwrap_or_else(|| "url".into()),
+    };
+    // As the run: an input the scan cannot read whole loaded everything.
+    Ok(
+        crate::run::scan_origins(std::slice::from_ref(&input), &rows, threads)
+            .ok()
+            .map(|scan| scan.origins.iter().map(|o| o.host.to_string()).collect()),
+    )
 }
 
 /// Whether the file `recorded` names still has its recorded hash.
@@ -199,16 +227,33 @@ pub fn verify(
             files,
         } => {
             let dir = Manifest::resolve(manifest_path, path);
-            let (set, _) = PolicySet::load_dir(&dir)?;
-            let now = robots_dir_digest(
-                set.policies()
-                    .iter()
-                    .map(|p| (p.key.as_str(), p.sha256.as_str())),
-            );
+            // A run over one file of rows loads only its input's hosts'
+            // files, and records those; so does the check.
+            let hosts = input_hosts(manifest_path, &manifest, threads)?;
+            let load = |hosts: Option<&HashSet<String>>| -> Result<(PolicySet, String)> {
+                let (set, _) = crate::engine::load::robots_dir(&dir, &dir, hosts, threads)?;
+                let now = robots_dir_digest(
+                    set.policies()
+                        .iter()
+                        .map(|p| (p.key.as_str(), p.sha256.as_str())),
+                );
+                Ok((set, now))
+            };
+            let (mut set, mut now) = load(hosts.as_ref())?;
+            let mut whole = "";
+            if hosts.is_some() && (now != *digest || set.len() != *files) {
+                // Manifests written before runs loaded only their input's
+                // hosts recorded the whole directory.
+                let (all, all_digest) = load(None)?;
+                if all_digest == *digest && all.len() == *files {
+                    (set, now) = (all, all_digest);
+                    whole = " (the whole directory, as the manifest records)";
+                }
+            }
             checks.push(Check {
                 what: "robots directory".into(),
                 ok: now == *digest && set.len() == *files,
-                detail: format!("{} files, digest {}", set.len(), &now[..16]),
+                detail: format!("{} files, digest {}{whole}", set.len(), &now[..16]),
             });
             set
         }

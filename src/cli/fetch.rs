@@ -292,7 +292,11 @@ pub(crate) fn run(args: &FetchArgs) -> ExitStatus {
 fn fetch(args: &FetchArgs) -> Result<Refresh> {
     // Bad options fail now, not after a scan of a large input.
     args.net.options()?;
-    let scan = crate::run::scan_origins(std::slice::from_ref(&args.input), &args.corpus.rows())?;
+    let scan = crate::run::scan_origins(
+        std::slice::from_ref(&args.input),
+        &args.corpus.rows(),
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+    )?;
     if !args.quiet && scan.invalid > 0 {
         say!(
             "note: `{}`: {} rows are not http(s) URLs and were left out",

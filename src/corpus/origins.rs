@@ -21,6 +21,78 @@ pub struct OriginScan {
     pub skipped: u64,
 }
 
+/// Collects the origins of chunks: one per thread, merged at the end.
+#[derive(Debug, Default)]
+pub struct Scanner {
+    key: Vec<u8>,
+    keys: HashSet<Vec<u8>, foldhash::fast::RandomState>,
+    parser: UrlParser,
+    json: crate::corpus::json::Scratch,
+    rows: u64,
+    invalid: u64,
+    skipped: u64,
+}
+
+impl Scanner {
+    /// Reads every row of `chunk` as `format`.
+    pub fn chunk(&mut self, chunk: &Chunk, format: &RowFormat) {
+        for (_, line) in chunk.lines() {
+            self.rows += 1;
+            let text = match format.url_of(line, &mut self.json) {
+                RowUrl::Url(text) => text,
+                RowUrl::Skip(_) | RowUrl::Bad(..) => {
+                    self.skipped += 1;
+                    continue;
+                }
+            };
+            match self.parser.parse_bytes(text) {
+                Ok(url) => {
+                    crate::origin::write_origin_key(&url, &mut self.key);
+                    // Most rows repeat a known origin: look up before
+                    // copying the key.
+                    if !self.keys.contains(&self.key) {
+                        self.keys.insert(self.key.clone());
+                    }
+                }
+                Err(_) => self.invalid += 1,
+            }
+        }
+    }
+
+    /// Adds what `other` found.
+    pub fn merge(&mut self, other: Scanner) {
+        self.rows += other.rows;
+        self.invalid += other.invalid;
+        self.skipped += other.skipped;
+        if self.keys.len() < other.keys.len() {
+            let mine = std::mem::replace(&mut self.keys, other.keys);
+            self.keys.extend(mine);
+        } else {
+            self.keys.extend(other.keys);
+        }
+    }
+
+    /// The origins found, sorted, and the counts.
+    #[must_use]
+    pub fn finish(self) -> OriginScan {
+        let mut origins: Vec<Origin> = self
+            .keys
+            .into_iter()
+            .map(|key| {
+                let key = String::from_utf8(key).expect("origin keys are ASCII");
+                Origin::parse_key(&key).expect("origin keys parse back")
+            })
+            .collect();
+        origins.sort_unstable();
+        OriginScan {
+            origins,
+            rows: self.rows,
+            invalid: self.invalid,
+            skipped: self.skipped,
+        }
+    }
+}
+
 /// Reads every row of `reader` and collects the origins of its URLs.
 /// Rows that are not URLs are counted, not errors.
 ///
@@ -28,42 +100,10 @@ pub struct OriginScan {
 ///
 /// When the input cannot be read or decompressed.
 pub fn scan(mut reader: ChunkReader, format: &RowFormat) -> Result<OriginScan> {
-    let mut key = Vec::new();
-    let mut keys: HashSet<Vec<u8>, foldhash::fast::RandomState> = HashSet::default();
-    let mut parser = UrlParser::new();
+    let mut scanner = Scanner::default();
     let mut chunk = Chunk::default();
-    let mut scan = OriginScan::default();
-    let mut json = crate::corpus::json::Scratch::default();
     while reader.next_chunk(&mut chunk)? {
-        for (_, line) in chunk.lines() {
-            scan.rows += 1;
-            let text = match format.url_of(line, &mut json) {
-                RowUrl::Url(text) => text,
-                RowUrl::Skip(_) | RowUrl::Bad(..) => {
-                    scan.skipped += 1;
-                    continue;
-                }
-            };
-            match parser.parse_bytes(text) {
-                Ok(url) => {
-                    crate::origin::write_origin_key(&url, &mut key);
-                    // Most rows repeat a known origin: look up before
-                    // copying the key.
-                    if !keys.contains(&key) {
-                        keys.insert(key.clone());
-                    }
-                }
-                Err(_) => scan.invalid += 1,
-            }
-        }
+        scanner.chunk(&chunk, format);
     }
-    scan.origins = keys
-        .into_iter()
-        .map(|key| {
-            let key = String::from_utf8(key).expect("origin keys are ASCII");
-            Origin::parse_key(&key).expect("origin keys parse back")
-        })
-        .collect();
-    scan.origins.sort_unstable();
-    Ok(scan)
+    Ok(scanner.finish())
 }

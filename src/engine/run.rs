@@ -113,26 +113,8 @@ pub fn run(
     // its own thread and stays at most one batch ahead, so reading overlaps
     // judging and memory stays at about three batches of chunks.
     let batch = threads;
-    let (sender, receiver) = mpsc::sync_channel::<(Chunk, Option<Error>)>(batch);
     std::thread::scope(|scope| -> Result<RunOutcome> {
-        scope.spawn(move || {
-            let mut reader = reader;
-            loop {
-                let mut chunk = Chunk::default();
-                match reader.next_chunk(&mut chunk) {
-                    Ok(true) => {
-                        if sender.send((chunk, None)).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(false) => return,
-                    Err(err) => {
-                        let _ = sender.send((chunk, Some(err)));
-                        return;
-                    }
-                }
-            }
-        });
+        let receiver = read_ahead(scope, reader, batch);
         let mut pending: Vec<(Chunk, Option<Error>)> = Vec::with_capacity(batch);
         let mut results: Vec<ChunkResult> = Vec::new();
         loop {
@@ -188,4 +170,35 @@ impl Drop for Finished<'_> {
     fn drop(&mut self) {
         self.0.finish(crate::observe::Stage::Judge);
     }
+}
+
+/// Reads `reader`'s chunks on a thread of `scope`, at most `depth` ahead
+/// of the receiver. The chunk read when an error struck comes with it
+/// (its complete rows are judged); the thread stops at the first error,
+/// at the end, or when the receiver is dropped.
+pub(crate) fn read_ahead<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    reader: ChunkReader,
+    depth: usize,
+) -> mpsc::Receiver<(Chunk, Option<Error>)> {
+    let (sender, receiver) = mpsc::sync_channel(depth);
+    scope.spawn(move || {
+        let mut reader = reader;
+        loop {
+            let mut chunk = Chunk::default();
+            match reader.next_chunk(&mut chunk) {
+                Ok(true) => {
+                    if sender.send((chunk, None)).is_err() {
+                        return;
+                    }
+                }
+                Ok(false) => return,
+                Err(err) => {
+                    let _ = sender.send((chunk, Some(err)));
+                    return;
+                }
+            }
+        }
+    });
+    receiver
 }

@@ -19,15 +19,17 @@
 //! disallow, §2.3.1.4). A key with no record at all is "missing", which the
 //! engine handles by `--missing-policy`.
 
+mod dir;
 pub mod files;
 
+pub use dir::{DirFile, SharedParses};
+
 use std::collections::HashMap;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::agents::AgentSet;
-use crate::error::{Error, Result};
+
 use crate::signals::robots::{CompiledRobots, RobotsTxt};
 use crate::time::Millis;
 
@@ -324,93 +326,6 @@ impl PolicySet {
         }
     }
 
-    /// Loads every `<host>.txt` file of `dir`: one robots.txt per host,
-    /// named in lower-case punycode. Files that are not such (other names,
-    /// sub-directories, duplicate hosts) are reported and skipped; a file
-    /// that cannot be read becomes an unreachable policy, never "allowed".
-    ///
-    /// # Errors
-    ///
-    /// When `dir` itself cannot be listed.
-    pub fn load_dir(dir: &Path) -> Result<(PolicySet, Vec<LoadProblem>)> {
-        PolicySet::load_dir_as(dir, dir)
-    }
-
-    /// [`PolicySet::load_dir`], with evidence naming each file under
-    /// `shown` instead of `dir`: a copy of a directory (shipped to a
-    /// worker) gives the evidence the original gives.
-    ///
-    /// # Errors
-    ///
-    /// When `dir` itself cannot be listed.
-    pub fn load_dir_as(dir: &Path, shown: &Path) -> Result<(PolicySet, Vec<LoadProblem>)> {
-        let mut set = PolicySet::new();
-        let mut problems = Vec::new();
-        let mut entries: Vec<_> = fs::read_dir(dir)
-            .map_err(|e| Error::io(dir, e))?
-            .collect::<std::io::Result<_>>()
-            .map_err(|e| Error::io(dir, e))?;
-        // Directory order is arbitrary; sorted order makes runs repeatable.
-        entries.sort_by_key(fs::DirEntry::file_name);
-        for entry in entries {
-            let path = entry.path();
-            let mut problem = |message: String| {
-                problems.push(LoadProblem {
-                    path: path.clone(),
-                    message,
-                });
-            };
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                problem("file name is not UTF-8: skipped".into());
-                continue;
-            };
-            if name.starts_with('.') {
-                continue;
-            }
-            let Some(stem) = name.strip_suffix(".txt") else {
-                problem("not a `<host>.txt` file: skipped".into());
-                continue;
-            };
-            if !path.is_file() {
-                problem("not a regular file: skipped".into());
-                continue;
-            }
-            let host = match crate::origin::normalize_host(stem) {
-                Some(host) => host,
-                None => {
-                    problem(format!("`{stem}` is not a host name: skipped"));
-                    continue;
-                }
-            };
-            if set.get(&host).is_some() {
-                problem(format!("a second file for host `{host}`: skipped"));
-                continue;
-            }
-            let source = shown.join(entry.file_name()).display().to_string();
-            match fs::read(&path) {
-                Ok(body) => set.insert_body(&host, &source, &body),
-                Err(e) => {
-                    problem(format!(
-                        "cannot be read ({e}): host `{host}` is treated as unreachable (complete disallow)"
-                    ));
-                    set.insert(OriginPolicy {
-                        key: host.clone(),
-                        host,
-                        source,
-                        sha256: String::new(),
-                        fetched_at: None,
-                        note: String::new(),
-                        access: Access::Unreachable {
-                            detail: format!("reading the policy file failed: {e}"),
-                        },
-                        files: files::SiteFiles::default(),
-                    });
-                }
-            }
-        }
-        Ok((set, problems))
-    }
-
     /// Compiles every policy for `agents`. A parse shared by several
     /// policies is compiled once.
     #[must_use]
@@ -418,9 +333,15 @@ impl PolicySet {
         let limit = crate::signals::robots::MAX_COMPILED_RULES;
         let empty = Arc::new(RobotsTxt::parse(b"").compile(agents.keys()));
         type Compiled = std::result::Result<Arc<CompiledRobots>, usize>;
-        let mut done: HashMap<*const RobotsTxt, Compiled> = HashMap::new();
+        // By parse (a shared body), then by content: bodies that differ
+        // only in what access does not read share one compiled form.
+        let mut keys: HashMap<*const RobotsTxt, [u8; 32]> = HashMap::new();
+        let mut done: HashMap<[u8; 32], Compiled> = HashMap::new();
         let mut compile = |robots: &RobotsTxt| -> Compiled {
-            done.entry(std::ptr::from_ref(robots))
+            let key = *keys
+                .entry(std::ptr::from_ref(robots))
+                .or_insert_with(|| robots.access_key());
+            done.entry(key)
                 .or_insert_with(|| robots.compile_bounded(agents.keys(), limit).map(Arc::new))
                 .clone()
         };
@@ -540,6 +461,7 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn load_dir_reports_junk_and_keeps_going() {

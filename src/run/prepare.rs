@@ -243,16 +243,39 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
                     "fetching reads the input twice (origins first, then rows): give a file, or pass --offline, --snapshot or --robots-dir",
                 ));
             }
-            let origins = scan_origins(&plan.inputs, &plan.rows)?.origins;
+            let origins = scan_origins(&plan.inputs, &plan.rows, plan.threads)?.origins;
             let fetched = crate::fetch::refresh::refresh(fetch, &origins, observer)?;
             if fetched.interrupted {
                 return Err(ErrorKind::Interrupted.into());
             }
             refresh = Some(fetched);
             let origins: Vec<String> = origins.iter().map(ToString::to_string).collect();
-            (source.open(as_of, Some(&origins))?, Some(origins))
+            (
+                source.open_on(as_of, Some(&origins), plan.threads)?,
+                Some(origins),
+            )
         }
-        None => (source.open(as_of, None)?, None),
+        // Only the policies the input names are loaded, when the input
+        // can be read twice cheaply: rows and Parquet columns are scanned
+        // first; standard input, WARC (a scan decompresses every
+        // record) and snapshots load whole.
+        // An input the scan cannot read whole (a truncated stream, a
+        // missing column) loads every policy instead: the run itself then
+        // judges what can be read and names the failure, as it always has.
+        None if needs_only_input(&plan, kind) => {
+            match scan_origins(&plan.inputs, &plan.rows, plan.threads) {
+                Ok(scan) => {
+                    let origins: Vec<String> =
+                        scan.origins.iter().map(ToString::to_string).collect();
+                    (
+                        source.open_on(as_of, Some(&origins), plan.threads)?,
+                        Some(origins),
+                    )
+                }
+                Err(_) => (source.open_on(as_of, None, plan.threads)?, None),
+            }
+        }
+        None => (source.open_on(as_of, None, plan.threads)?, None),
     };
     for problem in opened.problems.iter().take(SHOWN) {
         observer.message(
@@ -303,6 +326,18 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
     })
 }
 
+/// Whether a run loads only the policies of its input's origins: for a
+/// robots directory or the cache, when every input is a file of rows or
+/// Parquet.
+fn needs_only_input(plan: &RunPlan, kind: InputKind) -> bool {
+    matches!(
+        plan.source,
+        PolicySource::RobotsDir { .. } | PolicySource::Cache { .. }
+    ) && kind != InputKind::Warc
+        && plan.inputs.len() == 1
+        && plan.inputs[0].as_os_str() != "-"
+}
+
 /// Loads each `(name, path)` list, refusing a name given twice; bad and
 /// narrowed lines are told to `observer`.
 fn load_blocklists(
@@ -348,12 +383,16 @@ fn load_blocklists(
 /// The distinct origins of every input, sorted, and the rows that are not
 /// http(s) URLs: what a refresh fetches. Each input is scanned as its
 /// kind (rows, WARC records, a Parquet column), detected as a run detects
-/// it; `-` is standard input (rows only).
+/// it, rows on `threads` threads; `-` is standard input (rows only).
 ///
 /// # Errors
 ///
 /// When an input cannot be read as its kind.
-pub fn scan_origins(inputs: &[PathBuf], rows: &RowRequest) -> Result<crate::corpus::OriginScan> {
+pub fn scan_origins(
+    inputs: &[PathBuf],
+    rows: &RowRequest,
+    threads: usize,
+) -> Result<crate::corpus::OriginScan> {
     let mut all = crate::corpus::OriginScan::default();
     for path in inputs {
         let mut input = Input::open(path)?;
@@ -362,7 +401,7 @@ pub fn scan_origins(inputs: &[PathBuf], rows: &RowRequest) -> Result<crate::corp
             InputKind::Warc => crate::corpus::warc::scan(path)?,
             InputKind::Rows => {
                 let format = rows.format_of(&mut input)?;
-                crate::corpus::scan(ChunkReader::new(input), &format)?
+                crate::engine::scan::origins(ChunkReader::new(input), &format, threads)?
             }
         };
         all.origins.extend(scan.origins);

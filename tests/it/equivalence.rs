@@ -556,3 +556,88 @@ fn explain_agrees_with_filter_on_every_url() {
         assert!(compared > 300, "{compared}");
     }
 }
+
+/// A run over a file loads only the robots.txt files of its input's hosts;
+/// over standard input (which cannot be read twice), every file. Both
+/// decide every row alike, with the same evidence, even when hosts
+/// without a file are kept (`--missing-policy allow`), where a host the
+/// scan missed would pass unjudged.
+#[test]
+fn loading_only_the_inputs_hosts_decides_as_loading_all() {
+    let dir = TestDir::new();
+    // A part of the sample, which names some of the directory's hosts.
+    let body: Vec<u8> = std::fs::read(fixture("urls/sample.txt"))
+        .unwrap()
+        .split_inclusive(|&b| b == b'\n')
+        .take(40)
+        .flatten()
+        .copied()
+        .collect();
+    let input = dir.write("part.txt", body.clone());
+    let mut outputs = Vec::new();
+    for (tag, path, stdin) in [
+        ("file", arg(&input), None),
+        ("stdin", "-".to_owned(), Some(&body[..])),
+    ] {
+        let removed = dir.path(&format!("removed-{tag}.jsonl"));
+        let stats = dir.path(&format!("stats-{tag}.json"));
+        let run = optout(
+            &[
+                "filter",
+                &path,
+                "--robots-dir",
+                &arg(&fixture("robots/real")),
+                "--missing-policy",
+                "allow",
+                "--removed",
+                &arg(&removed),
+                "--stats",
+                &arg(&stats),
+                "-q",
+            ],
+            stdin,
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        let stats: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+        outputs.push((
+            run.stdout,
+            std::fs::read(&removed).unwrap(),
+            stats["policies"]["origins"].as_u64().unwrap(),
+        ));
+    }
+    assert_eq!(outputs[0].0, outputs[1].0, "kept rows");
+    assert_eq!(outputs[0].1, outputs[1].1, "removed records");
+    // The stats count the policies loaded: the input's, or the directory's.
+    assert!(
+        outputs[0].2 < outputs[1].2,
+        "{} {}",
+        outputs[0].2,
+        outputs[1].2
+    );
+}
+
+/// The origin scan finds the same origins and counts on one thread as on
+/// two, whatever the chunk size.
+#[test]
+fn the_parallel_origin_scan_agrees_with_the_sequential_one() {
+    use optout::corpus::{ChunkReader, Input, RowFormat};
+    let input = fixture("urls/sample.txt.gz");
+    let scan = |threads: usize, chunk: usize| {
+        let reader = ChunkReader::with_chunk_size(Input::open(&input).unwrap(), chunk);
+        optout::engine::scan::origins(reader, &RowFormat::Lines, threads).unwrap()
+    };
+    let one = scan(1, 1 << 20);
+    assert!(one.origins.len() > 20, "{}", one.origins.len());
+    for (threads, chunk) in [(2, 1 << 20), (2, 256), (3, 1000)] {
+        let other = scan(threads, chunk);
+        assert_eq!(
+            other.origins, one.origins,
+            "{threads} threads, {chunk} bytes"
+        );
+        assert_eq!(
+            (other.rows, other.invalid, other.skipped),
+            (one.rows, one.invalid, one.skipped)
+        );
+    }
+}

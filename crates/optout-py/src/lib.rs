@@ -61,7 +61,10 @@ impl Spec {
             ));
         }
         let as_of = AsOf::parse(&self.config.as_of)?;
-        let opened = self.source.open(as_of, None)?;
+        let threads = self.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        let opened = self.source.open_on(as_of, None, threads.max(1))?;
         let mut lists = Vec::new();
         for (name, path) in &self.blocklists {
             lists.push(blocklist::load(name, path)?);

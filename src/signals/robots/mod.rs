@@ -305,15 +305,17 @@ impl RobotsTxt {
         notes.unreadable_lines = counts.unreadable;
         notes.rules_before_agent = builder.rules_before_agent;
         notes.aipref_divergent = builder.divergent;
+        // A parse is held for the whole run, once per distinct body: its
+        // vectors are cut to size, not left at their growth capacity.
         RobotsTxt {
             text: body.into(),
             patterns: builder.patterns.into_boxed_slice(),
-            agents: builder.agents,
-            groups: builder.groups,
-            rules: builder.rules,
-            others: builder.others,
-            usage: builder.usage,
-            licenses: builder.licenses,
+            agents: shrunk(builder.agents),
+            groups: shrunk(builder.groups),
+            rules: shrunk(builder.rules),
+            others: shrunk(builder.others),
+            usage: shrunk(builder.usage),
+            licenses: shrunk(builder.licenses),
             aware: None,
             notes,
         }
@@ -361,6 +363,42 @@ impl RobotsTxt {
             && !key.is_empty()
             && (bytes(&line.full).eq_ignore_ascii_case(key.as_bytes())
                 || bytes(&line.token).eq_ignore_ascii_case(key.as_bytes()))
+    }
+
+    /// A digest of everything compiling access rules reads: each group's
+    /// agent lines (as [`RobotsTxt::names`] compares them) and its rules
+    /// (their indexes, kinds and normalised patterns). Two parses with
+    /// equal keys compile to the same matchers for any agents, and their
+    /// verdicts name rules by the same indexes, so one compiled form can
+    /// serve both: bodies that differ only in comments, `Sitemap` lines,
+    /// line breaks or usage lines share it. Line numbers and rule text,
+    /// which evidence reads, stay each parse's own.
+    #[must_use]
+    pub fn access_key(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut digest = sha2::Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            digest.update((bytes.len() as u64).to_le_bytes());
+            digest.update(bytes);
+        };
+        let lower =
+            |r: &TextRange| self.text[r.start as usize..r.end as usize].to_ascii_lowercase();
+        for group in &self.groups {
+            field(b"group");
+            for agent in &self.agents[group.agents.clone()] {
+                field(if agent.global { b"*" } else { b"agent" });
+                field(&lower(&agent.full));
+                field(&lower(&agent.token));
+            }
+            field(&(group.rules.start as u64).to_le_bytes());
+            field(&(group.rules.end as u64).to_le_bytes());
+        }
+        for rule in &self.rules {
+            field(if rule.allow { b"allow" } else { b"disallow" });
+            field(&(rule.group as u64).to_le_bytes());
+            field(self.pattern(rule));
+        }
+        digest.finalize().into()
     }
 
     /// The groups that apply to the agent with [`agent_key`] `key`.
@@ -417,6 +455,12 @@ fn cut_at_limit(body: &[u8]) -> &[u8] {
         Some(end) => &head[..=end],
         None => &[],
     }
+}
+
+/// `v` without spare capacity.
+fn shrunk<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
 }
 
 fn decode_utf16(body: &[u8]) -> Option<String> {
@@ -592,6 +636,29 @@ impl Builder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn access_keys_follow_what_compiling_reads() {
+        let key = |body: &str| RobotsTxt::parse(body.as_bytes()).access_key();
+        let base = key("User-agent: GPTBot\nDisallow: /private/\n\nUser-agent: *\nAllow: /\n");
+        // Comments, Sitemap and usage lines, blank lines, case of the agent.
+        assert_eq!(
+            base,
+            key(
+                "# site a.example\nuser-agent: gptbot\nDisallow: /private/ # no\n\n\nUser-agent: *\nContent-Usage: train-ai=n\nAllow: /\nSitemap: https://a.example/s.xml\n"
+            )
+        );
+        // Another rule, another kind, another group, another order.
+        for other in [
+            "User-agent: GPTBot\nDisallow: /private/x\n\nUser-agent: *\nAllow: /\n",
+            "User-agent: GPTBot\nAllow: /private/\n\nUser-agent: *\nAllow: /\n",
+            "User-agent: CCBot\nDisallow: /private/\n\nUser-agent: *\nAllow: /\n",
+            "User-agent: *\nAllow: /\n\nUser-agent: GPTBot\nDisallow: /private/\n",
+            "User-agent: GPTBot\nUser-agent: *\nDisallow: /private/\nAllow: /\n",
+        ] {
+            assert_ne!(base, key(other), "{other}");
+        }
+    }
 
     fn check(body: &str, agent: &str, path: &str) -> bool {
         let robots = RobotsTxt::parse(body.as_bytes());

@@ -1,0 +1,199 @@
+//! Policies from a directory of robots.txt files, one per host, named
+//! `<host>.txt`. Loading has three steps so that the middle one, reading,
+//! hashing and parsing each file, can run on many threads (the engine's
+//! pool does that: see `engine::load`): [`DirFile::list`] names the files
+//! in order, [`DirFile::read`] makes each one's policy, sharing the parse
+//! of identical bodies through [`SharedParses`], and [`PolicySet`] takes
+//! them in order.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use dashmap::DashMap;
+
+use crate::error::{Error, Result};
+use crate::policy::{Access, LoadProblem, OriginPolicy, PolicySet, files};
+use crate::signals::robots::RobotsTxt;
+
+/// One `<host>.txt` file of a robots directory.
+#[derive(Clone, Debug)]
+pub struct DirFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its host, normalised.
+    pub host: String,
+    /// The name evidence gives it.
+    pub source: String,
+}
+
+/// Parses by body SHA-256, shared between threads: a body served by many
+/// hosts (a platform's default) is parsed once and held once.
+#[derive(Debug, Default)]
+pub struct SharedParses(DashMap<String, Arc<RobotsTxt>, foldhash::fast::RandomState>);
+
+impl DirFile {
+    /// The `<host>.txt` files of `dir`, sorted by name, with evidence naming
+    /// them under `shown`; when `hosts` is given, only theirs. Files that
+    /// are not such (other names, sub-directories, a second file for a
+    /// host) are reported and skipped.
+    ///
+    /// # Errors
+    ///
+    /// When `dir` itself cannot be listed.
+    pub fn list(
+        dir: &Path,
+        shown: &Path,
+        hosts: Option<&HashSet<String>>,
+    ) -> Result<(Vec<DirFile>, Vec<LoadProblem>)> {
+        let mut problems = Vec::new();
+        let mut entries: Vec<_> = fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .collect::<std::io::Result<_>>()
+            .map_err(|e| Error::io(dir, e))?;
+        // Directory order is arbitrary; sorted order makes runs repeatable.
+        entries.sort_by_key(fs::DirEntry::file_name);
+        let mut seen = HashSet::new();
+        let mut files = Vec::new();
+        for entry in entries {
+            let path = entry.path();
+            let mut problem = |message: String| {
+                problems.push(LoadProblem {
+                    path: path.clone(),
+                    message,
+                });
+            };
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                problem("file name is not UTF-8: skipped".into());
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            let Some(stem) = name.strip_suffix(".txt") else {
+                problem("not a `<host>.txt` file: skipped".into());
+                continue;
+            };
+            let host = match crate::origin::normalize_host(stem) {
+                Some(host) => host,
+                None => {
+                    problem(format!("`{stem}` is not a host name: skipped"));
+                    continue;
+                }
+            };
+            if hosts.is_some_and(|wanted| !wanted.contains(&host)) {
+                continue;
+            }
+            // The type from the listing: no second system call per file.
+            if !entry.file_type().is_ok_and(|t| t.is_file()) && !path.is_file() {
+                problem("not a regular file: skipped".into());
+                continue;
+            }
+            if !seen.insert(host.clone()) {
+                problem(format!("a second file for host `{host}`: skipped"));
+                continue;
+            }
+            let source = shown.join(entry.file_name()).display().to_string();
+            files.push(DirFile { path, host, source });
+        }
+        Ok((files, problems))
+    }
+
+    /// The file's policy: its robots.txt read, hashed and parsed (once per
+    /// distinct body, through `parses`). A file that cannot be read makes
+    /// the host unreachable (complete disallow), never "allowed", with the
+    /// problem to report.
+    pub fn read(&self, parses: &SharedParses) -> (OriginPolicy, Option<LoadProblem>) {
+        match fs::read(&self.path) {
+            Ok(body) => {
+                let sha256 = crate::digest::sha256_hex(&body);
+                let parsed = match parses.0.get(&sha256) {
+                    Some(parsed) => Arc::clone(&parsed),
+                    None => {
+                        let parsed = Arc::new(RobotsTxt::parse(&body));
+                        Arc::clone(parses.0.entry(sha256.clone()).or_insert(parsed).value())
+                    }
+                };
+                let policy = OriginPolicy {
+                    key: self.host.clone(),
+                    host: self.host.clone(),
+                    source: self.source.clone(),
+                    sha256,
+                    fetched_at: None,
+                    note: String::new(),
+                    access: Access::Rules(parsed),
+                    files: files::SiteFiles::default(),
+                };
+                (policy, None)
+            }
+            Err(e) => {
+                let problem = LoadProblem {
+                    path: self.path.clone(),
+                    message: format!(
+                        "cannot be read ({e}): host `{}` is treated as unreachable (complete disallow)",
+                        self.host
+                    ),
+                };
+                let policy = OriginPolicy {
+                    key: self.host.clone(),
+                    host: self.host.clone(),
+                    source: self.source.clone(),
+                    sha256: String::new(),
+                    fetched_at: None,
+                    note: String::new(),
+                    access: Access::Unreachable {
+                        detail: format!("reading the policy file failed: {e}"),
+                    },
+                    files: files::SiteFiles::default(),
+                };
+                (policy, Some(problem))
+            }
+        }
+    }
+}
+
+impl PolicySet {
+    /// Loads every `<host>.txt` file of `dir`: one robots.txt per host,
+    /// named in lower-case punycode. Files that are not such (other names,
+    /// sub-directories, duplicate hosts) are reported and skipped; a file
+    /// that cannot be read becomes an unreachable policy, never "allowed".
+    ///
+    /// # Errors
+    ///
+    /// When `dir` itself cannot be listed.
+    pub fn load_dir(dir: &Path) -> Result<(PolicySet, Vec<LoadProblem>)> {
+        PolicySet::load_dir_as(dir, dir)
+    }
+
+    /// [`PolicySet::load_dir`], with evidence naming each file under
+    /// `shown` instead of `dir`: a copy of a directory (shipped to a
+    /// worker) gives the evidence the original gives. On one thread; the
+    /// engine loads on its pool.
+    ///
+    /// # Errors
+    ///
+    /// When `dir` itself cannot be listed.
+    pub fn load_dir_as(dir: &Path, shown: &Path) -> Result<(PolicySet, Vec<LoadProblem>)> {
+        let (files, problems) = DirFile::list(dir, shown, None)?;
+        let parses = SharedParses::default();
+        let read = files.iter().map(|file| file.read(&parses)).collect();
+        Ok(PolicySet::from_read(read, problems))
+    }
+
+    /// The set of policies read from a directory's files, in their order,
+    /// with the read problems after the listing's.
+    #[must_use]
+    pub fn from_read(
+        read: Vec<(OriginPolicy, Option<LoadProblem>)>,
+        mut problems: Vec<LoadProblem>,
+    ) -> (PolicySet, Vec<LoadProblem>) {
+        let mut set = PolicySet::new();
+        set.policies.reserve_exact(read.len());
+        for (policy, problem) in read {
+            problems.extend(problem);
+            set.insert(policy);
+        }
+        (set, problems)
+    }
+}
