@@ -152,7 +152,9 @@ impl PolicySource {
                 })
             }
             PolicySource::Snapshot { path } => {
-                let (header, set) = crate::cache::snapshot::load(path)?;
+                let wanted: Option<std::collections::HashSet<String>> =
+                    origins.map(|origins| origins.iter().cloned().collect());
+                let (header, set) = crate::cache::snapshot::load_only(path, wanted.as_ref())?;
                 if as_of == AsOf::Crawl && header.history == 0 {
                     return Err(Error::config(format!(
                         "--as-of crawl: snapshot `{}` holds no history; export it with `optout cache export --history`",

@@ -86,32 +86,39 @@ impl VerifyReport {
     }
 }
 
-/// The hosts of the manifest's input, when its run loaded only those (one
-/// input of rows or Parquet: see `run::prepare`).
+/// The hosts of the manifest's inputs, when its run loaded only those
+/// (inputs that are files, the first of rows or Parquet: see
+/// `run::prepare`).
 fn input_hosts(
     manifest_path: &Path,
     manifest: &Manifest,
     threads: usize,
 ) -> Result<Option<HashSet<String>>> {
-    if !manifest.more_inputs.is_empty() || manifest.input.path == "-" {
+    let inputs: Vec<PathBuf> = std::iter::once(&manifest.input)
+        .chain(&manifest.more_inputs)
+        .map(|digest| Manifest::resolve(manifest_path, &digest.path))
+        .collect();
+    if inputs.iter().any(|i| i.as_os_str() == "-") {
         return Ok(None);
     }
-    let input = Manifest::resolve(manifest_path, &manifest.input.path);
-    if crate::run::InputKind::of(&mut Input::open(&input)?)? == crate::run::InputKind::Warc {
+    if crate::run::InputKind::of(&mut Input::open(&inputs[0])?)? == crate::run::InputKind::Warc {
         return Ok(None);
     }
     let config = &manifest.config;
     let rows = crate::run::RowRequest {
-        format: config.format.clone(),
+        // Several inputs are each read in the format found in it.
+        format: if manifest.more_inputs.is_empty() {
+            config.format.clone()
+        } else {
+            "auto".into()
+        },
         url_field: config.url_field.clone().unwrap_or_else(|| "url".into()),
         url_column: config.url_column.clone().unwrap_or_else(|| "url".into()),
     };
     // As the run: an input the scan cannot read whole loaded everything.
-    Ok(
-        crate::run::scan_origins(std::slice::from_ref(&input), &rows, threads)
-            .ok()
-            .map(|scan| scan.origins.iter().map(|o| o.host.to_string()).collect()),
-    )
+    Ok(crate::run::scan_origins(&inputs, &rows, threads)
+        .ok()
+        .map(|scan| scan.origins.iter().map(|o| o.host.to_string()).collect()))
 }
 
 /// Whether the file `recorded` names still has its recorded hash.

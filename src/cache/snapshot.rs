@@ -282,6 +282,27 @@ pub fn read(
 ///
 /// See [`read`].
 pub fn load(path: &Path) -> Result<(Header, PolicySet)> {
+    load_only(path, None)
+}
+
+/// [`load`], keeping only the origins `wanted` names (by origin key, or
+/// by host for every origin of it); the others' lines are read and
+/// checked, but their bodies are not parsed or held.
+///
+/// # Errors
+///
+/// As [`load`].
+pub fn load_only(
+    path: &Path,
+    wanted: Option<&std::collections::HashSet<String>>,
+) -> Result<(Header, PolicySet)> {
+    let keep = |origin: &str| {
+        wanted.is_none_or(|wanted| {
+            wanted.contains(origin)
+                || crate::origin::split_key(origin)
+                    .is_some_and(|(_, host, _)| wanted.contains(host))
+        })
+    };
     let mut set = PolicySet::new();
     let mut parsed = crate::policy::ParsedBodies::default();
     let mut files = Vec::new();
@@ -290,6 +311,9 @@ pub fn load(path: &Path) -> Result<(Header, PolicySet)> {
     // robots.txt before its files.
     let mut history: Vec<(String, Vec<(Millis, crate::policy::OriginPolicy)>)> = Vec::new();
     let header = read(path, |effective, body, from| {
+        if !keep(&effective.used.origin) {
+            return Ok(());
+        }
         let robots = effective.used.file == SiteFile::Robots;
         match from {
             None if robots => set.insert(effective.to_shared_policy(body.as_deref(), &mut parsed)),

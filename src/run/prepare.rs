@@ -257,8 +257,8 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         }
         // Only the policies the input names are loaded, when the input
         // can be read twice cheaply: rows and Parquet columns are scanned
-        // first; standard input, WARC (a scan decompresses every
-        // record) and snapshots load whole.
+        // first; standard input and WARC (a scan decompresses every
+        // record) load whole.
         // An input the scan cannot read whole (a truncated stream, a
         // missing column) loads every policy instead: the run itself then
         // judges what can be read and names the failure, as it always has.
@@ -326,16 +326,10 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
     })
 }
 
-/// Whether a run loads only the policies of its input's origins: for a
-/// robots directory or the cache, when every input is a file of rows or
-/// Parquet.
+/// Whether a run loads only the policies of its input's origins: when
+/// every input is a file, and the first is rows or Parquet.
 fn needs_only_input(plan: &RunPlan, kind: InputKind) -> bool {
-    matches!(
-        plan.source,
-        PolicySource::RobotsDir { .. } | PolicySource::Cache { .. }
-    ) && kind != InputKind::Warc
-        && plan.inputs.len() == 1
-        && plan.inputs[0].as_os_str() != "-"
+    kind != InputKind::Warc && plan.inputs.iter().all(|i| i.as_os_str() != "-")
 }
 
 /// Loads each `(name, path)` list, refusing a name given twice; bad and

@@ -748,6 +748,25 @@ fn exported_snapshots_give_byte_identical_decisions_elsewhere() {
     assert!(!from_cache.1.is_empty());
     assert_eq!(from_cache, from_snapshot);
 
+    // A file loads only its origins' policies from the snapshot; standard
+    // input, which is read once, loads them all: the same decisions.
+    let part: Vec<&str> = urls
+        .iter()
+        .copied()
+        .filter(|u| u.contains("//ok.") || u.contains("//s503."))
+        .collect();
+    let part = site.dir.write("part.txt", part.join("\n") + "\n");
+    let judge = |input: &str, stdin: Option<&[u8]>| {
+        let run = optout(
+            &["filter", input, "--snapshot", &arg(&snapshot), "-q"],
+            stdin,
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        run.stdout
+    };
+    let body = std::fs::read(&part).unwrap();
+    assert_eq!(judge(&arg(&part), None), judge("-", Some(&body)));
+
     // Imported into a fresh cache on "another machine": the same again.
     let other = site.dir.path("other.sqlite");
     let import = optout(
