@@ -99,7 +99,7 @@ impl RobotsCheck {
                     allowed: verdict.allowed,
                     line: rule.map(|r| r.line),
                     rule: rule.map(|r| robots.rule_text(r)),
-                    group: rule.map(|r| robots.groups[r.group].line()),
+                    group: rule.map(|r| robots.group_of(r).line()),
                     reason,
                 }
             })

@@ -518,7 +518,7 @@ impl Engine {
                             .into(),
                     );
                 }
-                record.group = Some(robots.groups[rule.group].line());
+                record.group = Some(robots.group_of(rule).line());
                 record.line = Some(u64::from(rule.line));
                 record.rule = Some(robots.rule_text(rule));
                 record.policy = Some(&policy.policy.source);

@@ -413,7 +413,7 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
                     allowed: verdict.allowed,
                     rule: rule.map(|r| rules.rule_text(r)),
                     line: rule.map(|r| r.line),
-                    group: rule.map(|r| rules.groups[r.group].line()),
+                    group: rule.map(|r| rules.group_of(r).line()),
                     reading,
                 }
             }

@@ -52,7 +52,7 @@ proptest! {
             prop_assert!(group.rules.end <= robots.rules.len() && !group.agents.is_empty());
         }
         for rule in &robots.rules {
-            prop_assert!(rule.group < robots.groups.len());
+            prop_assert!((rule.group as usize) < robots.groups.len());
             let _ = robots.rule_text(rule);
         }
         let agents = AgentSet::from_names(&["GPTBot", "a", "CCBot"]).unwrap();

@@ -148,13 +148,18 @@ pub struct Rule {
     pub allow: bool,
     /// 1-based line number.
     pub line: u32,
-    /// Index of the group in [`RobotsTxt::groups`].
-    pub group: usize,
+    /// Index of the group in [`RobotsTxt::groups`] (32 bits: a parse holds
+    /// millions of rules across a run's policies).
+    pub group: u32,
     /// The pattern as written.
     pub raw: TextRange,
-    /// The normalised pattern, in [`RobotsTxt::patterns`]; its length is
-    /// the rule's priority.
+    /// The normalised pattern: in [`RobotsTxt::patterns`], or, when it is
+    /// the pattern as written (most are), the same bytes of
+    /// [`RobotsTxt::text`] (`pattern_in_text`). Its length is the rule's
+    /// priority.
     pub pattern: Range<u32>,
+    /// Whether `pattern` ranges over the text rather than the patterns.
+    pub pattern_in_text: bool,
 }
 
 /// A record that is neither a group line nor a rule (`Sitemap`,
@@ -206,7 +211,8 @@ pub struct RobotsTxt {
     /// The parsed text: the body after BOM, UTF-16 decoding and the parse
     /// limit.
     pub text: Box<[u8]>,
-    /// Normalised patterns, back to back.
+    /// Normalised patterns that differ from the text as written, back to
+    /// back (the others are read from the text: no second copy).
     pub patterns: Box<[u8]>,
     /// Agent lines of all groups, in file order.
     pub agents: Vec<AgentLine>,
@@ -336,10 +342,21 @@ impl RobotsTxt {
         String::from_utf8_lossy(&self.text[range.start as usize..range.end as usize])
     }
 
+    /// The group `rule` belongs to.
+    #[must_use]
+    pub fn group_of(&self, rule: &Rule) -> &Group {
+        &self.groups[rule.group as usize]
+    }
+
     /// The normalised pattern of `rule`.
     #[must_use]
     pub fn pattern(&self, rule: &Rule) -> &[u8] {
-        &self.patterns[rule.pattern.start as usize..rule.pattern.end as usize]
+        let bytes = if rule.pattern_in_text {
+            &self.text
+        } else {
+            &self.patterns
+        };
+        &bytes[rule.pattern.start as usize..rule.pattern.end as usize]
     }
 
     /// A rule as a robots.txt line, e.g. `Disallow: /private`.
@@ -568,15 +585,24 @@ impl Builder<'_> {
                 self.pending_licenses.clear();
                 let start = self.patterns.len();
                 normalize::normalize_into(line.value, Side::Pattern, &mut self.patterns);
-                let pattern = u32::try_from(start).expect("capped")
-                    ..u32::try_from(self.patterns.len()).expect("capped");
                 let raw = self.range(line.value);
+                // Most patterns are already in normal form: those are read
+                // from the text, and the patterns hold only the others.
+                let pattern_in_text = self.patterns[start..] == *line.value;
+                let pattern = if pattern_in_text {
+                    self.patterns.truncate(start);
+                    raw.clone()
+                } else {
+                    u32::try_from(start).expect("capped")
+                        ..u32::try_from(self.patterns.len()).expect("capped")
+                };
                 self.rules.push(Rule {
                     allow: line.key == Key::Allow,
                     line: line.number,
-                    group: group_index,
+                    group: u32::try_from(group_index).expect("capped"),
                     raw,
                     pattern,
+                    pattern_in_text,
                 });
                 self.groups[group_index].rules.end = self.rules.len();
             }
