@@ -273,3 +273,77 @@ fn a_run_without_removed_records_verifies_by_its_kept_output() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_manifest_recording_the_whole_robots_directory_still_verifies() {
+    // Runs over a file record the files of its input's hosts; manifests
+    // written before that recorded the whole directory, which verify
+    // accepts too.
+    let dir = TestDir::new();
+    let robots = arg(&fixture("robots/real"));
+    let filter = |input: &std::path::Path, tag: &str| -> (String, serde_json::Value) {
+        let manifest = dir.path(&format!("{tag}.json"));
+        let run = optout(
+            &[
+                "filter",
+                &arg(input),
+                "--robots-dir",
+                &robots,
+                "--missing-policy",
+                "allow",
+                "--kept",
+                &arg(&dir.path(&format!("{tag}.kept"))),
+                "--removed",
+                &arg(&dir.path(&format!("{tag}.removed"))),
+                "--manifest",
+                &arg(&manifest),
+                "-q",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        let value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+        (arg(&manifest), value)
+    };
+    let part: Vec<u8> = std::fs::read(fixture("urls/sample.txt"))
+        .unwrap()
+        .split_inclusive(|&b| b == b'\n')
+        .take(20)
+        .flatten()
+        .copied()
+        .collect();
+    let part = dir.write("part.txt", part);
+    let (part_manifest, mut part_value) = filter(&part, "part");
+    let (_, whole) = filter(&fixture("urls/sample.txt"), "whole");
+    assert!(
+        part_value["policies"]["files"].as_u64() < whole["policies"]["files"].as_u64(),
+        "the part's run loads fewer files"
+    );
+    let (code, report) = verify(&part_manifest, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    part_value["policies"] = whole["policies"].clone();
+    std::fs::write(
+        &part_manifest,
+        serde_json::to_vec_pretty(&part_value).unwrap(),
+    )
+    .unwrap();
+    let (code, report) = verify(&part_manifest, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        report.to_string().contains("the whole directory"),
+        "{report:#}"
+    );
+    // A digest of neither is caught.
+    part_value["policies"]["digest"] = serde_json::Value::String("0".repeat(64));
+    std::fs::write(
+        &part_manifest,
+        serde_json::to_vec_pretty(&part_value).unwrap(),
+    )
+    .unwrap();
+    let (code, report) = verify(&part_manifest, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        failed(&report).contains(&"robots directory".to_owned()),
+        "{report:#}"
+    );
+}
