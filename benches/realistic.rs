@@ -25,7 +25,7 @@
     reason = "each bench uses part of this module"
 )]
 
-use crate::world::{Rng, real_files, rule_paths};
+use crate::world::{COMMON_PATHS as COMMON, Rng, real_files, rule_paths};
 
 /// What kind of robots.txt a host has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,19 +88,6 @@ User-agent: Google-Extended\nDisallow: /\n\n\
 User-agent: GPTBot\nDisallow: /\n\n\
 User-agent: meta-externalagent\nDisallow: /\n\n\
 # END Cloudflare Managed Content\n";
-
-const COMMON: [&str; 10] = [
-    "/",
-    "/index.html",
-    "/news/",
-    "/blog/2025/10/a-post",
-    "/search?q=rust",
-    "/products/12345",
-    "/about/team",
-    "/static/app.js",
-    "/tag/ai",
-    "/login?next=/account",
-];
 
 const WORDS: [&str; 8] = [
     "private", "drafts", "cart", "checkout", "tmp", "admin", "staging", "api",

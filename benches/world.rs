@@ -89,21 +89,24 @@ pub(crate) fn rule_paths(body: &[u8], rng: &mut Rng) -> Vec<String> {
     out
 }
 
+/// Paths most sites have, half of each world's URLs.
+pub(crate) const COMMON_PATHS: [&str; 10] = [
+    "/",
+    "/index.html",
+    "/news/",
+    "/blog/2025/10/a-post",
+    "/search?q=rust",
+    "/products/12345",
+    "/about/team",
+    "/static/app.js",
+    "/tag/ai",
+    "/login?next=/account",
+];
+
 pub(crate) fn build(hosts: usize, urls: usize) -> World {
     let files = real_files();
     let mut rng = Rng(0x9309_2022);
-    let common = [
-        "/",
-        "/index.html",
-        "/news/",
-        "/blog/2025/10/a-post",
-        "/search?q=rust",
-        "/products/12345",
-        "/about/team",
-        "/static/app.js",
-        "/tag/ai",
-        "/login?next=/account",
-    ];
+    let common = COMMON_PATHS;
     let mut world_hosts = Vec::with_capacity(hosts);
     let mut paths = Vec::with_capacity(hosts);
     for i in 0..hosts {

@@ -122,13 +122,6 @@ impl Error {
         matches!(*self.0, ErrorKind::Io { .. })
     }
 
-    /// Whether the error was caused by what the user asked for (a bad option,
-    /// a bad agent name) rather than by a failing input or system.
-    #[must_use]
-    pub fn is_usage(&self) -> bool {
-        matches!(*self.0, ErrorKind::Agents(_) | ErrorKind::Config(_))
-    }
-
     /// What kind of failure this is, for callers that map errors to outcomes
     /// (the command line's exit codes do, in one place).
     #[must_use]

@@ -13,8 +13,6 @@
 /// A stage of a run, for progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
-    /// Reading the input for its distinct origins.
-    Scan,
     /// Fetching policies into the cache; units are origins.
     Fetch,
     /// Judging rows; units are rows.
@@ -26,7 +24,6 @@ impl Stage {
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
-            Stage::Scan => "scan",
             Stage::Fetch => "fetch",
             Stage::Judge => "judge",
         }

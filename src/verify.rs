@@ -101,7 +101,8 @@ fn input_hosts(
     if inputs.iter().any(|i| i.as_os_str() == "-") {
         return Ok(None);
     }
-    if crate::run::InputKind::of(&mut Input::open(&inputs[0])?)? == crate::run::InputKind::Warc {
+    let kind = crate::run::InputKind::of(&mut Input::open(&inputs[0])?)?;
+    if !crate::run::loads_only_inputs(&inputs, kind) {
         return Ok(None);
     }
     let config = &manifest.config;
@@ -291,6 +292,7 @@ pub fn verify(
             &manifest,
             parquet,
             threads,
+            observer,
             &mut checks,
         )?;
     } else if manifest.command == "audit" {
@@ -345,6 +347,7 @@ fn rerun_records(
     manifest: &Manifest,
     parquet: bool,
     threads: usize,
+    observer: &dyn Observer,
     checks: &mut Vec<Check>,
 ) -> Result<()> {
     let mut kept = crate::digest::Running::default();
@@ -359,7 +362,7 @@ fn rerun_records(
             Some(file),
             Some(&mut removed_bytes),
             threads,
-            &crate::observe::Quiet,
+            observer,
         );
         let _ = std::fs::remove_file(&temp);
         stats?
@@ -370,7 +373,7 @@ fn rerun_records(
             &mut reader,
             &mut kept_bytes,
             Some(&mut removed_bytes),
-            &crate::observe::Quiet,
+            observer,
         )?;
         kept.update(&kept_bytes);
         let (sha256, bytes) = std::mem::take(&mut kept).finish();

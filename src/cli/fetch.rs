@@ -295,7 +295,7 @@ fn fetch(args: &FetchArgs) -> Result<Refresh> {
     let scan = crate::run::scan_origins(
         std::slice::from_ref(&args.input),
         &args.corpus.rows(),
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        crate::run::default_threads(),
     )?;
     if !args.quiet && scan.invalid > 0 {
         say!(

@@ -194,9 +194,7 @@ impl FilterArgs {
 
     /// Worker threads.
     pub(crate) fn threads(&self) -> usize {
-        self.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        })
+        self.threads.unwrap_or_else(crate::run::default_threads)
     }
 }
 

@@ -48,9 +48,7 @@ pub(crate) fn run(args: &VerifyArgs) -> ExitStatus {
     } else {
         Depth::Sample(args.sample)
     };
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    let threads = args.threads.unwrap_or_else(crate::run::default_threads);
     if threads == 0 {
         return failed(
             &crate::Error::config("--threads must be at least 1"),

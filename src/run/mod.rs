@@ -41,4 +41,7 @@ mod stats;
 
 pub use filter::{FilterOutputs, Filtered, check_outputs, filter};
 pub use manifest::{policy_snapshot_path, write_run_manifest};
-pub use prepare::{InputKind, Prepared, RowRequest, RunPlan, prepare, scan_origins};
+pub use prepare::{
+    InputKind, Prepared, RowRequest, RunPlan, default_threads, loads_only_inputs, prepare,
+    scan_origins,
+};

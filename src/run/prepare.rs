@@ -101,6 +101,12 @@ impl RowRequest {
     }
 }
 
+/// The threads a run uses when none are given: one per core.
+#[must_use]
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
 /// A run as data: what the command line's flags or a library caller ask
 /// for. [`prepare`] turns it into a [`Prepared`] run.
 #[derive(Clone, Debug)]
@@ -137,7 +143,7 @@ impl RunPlan {
             source,
             blocklists: Vec::new(),
             refresh: None,
-            threads: std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            threads: default_threads(),
             chunk_bytes: ChunkReader::DEFAULT_CHUNK,
         }
     }
@@ -262,7 +268,7 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         // An input the scan cannot read whole (a truncated stream, a
         // missing column) loads every policy instead: the run itself then
         // judges what can be read and names the failure, as it always has.
-        None if needs_only_input(&plan, kind) => {
+        None if loads_only_inputs(&plan.inputs, kind) => {
             match scan_origins(&plan.inputs, &plan.rows, plan.threads) {
                 Ok(scan) => {
                     let origins: Vec<String> =
@@ -326,10 +332,13 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
     })
 }
 
-/// Whether a run loads only the policies of its input's origins: when
-/// every input is a file, and the first is rows or Parquet.
-fn needs_only_input(plan: &RunPlan, kind: InputKind) -> bool {
-    kind != InputKind::Warc && plan.inputs.iter().all(|i| i.as_os_str() != "-")
+/// Whether a run over `inputs`, the first of `kind`, loads only the
+/// policies of its input's origins: when every input is a file and the
+/// first is rows or Parquet. `verify` asks the same to check what a run
+/// loaded.
+#[must_use]
+pub fn loads_only_inputs(inputs: &[PathBuf], kind: InputKind) -> bool {
+    kind != InputKind::Warc && inputs.iter().all(|i| i.as_os_str() != "-")
 }
 
 /// Loads each `(name, path)` list, refusing a name given twice; bad and

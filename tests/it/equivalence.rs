@@ -566,13 +566,7 @@ fn explain_agrees_with_filter_on_every_url() {
 fn loading_only_the_inputs_hosts_decides_as_loading_all() {
     let dir = TestDir::new();
     // A part of the sample, which names some of the directory's hosts.
-    let body: Vec<u8> = std::fs::read(fixture("urls/sample.txt"))
-        .unwrap()
-        .split_inclusive(|&b| b == b'\n')
-        .take(40)
-        .flatten()
-        .copied()
-        .collect();
+    let body = crate::util::sample_head(40);
     let input = dir.write("part.txt", body.clone());
     let mut outputs = Vec::new();
     for (tag, path, stdin) in [

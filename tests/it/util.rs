@@ -45,6 +45,18 @@ impl TestDir {
 
 /// The hosts of the fixture robots.txt files (`fixtures/robots/real`),
 /// in directory order.
+/// The first `lines` rows of the bundled sample (`urls/sample.txt`, which
+/// holds bytes that are not UTF-8), line ends kept.
+pub(crate) fn sample_head(lines: usize) -> Vec<u8> {
+    std::fs::read(fixture("urls/sample.txt"))
+        .unwrap()
+        .split_inclusive(|&b| b == b'\n')
+        .take(lines)
+        .flatten()
+        .copied()
+        .collect()
+}
+
 pub(crate) fn fixture_hosts() -> Vec<String> {
     std::fs::read_dir(fixture("robots/real"))
         .unwrap()

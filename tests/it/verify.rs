@@ -305,14 +305,7 @@ fn a_manifest_recording_the_whole_robots_directory_still_verifies() {
         let value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
         (arg(&manifest), value)
     };
-    let part: Vec<u8> = std::fs::read(fixture("urls/sample.txt"))
-        .unwrap()
-        .split_inclusive(|&b| b == b'\n')
-        .take(20)
-        .flatten()
-        .copied()
-        .collect();
-    let part = dir.write("part.txt", part);
+    let part = dir.write("part.txt", crate::util::sample_head(20));
     let (part_manifest, mut part_value) = filter(&part, "part");
     let (_, whole) = filter(&fixture("urls/sample.txt"), "whole");
     assert!(

@@ -61,9 +61,7 @@ impl Spec {
             ));
         }
         let as_of = AsOf::parse(&self.config.as_of)?;
-        let threads = self.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        });
+        let threads = self.threads.unwrap_or_else(optout::run::default_threads);
         let opened = self.source.open_on(as_of, None, threads.max(1))?;
         let mut lists = Vec::new();
         for (name, path) in &self.blocklists {
