@@ -54,6 +54,18 @@ pub fn file_sha256(path: &std::path::Path) -> crate::Result<(String, u64)> {
     }
 }
 
+/// The SHA-256 of `bytes`.
+#[must_use]
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// `bytes` as lower-case hex.
+#[must_use]
+pub fn to_hex(bytes: &[u8]) -> String {
+    hex(bytes)
+}
+
 /// The SHA-256 of `bytes`, as 64 lower-case hex digits.
 #[must_use]
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -82,6 +82,15 @@ pub enum ErrorKind {
         /// What is wrong with it.
         message: String,
     },
+    /// An indexed policy snapshot cannot be used: not one, cut, altered,
+    /// or its index disagrees with its data.
+    #[error("snapshot index `{}`: {message}", path.display())]
+    SnapshotIndex {
+        /// The snapshot file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A corpus file cannot be read as its format (a Parquet file without
     /// the URL column, say).
     #[error("`{}`: {message}", path.display())]
@@ -142,7 +151,8 @@ impl Error {
             ErrorKind::Config(_)
             | ErrorKind::Agents(_)
             | ErrorKind::Blocklist { .. }
-            | ErrorKind::Snapshot { .. } => ErrorClass::Usage,
+            | ErrorKind::Snapshot { .. }
+            | ErrorKind::SnapshotIndex { .. } => ErrorClass::Usage,
             // A file of its format that cannot be read as one is corrupt.
             ErrorKind::Corpus { .. }
             | ErrorKind::Decompress { .. }
@@ -167,6 +177,15 @@ impl Error {
     /// A cache error on `path`.
     pub(crate) fn cache(path: impl AsRef<Path>, message: impl fmt::Display) -> Self {
         ErrorKind::Cache {
+            path: path.as_ref().to_path_buf(),
+            message: message.to_string(),
+        }
+        .into()
+    }
+
+    /// An indexed snapshot error on `path`.
+    pub(crate) fn index(path: impl AsRef<Path>, message: impl fmt::Display) -> Self {
+        ErrorKind::SnapshotIndex {
             path: path.as_ref().to_path_buf(),
             message: message.to_string(),
         }

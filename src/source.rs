@@ -25,7 +25,8 @@ pub enum PolicySource {
         /// The cache file.
         path: PathBuf,
     },
-    /// A snapshot written by `optout cache export`.
+    /// A snapshot written by `optout cache export`: JSON Lines, or an
+    /// indexed snapshot (or one shard of it), told apart by their bytes.
     Snapshot {
         /// The snapshot file.
         path: PathBuf,
@@ -154,7 +155,11 @@ impl PolicySource {
             PolicySource::Snapshot { path } => {
                 let wanted: Option<std::collections::HashSet<String>> =
                     origins.map(|origins| origins.iter().cloned().collect());
-                let (header, set) = crate::cache::snapshot::load_only(path, wanted.as_ref())?;
+                let (header, set) = if crate::cache::indexed::is_indexed(path)? {
+                    crate::engine::load::indexed_snapshot(path, wanted.as_ref(), threads)?
+                } else {
+                    crate::cache::snapshot::load_only(path, wanted.as_ref())?
+                };
                 if as_of == AsOf::Crawl && header.history == 0 {
                     return Err(Error::config(format!(
                         "--as-of crawl: snapshot `{}` holds no history; export it with `optout cache export --history`",

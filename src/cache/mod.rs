@@ -28,6 +28,7 @@
 //! module stores and queries.
 
 pub mod freshness;
+pub mod indexed;
 pub mod snapshot;
 
 use std::collections::HashMap;

@@ -66,6 +66,40 @@ enum CacheCommand {
         /// needs.
         #[arg(long)]
         history: bool,
+        /// Write an indexed snapshot (SQLite, keyed by host, each distinct
+        /// body once): opened without reading it all, for millions of
+        /// origins. `-` is not allowed.
+        #[arg(long)]
+        indexed: bool,
+        /// Split the indexed snapshot into N files by host hash
+        /// (`FILE-00000-of-0000N.ext`), one per worker of a distributed job.
+        #[arg(long, value_name = "N", requires = "indexed")]
+        shards: Option<u32>,
+    },
+    /// Convert a snapshot between its two forms: JSON Lines to indexed
+    /// (`--indexed`, optionally `--shards N`), indexed to JSON Lines, or an
+    /// indexed snapshot to N shards.
+    Convert {
+        /// The snapshot to read (either form).
+        input: PathBuf,
+        /// The snapshot to write (a new file; `-` for JSON Lines on
+        /// standard output).
+        output: PathBuf,
+        /// Write an indexed snapshot.
+        #[arg(long)]
+        indexed: bool,
+        /// Split the indexed snapshot into N files by host hash.
+        #[arg(long, value_name = "N", requires = "indexed")]
+        shards: Option<u32>,
+    },
+    /// Describe a snapshot: its form, time, counts and, for an indexed
+    /// one, its export id and shard.
+    Info {
+        /// The snapshot (either form).
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Add the fetches of a snapshot to the cache (idempotent).
     Import {
@@ -254,14 +288,49 @@ fn command(command: CacheCommand) -> Result<ExitStatus> {
             out.finish()?;
             Ok(ExitStatus::Success)
         }
+        CacheCommand::Convert {
+            input,
+            output,
+            indexed,
+            shards,
+        } => {
+            let header = snapshot::convert(&input, &output, indexed.then(|| shards.unwrap_or(1)))?;
+            say!(
+                "optout: converted the policies of {} origins as of {} from `{}` to `{}`",
+                header.origins,
+                header.as_of,
+                input.display(),
+                output.display()
+            );
+            Ok(ExitStatus::Success)
+        }
+        CacheCommand::Info { file, json } => {
+            let info = snapshot::Info::of(&file)?;
+            let mut out = Destination::stdout();
+            if json {
+                let mut text =
+                    serde_json::to_string_pretty(&info).expect("serialising to a string");
+                text.push('\n');
+                out.write_all(text.as_bytes())?;
+            } else {
+                out.write_all(info.to_text().as_bytes())?;
+            }
+            out.finish()?;
+            Ok(ExitStatus::Success)
+        }
         CacheCommand::Export {
             file,
             cache,
             as_of,
             history,
+            indexed,
+            shards,
         } => {
             let cache = open_existing(&cache)?;
             let at = at(as_of.as_deref())?;
+            if indexed {
+                return export_indexed(&cache, at, history, &file, shards.unwrap_or(1));
+            }
             // A snapshot is written beside its name and renamed when whole
             // (a FIFO or device is written in place; a link is followed),
             // so a failed export never leaves a cut file under that name.
@@ -298,4 +367,27 @@ fn command(command: CacheCommand) -> Result<ExitStatus> {
             Ok(ExitStatus::Success)
         }
     }
+}
+
+fn export_indexed(
+    cache: &Cache,
+    at: time::Millis,
+    history: bool,
+    file: &std::path::Path,
+    shards: u32,
+) -> Result<ExitStatus> {
+    crate::output::check_aliasing(&[("the cache", cache.path())], &[("the snapshot", file)])?;
+    let written = snapshot::export_indexed(cache, &cache.origins()?, at, history, file, shards)?;
+    for (path, meta) in written {
+        say!(
+            "optout: exported the policies of {} origins as of {} to `{}` (shard {} of {}, {} distinct bodies)",
+            meta.origins,
+            meta.as_of,
+            path.display(),
+            meta.shard,
+            meta.shards,
+            meta.bodies
+        );
+    }
+    Ok(ExitStatus::Success)
 }

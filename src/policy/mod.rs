@@ -118,6 +118,12 @@ impl ParsedBodies {
         parsed
     }
 
+    /// Holds `parsed`, the parse of the body whose SHA-256 is `sha256`
+    /// (as a prefix when `prefix`), made elsewhere (on other threads).
+    pub fn insert(&mut self, sha256: &str, prefix: bool, parsed: RobotsTxt) {
+        self.parsed.entry(sha256.into()).or_default()[usize::from(prefix)] = Some(Arc::new(parsed));
+    }
+
     /// The parse of the body whose SHA-256 is `sha256`, if it was parsed:
     /// callers need not even load a body seen before.
     #[must_use]

@@ -59,6 +59,31 @@ impl Site {
         self.dir.write("urls.txt", urls.join("\n") + "\n")
     }
 
+    /// `filter --offline` over `list` with the policy `source` options:
+    /// the kept output and the removed records.
+    pub(crate) fn filter_offline(
+        &self,
+        list: &Path,
+        source: &[&str],
+        tag: &str,
+    ) -> (Vec<u8>, Vec<u8>) {
+        let removed = self.dir.path(&format!("removed-{tag}.jsonl"));
+        let mut args: Vec<String> = [
+            "filter",
+            &arg(list),
+            "--offline",
+            "--removed",
+            &arg(&removed),
+            "-q",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend(source.iter().map(|s| (*s).to_owned()));
+        let run = optout(&args, None);
+        assert_eq!(run.code, 0, "{tag}: {run:?}");
+        (run.stdout, std::fs::read(removed).unwrap())
+    }
+
     /// `optout fetch` over `urls`, with `extra` options.
     pub(crate) fn fetch(&self, urls: &[&str], extra: &[&str]) -> crate::util::Run {
         let list = self.list(urls);
@@ -726,23 +751,7 @@ fn exported_snapshots_give_byte_identical_decisions_elsewhere() {
     );
     assert_eq!(export.code, 0, "{export:?}");
 
-    let filter = |source: &[&str], tag: &str| {
-        let removed = site.dir.path(&format!("removed-{tag}.jsonl"));
-        let mut args: Vec<String> = [
-            "filter",
-            &arg(&list),
-            "--offline",
-            "--removed",
-            &arg(&removed),
-            "-q",
-        ]
-        .map(String::from)
-        .to_vec();
-        args.extend(source.iter().map(|s| (*s).to_owned()));
-        let run = optout(&args, None);
-        assert_eq!(run.code, 0, "{run:?}");
-        (run.stdout, std::fs::read(removed).unwrap())
-    };
+    let filter = |source: &[&str], tag: &str| site.filter_offline(&list, source, tag);
     let from_cache = filter(&["--cache", &arg(&site.cache())], "cache");
     let from_snapshot = filter(&["--snapshot", &arg(&snapshot)], "snapshot");
     assert!(!from_cache.1.is_empty());

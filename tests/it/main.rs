@@ -18,6 +18,7 @@ mod hardening;
 mod hostile;
 mod hostile_readers;
 mod hostile_server;
+mod indexed;
 mod observe;
 mod oracle;
 mod resume;

@@ -25,7 +25,11 @@
 //! any mismatch: a snapshot is evidence, and altered evidence must not be
 //! used silently. Files may be gzip or zstd compressed.
 
-use std::io::{BufRead, Write};
+mod assembly;
+mod convert;
+mod write;
+
+use std::io::BufRead;
 use std::path::Path;
 
 use base64::Engine as _;
@@ -35,8 +39,11 @@ use crate::cache::{Cache, Effective};
 use crate::corpus::Input;
 use crate::error::{Error, ErrorKind, Result};
 use crate::origin::SiteFile;
-use crate::policy::PolicySet;
-use crate::time::{self, Millis};
+use crate::time::Millis;
+
+pub use assembly::{Assembly, load, load_only};
+pub use convert::{Info, convert};
+pub use write::{JsonLines, Sink, export, export_indexed, export_origins};
 
 /// The snapshot format.
 pub const FORMAT: &str = "optout-snapshot-v1";
@@ -69,7 +76,17 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-#[derive(Serialize, Deserialize)]
+/// A line as written: [`Line`] borrowing its record.
+#[derive(Serialize)]
+struct LineOut<'a> {
+    #[serde(flatten)]
+    effective: &'a Effective,
+    body_base64: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<Millis>,
+}
+
+#[derive(Deserialize)]
 struct Line {
     #[serde(flatten)]
     effective: Effective,
@@ -77,82 +94,6 @@ struct Line {
     /// History lines: when this copy came into force for its origin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     from: Option<Millis>,
-}
-
-/// Writes the policy of every cached origin at `at` to `out`; returns the
-/// number of origins.
-///
-/// # Errors
-///
-/// When the cache cannot be read or `out` written (`path` names it).
-pub fn export(cache: &Cache, at: Millis, out: &mut dyn Write, path: &Path) -> Result<u64> {
-    export_origins(cache, &cache.origins()?, at, false, out, path)
-}
-
-/// [`export`] for `origins` only (sorted by the caller for a repeatable
-/// file): the policies one run used, as its evidence. With `history`,
-/// also every earlier policy of each origin up to `at` (see
-/// [`Cache::policies_with_history`]), the evidence of a run that judged
-/// records by their crawl time: lines with `from`, the time each came into
-/// force, which [`load`] reads back as the set's history.
-///
-/// # Errors
-///
-/// As [`export`].
-pub fn export_origins(
-    cache: &Cache,
-    origins: &[String],
-    at: Millis,
-    history: bool,
-    out: &mut dyn Write,
-    path: &Path,
-) -> Result<u64> {
-    let mut entries = Vec::new();
-    let (mut files, mut earlier) = (0, 0);
-    for origin in origins {
-        if let Some(effective) = cache.effective(origin, at)? {
-            entries.push((effective, None));
-            for file in [SiteFile::TdmRep, SiteFile::AiTxt, SiteFile::Rsl] {
-                if let Some(effective) = cache.effective_file(origin, file, at)? {
-                    entries.push((effective, None));
-                    files += 1;
-                }
-            }
-        }
-        if history {
-            for (from, effectives) in cache.versions(origin, at)? {
-                earlier += effectives.len() as u64;
-                entries.extend(effectives.into_iter().map(|e| (e, Some(from))));
-            }
-        }
-    }
-    let header = Header {
-        format: FORMAT.to_owned(),
-        tool: concat!("optout ", env!("CARGO_PKG_VERSION")).to_owned(),
-        created: time::format(time::now()),
-        as_of: time::format(at),
-        origins: entries.len() as u64 - files - earlier,
-        files,
-        history: earlier,
-    };
-    let io = |e: std::io::Error| Error::io(path, e);
-    serde_json::to_writer(&mut *out, &header).map_err(|e| io(e.into()))?;
-    out.write_all(b"\n").map_err(io)?;
-    for (effective, from) in entries {
-        let body = match &effective.used.sha256 {
-            Some(sha) => cache.body(sha)?,
-            None => None,
-        };
-        let line = Line {
-            effective,
-            body_base64: body.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
-            from,
-        };
-        serde_json::to_writer(&mut *out, &line).map_err(|e| io(e.into()))?;
-        out.write_all(b"\n").map_err(io)?;
-    }
-    out.flush().map_err(io)?;
-    Ok(header.origins)
 }
 
 /// Reads a snapshot, calling `each` with every origin's copy and body.
@@ -275,78 +216,29 @@ pub fn read(
     }
     Ok(header)
 }
-
-/// Loads a snapshot as policies.
+/// [`read`] for either form: an indexed snapshot's entries come in export
+/// order, each with its body.
 ///
 /// # Errors
 ///
-/// See [`read`].
-pub fn load(path: &Path) -> Result<(Header, PolicySet)> {
-    load_only(path, None)
-}
-
-/// [`load`], keeping only the origins `wanted` names (by origin key, or
-/// by host for every origin of it); the others' lines are read and
-/// checked, but their bodies are not parsed or held.
-///
-/// # Errors
-///
-/// As [`load`].
-pub fn load_only(
+/// As [`read`] and [`crate::cache::indexed::Reader`].
+pub fn read_any(
     path: &Path,
-    wanted: Option<&std::collections::HashSet<String>>,
-) -> Result<(Header, PolicySet)> {
-    let keep = |origin: &str| {
-        wanted.is_none_or(|wanted| {
-            wanted.contains(origin)
-                || crate::origin::split_key(origin)
-                    .is_some_and(|(_, host, _)| wanted.contains(host))
-        })
-    };
-    let mut set = PolicySet::new();
-    let mut parsed = crate::policy::ParsedBodies::default();
-    let mut files = Vec::new();
-    let mut bodies = crate::cache::FileBodies::default();
-    // History lines come per origin, oldest first, each policy's
-    // robots.txt before its files.
-    let mut history: Vec<(String, Vec<(Millis, crate::policy::OriginPolicy)>)> = Vec::new();
-    let header = read(path, |effective, body, from| {
-        if !keep(&effective.used.origin) {
-            return Ok(());
-        }
-        let robots = effective.used.file == SiteFile::Robots;
-        match from {
-            None if robots => set.insert(effective.to_shared_policy(body.as_deref(), &mut parsed)),
-            None => files.push((effective, body)),
-            Some(from) => {
-                let origin = &effective.used.origin;
-                if history.last().is_none_or(|(o, _)| o != origin) {
-                    history.push((origin.clone(), Vec::new()));
-                }
-                let versions = &mut history.last_mut().expect("pushed above").1;
-                if robots {
-                    let policy = effective.to_shared_policy(body.as_deref(), &mut parsed);
-                    versions.push((from, policy));
-                } else if let Some((_, policy)) = versions.last_mut().filter(|(f, _)| *f == from) {
-                    bodies.attach(&mut policy.files, &effective, body.as_deref());
-                }
-            }
-        }
-        Ok(())
-    })?;
-    for (effective, body) in files {
-        let Some(mut policy) = set.get(&effective.used.origin).cloned() else {
-            continue;
+    mut each: impl FnMut(Effective, Option<Vec<u8>>, Option<Millis>) -> Result<()>,
+) -> Result<Header> {
+    if !crate::cache::indexed::is_indexed(path)? {
+        return read(path, each);
+    }
+    let reader = crate::cache::indexed::Reader::open(path)?;
+    reader.all_entries(|entry| {
+        let body = match (entry.body, &entry.effective.used.sha256) {
+            (Some(id), Some(sha)) => Some(reader.body(id, sha)?),
+            _ => None,
         };
-        bodies.attach(&mut policy.files, &effective, body.as_deref());
-        set.insert(policy);
-    }
-    for (origin, versions) in history {
-        set.insert_history(&origin, versions);
-    }
-    Ok((header, set))
+        each(entry.effective, body, entry.from)
+    })?;
+    Ok(reader.meta().header())
 }
-
 /// Imports a snapshot into `cache`: its fetches become cache records marked
 /// `import:<file name>`. Fetches already in the cache are not duplicated.
 /// Returns the number of origins.
@@ -364,7 +256,7 @@ pub fn import(cache: &mut Cache, path: &Path) -> Result<u64> {
     );
     let mut rows = Vec::new();
     let mut bodies = Vec::new();
-    let header = read(path, |effective, body, _from| {
+    let header = read_any(path, |effective, body, _from| {
         let mut used = effective.used;
         used.source.clone_from(&source);
         rows.push(used);
