@@ -20,14 +20,25 @@ use std::io::{BufWriter, Write};
 
 use realistic::{KINDS, Realistic};
 
-fn main() -> std::io::Result<()> {
-    let mut args = std::env::args().skip(1);
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let snapshot = std::env::args().any(|a| a == "--snapshot");
+    let mut args = std::env::args().skip(1).filter(|a| a != "--snapshot");
     let dir = std::path::PathBuf::from(args.next().unwrap_or_else(|| "/tmp/optout-real".into()));
     let hosts: usize = args.next().map_or(100_000, |a| a.parse().expect("HOSTS"));
     let urls: usize = args.next().map_or(1_000_000, |a| a.parse().expect("URLS"));
     let world = Realistic::new();
     let robots = dir.join("robots");
-    std::fs::create_dir_all(&robots)?;
+    std::fs::create_dir_all(if snapshot { &dir } else { &robots })?;
+    let started = std::time::Instant::now();
+    let mut writer = if snapshot {
+        Some(optout::cache::indexed::Writer::create(
+            &dir.join("policies.db"),
+            1,
+            FETCHED_AT,
+        )?)
+    } else {
+        None
+    };
 
     // 64-bit content hashes: enough to count distinct bodies in a world of
     // ten million hosts without holding the bodies.
@@ -51,9 +62,18 @@ fn main() -> std::io::Result<()> {
         let host = world.host(i);
         kinds[KINDS.iter().position(|k| *k == host.kind).expect("a kind")] += 1;
         if let Some(body) = &host.body {
-            std::fs::write(robots.join(format!("{}.txt", host.name)), body)?;
+            if writer.is_none() {
+                std::fs::write(robots.join(format!("{}.txt", host.name)), body)?;
+            }
             bodies.insert(hash(body));
             rule_sets.insert(hash(&rules_of(body)));
+        }
+        if let Some(writer) = &mut writer {
+            // Both origins of the host are fetched (URLs use both schemes).
+            for scheme in ["http", "https"] {
+                let record = fetched(scheme, &host.name, host.body.as_deref());
+                optout::cache::snapshot::Sink::add(writer, &record, host.body.as_deref(), None)?;
+            }
         }
         let share = urls / hosts + usize::from(i < urls % hosts);
         for _ in 0..share {
@@ -76,6 +96,19 @@ fn main() -> std::io::Result<()> {
     let with_robots = hosts - kinds[0];
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}: {hosts} hosts, {urls} URLs", dir.display())?;
+    if let Some(writer) = writer {
+        for (path, meta) in writer.finish()? {
+            writeln!(
+                out,
+                "  snapshot {}: {} entries, {} distinct bodies, {} MiB on disk",
+                path.display(),
+                meta.entries,
+                meta.bodies,
+                std::fs::metadata(&path)?.len() >> 20
+            )?;
+        }
+        writeln!(out, "  written in {:.1} s", started.elapsed().as_secs_f64())?;
+    }
     for (kind, n) in KINDS.iter().zip(kinds) {
         writeln!(out, "  {:<16} {n}", kind.name())?;
     }
@@ -86,7 +119,50 @@ fn main() -> std::io::Result<()> {
         100.0 * bodies.len() as f64 / with_robots.max(1) as f64,
         rule_sets.len(),
         100.0 * rule_sets.len() as f64 / with_robots.max(1) as f64,
-    )
+    )?;
+    Ok(())
+}
+
+/// When the world's policies were "fetched": 2026-11-01.
+const FETCHED_AT: i64 = 1_761_955_200_000;
+
+/// The record a fetch of `{scheme}://{host}/robots.txt` leaves: a 200
+/// with `body`, or a 404.
+fn fetched(scheme: &str, host: &str, body: Option<&[u8]>) -> optout::cache::Effective {
+    use optout::fetch::outcome::Outcome;
+    let url = format!("{scheme}://{host}/robots.txt");
+    optout::cache::Effective {
+        used: optout::cache::StoredFetch {
+            id: 0,
+            origin: format!("{scheme}://{host}"),
+            file: optout::origin::SiteFile::Robots,
+            started_at: FETCHED_AT - 120,
+            fetched_at: FETCHED_AT,
+            final_url: url.clone(),
+            url,
+            redirects: Vec::new(),
+            status: Some(if body.is_some() { 200 } else { 404 }),
+            outcome: if body.is_some() {
+                Outcome::Ok
+            } else {
+                Outcome::Unavailable
+            },
+            detail: String::new(),
+            attempts: 1,
+            earlier: Vec::new(),
+            etag: None,
+            last_modified: None,
+            content_type: body.map(|_| "text/plain".to_owned()),
+            content_encoding: None,
+            retry_after: None,
+            sha256: body.map(optout::digest::sha256_hex),
+            body_size: body.map(|b| b.len() as u64),
+            truncated: false,
+            html: false,
+            source: "fetch".to_owned(),
+        },
+        failed: None,
+    }
 }
 
 /// A body's rule lines, sorted, without comments, `Sitemap:` lines and

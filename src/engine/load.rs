@@ -11,7 +11,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::cache::indexed::{Entry, Reader};
-use crate::cache::snapshot::{Assembly, Header};
+use crate::cache::snapshot::{Assembly, Header, Part};
 use crate::error::{Error, Result};
 use crate::origin::SiteFile;
 use crate::policy::{DirFile, LoadProblem, PolicySet, SharedParses};
@@ -60,9 +60,12 @@ fn opened(reader: &Result<Reader>) -> Result<&Reader> {
 
 /// The policies of an indexed snapshot, of the origins `wanted` names (by
 /// origin key, or by host for every origin of it) or of all, read on
-/// `threads` threads. Each thread opens the file once; lookups are by
-/// host, in host order; each distinct body is read, checked and parsed
-/// once.
+/// `threads` threads. Hosts are taken in sorted runs, one task per run:
+/// each task looks its hosts up, reads and parses the bodies no other task
+/// has parsed (a body is parsed once per run), and assembles its hosts'
+/// policies; the parts are then put in the snapshot's order, so the set
+/// is the one its JSON Lines form makes. Records are dropped as soon as
+/// their policy is made.
 ///
 /// # Errors
 ///
@@ -75,94 +78,75 @@ pub fn indexed_snapshot(
 ) -> Result<(Header, PolicySet)> {
     let first = Reader::open(path)?;
     let header = first.meta().header();
-    let pool = pool(threads)?;
-    let mut entries: Vec<Entry> = match wanted {
-        None => {
-            let mut all = Vec::new();
-            first.all_entries(|entry| {
-                all.push(entry);
-                Ok(())
-            })?;
-            all
-        }
-        Some(wanted) => {
-            let mut hosts: Vec<&str> = wanted
-                .iter()
-                .map(|key| crate::origin::split_key(key).map_or(key.as_str(), |(_, h, _)| h))
-                .collect();
-            hosts.sort_unstable();
-            hosts.dedup();
-            let keep = |entry: &Entry| {
-                let origin = entry.effective.used.origin.as_str();
-                wanted.contains(origin)
-                    || crate::origin::split_key(origin).is_some_and(|(_, h, _)| wanted.contains(h))
-            };
-            let found: Result<Vec<Vec<Entry>>> = pool.install(|| {
-                hosts
-                    .par_chunks(HOSTS_PER_TASK)
-                    .map_init(
-                        || Reader::open(path),
-                        |reader, chunk| {
-                            let reader = opened(reader)?;
-                            let mut found = Vec::new();
-                            for host in chunk {
-                                reader.entries_of(host, &mut found)?;
-                            }
-                            found.retain(keep);
-                            Ok(found)
-                        },
-                    )
-                    .collect()
-            });
-            found?.into_iter().flatten().collect()
-        }
+    let meta = first.meta().clone();
+    let parses = SharedParses::default();
+    let Some(wanted) = wanted else {
+        // Every entry, in order, on this thread: the whole file is read.
+        let mut assembly = Assembly::default();
+        first.all_entries(|entry| assemble(&first, &parses, &mut assembly, entry))?;
+        return Ok((header, assembly.finish()));
     };
-    entries.sort_unstable_by_key(|entry| entry.seq);
-    // Each distinct robots.txt body (as a whole, or as the prefix of a
-    // longer one) is parsed once, on the pool; the assembly then finds
-    // every parse it needs.
-    let mut distinct: Vec<(i64, bool, &str)> = entries
+    let mut hosts: Vec<&str> = wanted
         .iter()
-        .filter(|e| e.effective.used.file == SiteFile::Robots)
-        .filter_map(|e| {
-            let sha = e.effective.used.sha256.as_deref()?;
-            Some((e.body?, e.effective.used.truncated, sha))
-        })
+        .map(|key| crate::origin::split_key(key).map_or(key.as_str(), |(_, h, _)| h))
         .collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let parsed: Result<Vec<(&str, bool, RobotsTxt)>> = pool.install(|| {
-        distinct
-            .par_iter()
+    hosts.sort_unstable();
+    hosts.dedup();
+    let keep = |entry: &Entry| {
+        let origin = entry.effective.used.origin.as_str();
+        wanted.contains(origin)
+            || crate::origin::split_key(origin).is_some_and(|(_, h, _)| wanted.contains(h))
+    };
+    let parts: Result<Vec<Part>> = pool(threads)?.install(|| {
+        hosts
+            .par_chunks(HOSTS_PER_TASK)
             .map_init(
-                || Reader::open(path),
-                |reader, &(id, prefix, sha)| {
+                || Reader::again(path, &meta),
+                |reader, chunk| {
                     let reader = opened(reader)?;
-                    let body = reader.body(id, sha)?;
-                    let robots = if prefix {
-                        RobotsTxt::parse_prefix(&body)
-                    } else {
-                        RobotsTxt::parse(&body)
-                    };
-                    Ok((sha, prefix, robots))
+                    let mut found = Vec::new();
+                    let mut assembly = Assembly::default();
+                    for host in chunk {
+                        found.clear();
+                        reader.entries_of(host, &mut found)?;
+                        for entry in found.drain(..).filter(keep) {
+                            assemble(reader, &parses, &mut assembly, entry)?;
+                        }
+                    }
+                    Ok(assembly.into_part())
                 },
             )
             .collect()
     });
-    let mut assembly = Assembly::default();
-    for (sha, prefix, robots) in parsed? {
-        assembly.parsed().insert(sha, prefix, robots);
-    }
-    for entry in entries {
-        // Robots bodies are parsed above; other files' bodies are read
-        // here (few, and small).
-        let body = match (entry.body, &entry.effective.used.sha256) {
-            (Some(id), Some(sha)) if entry.effective.used.file != SiteFile::Robots => {
-                Some(first.body(id, sha)?)
-            }
-            _ => None,
-        };
-        assembly.add(entry.effective, body.as_deref(), entry.from);
-    }
-    Ok((header, assembly.finish()))
+    Ok((header, Assembly::merge(parts?)))
+}
+
+/// Adds `entry` to `assembly`: a robots.txt body is parsed once per run
+/// (through `parses`); another file's body is read for its record.
+fn assemble(
+    reader: &Reader,
+    parses: &SharedParses,
+    assembly: &mut Assembly,
+    entry: Entry,
+) -> Result<()> {
+    let used = &entry.effective.used;
+    let body = match (entry.body, used.sha256.as_deref()) {
+        (Some(id), Some(sha)) if used.file == SiteFile::Robots => {
+            let prefix = used.truncated;
+            let parsed = parses.get_or_parse(sha, prefix, || {
+                let body = reader.body(id, sha)?;
+                Ok(if prefix {
+                    RobotsTxt::parse_prefix(&body)
+                } else {
+                    RobotsTxt::parse(&body)
+                })
+            })?;
+            assembly.parsed().hold(sha, prefix, parsed);
+            None
+        }
+        (Some(id), Some(sha)) => Some(reader.body(id, sha)?),
+        _ => None,
+    };
+    assembly.add_at(entry.seq, entry.effective, body.as_deref(), entry.from);
+    Ok(())
 }

@@ -28,10 +28,35 @@ pub struct DirFile {
     pub source: String,
 }
 
-/// Parses by body SHA-256, shared between threads: a body served by many
-/// hosts (a platform's default) is parsed once and held once.
+/// Parses by body SHA-256 (and whether the body is the first part of a
+/// longer one), shared between threads: a body served by many hosts (a
+/// platform's default) is parsed once and held once.
 #[derive(Debug, Default)]
-pub struct SharedParses(DashMap<String, Arc<RobotsTxt>, foldhash::fast::RandomState>);
+pub struct SharedParses(DashMap<(Box<str>, bool), Arc<RobotsTxt>, foldhash::fast::RandomState>);
+
+impl SharedParses {
+    /// The parse of the body whose SHA-256 is `sha256` (as a prefix when
+    /// `prefix`), made by `parse` when no thread has made it yet.
+    ///
+    /// # Errors
+    ///
+    /// When `parse` fails (it could not read the body).
+    pub fn get_or_parse(
+        &self,
+        sha256: &str,
+        prefix: bool,
+        parse: impl FnOnce() -> Result<RobotsTxt>,
+    ) -> Result<Arc<RobotsTxt>> {
+        let key = (Box::from(sha256), prefix);
+        if let Some(parsed) = self.0.get(&key) {
+            return Ok(Arc::clone(&parsed));
+        }
+        // Two threads may parse the same body at once; the first kept
+        // wins, so every policy shares one.
+        let parsed = Arc::new(parse()?);
+        Ok(Arc::clone(self.0.entry(key).or_insert(parsed).value()))
+    }
+}
 
 impl DirFile {
     /// The `<host>.txt` files of `dir`, sorted by name, with evidence naming
@@ -108,13 +133,9 @@ impl DirFile {
         match fs::read(&self.path) {
             Ok(body) => {
                 let sha256 = crate::digest::sha256_hex(&body);
-                let parsed = match parses.0.get(&sha256) {
-                    Some(parsed) => Arc::clone(&parsed),
-                    None => {
-                        let parsed = Arc::new(RobotsTxt::parse(&body));
-                        Arc::clone(parses.0.entry(sha256.clone()).or_insert(parsed).value())
-                    }
-                };
+                let parsed = parses
+                    .get_or_parse(&sha256, false, || Ok(RobotsTxt::parse(&body)))
+                    .expect("parsing a body at hand cannot fail");
                 let policy = OriginPolicy {
                     key: self.host.clone(),
                     host: self.host.clone(),

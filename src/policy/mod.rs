@@ -120,8 +120,11 @@ impl ParsedBodies {
 
     /// Holds `parsed`, the parse of the body whose SHA-256 is `sha256`
     /// (as a prefix when `prefix`), made elsewhere (on other threads).
-    pub fn insert(&mut self, sha256: &str, prefix: bool, parsed: RobotsTxt) {
-        self.parsed.entry(sha256.into()).or_default()[usize::from(prefix)] = Some(Arc::new(parsed));
+    pub fn hold(&mut self, sha256: &str, prefix: bool, parsed: Arc<RobotsTxt>) {
+        let held = &mut self.parsed.entry(sha256.into()).or_default()[usize::from(prefix)];
+        if held.is_none() {
+            *held = Some(parsed);
+        }
     }
 
     /// The parse of the body whose SHA-256 is `sha256`, if it was parsed:

@@ -29,6 +29,8 @@ pub struct Reader {
     conn: Connection,
     path: PathBuf,
     meta: Meta,
+    /// One decompression context for every body this reader reads.
+    unpack: std::cell::RefCell<zstd::bulk::Decompressor<'static>>,
 }
 
 impl std::fmt::Debug for Reader {
@@ -51,11 +53,7 @@ impl Reader {
         if !is_indexed(path)? {
             return Err(Error::index(path, "not a SQLite file"));
         }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| Error::index(path, e))?;
+        let conn = Self::connect(path)?;
         let bad = |message: String| Error::index(path, message);
         let mut values: HashMap<String, String> = HashMap::new();
         {
@@ -121,7 +119,10 @@ impl Reader {
         ] {
             let (high, low): (Option<i64>, Option<i64>) = conn
                 .query_row(
-                    &format!("SELECT max({key}), min({key}) FROM {table}"),
+                    // Apart, so that each is one step down the b-tree.
+                    &format!(
+                        "SELECT (SELECT max({key}) FROM {table}), (SELECT min({key}) FROM {table})"
+                    ),
                     [],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
@@ -133,11 +134,40 @@ impl Reader {
                 )));
             }
         }
+        let unpack = zstd::bulk::Decompressor::new().map_err(|e| Error::io(path, e))?;
         Ok(Reader {
             conn,
             path: path.to_owned(),
             meta,
+            unpack: std::cell::RefCell::new(unpack),
         })
+    }
+
+    /// Another reader of `path`, which [`Reader::open`] opened and
+    /// found to say `meta`, for another thread: what it checked is not
+    /// checked again.
+    pub(crate) fn again(path: &Path, meta: &Meta) -> Result<Reader> {
+        let conn = Self::connect(path)?;
+        let unpack = zstd::bulk::Decompressor::new().map_err(|e| Error::io(path, e))?;
+        Ok(Reader {
+            conn,
+            path: path.to_owned(),
+            meta: meta.clone(),
+            unpack: std::cell::RefCell::new(unpack),
+        })
+    }
+
+    fn connect(path: &Path) -> Result<Connection> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| Error::index(path, e))?;
+        // One read transaction for the reader's life: lookups take no
+        // lock each.
+        conn.execute_batch("BEGIN")
+            .map_err(|e| Error::index(path, format!("not usable: {e}")))?;
+        Ok(conn)
     }
 
     /// What the file says about itself.
@@ -273,7 +303,10 @@ impl Reader {
         if size > crate::corpus::lines::MAX_LINE {
             return Err(bad(format!("size {size} is over the limit of a body")));
         }
-        let body = zstd::bulk::decompress(&packed, size)
+        let body = self
+            .unpack
+            .borrow_mut()
+            .decompress(&packed, size)
             .map_err(|e| bad(format!("cannot be decompressed: {e}")))?;
         let actual = crate::digest::sha256(&body);
         if body.len() != size || actual[..] != sha[..] || crate::digest::to_hex(&actual) != named {

@@ -4,11 +4,13 @@
 
 use std::path::Path;
 
+use std::collections::HashMap;
+
 use super::{Header, read};
 use crate::cache::Effective;
 use crate::error::Result;
 use crate::origin::SiteFile;
-use crate::policy::PolicySet;
+use crate::policy::{OriginPolicy, PolicySet};
 use crate::time::Millis;
 
 /// Loads a snapshot (either form) as policies.
@@ -57,13 +59,33 @@ pub fn load_only(
 /// the form: each origin's robots.txt record, then its files' records;
 /// earlier copies per origin, oldest first, each robots.txt before its
 /// files.
+///
+/// Records may also be assembled in parts, each holding every record of
+/// its hosts with its position in the file ([`Assembly::add_at`]), on
+/// several threads: [`Assembly::merge`] then orders the parts' policies
+/// by position, so the set is the one a single assembly makes.
 #[derive(Default)]
 pub struct Assembly {
-    set: PolicySet,
+    /// Current policies with their position.
+    current: Vec<(i64, OriginPolicy)>,
+    /// Origin → its entry in `current`.
+    at: HashMap<String, usize>,
     parsed: crate::policy::ParsedBodies,
     files: Vec<(Effective, Option<Vec<u8>>)>,
     bodies: crate::cache::FileBodies,
-    history: Vec<(String, Vec<(Millis, crate::policy::OriginPolicy)>)>,
+    history: Vec<Earlier>,
+    next: i64,
+}
+
+/// An origin's earlier policies, oldest first, each with the time it came
+/// into force; with the file position of the first and the origin.
+type Earlier = (i64, String, Vec<(Millis, OriginPolicy)>);
+
+/// What an assembly of some hosts' records made: [`Assembly::merge`]
+/// joins such parts into one set.
+pub struct Part {
+    current: Vec<(i64, OriginPolicy)>,
+    history: Vec<Earlier>,
 }
 
 impl Assembly {
@@ -75,18 +97,38 @@ impl Assembly {
 
     /// Adds the next record.
     pub fn add(&mut self, effective: Effective, body: Option<&[u8]>, from: Option<Millis>) {
+        self.add_at(self.next, effective, body, from);
+        self.next += 1;
+    }
+
+    /// Adds the record at position `seq` of the file. Records must come in
+    /// file order, and every record of an origin to the same assembly.
+    pub fn add_at(
+        &mut self,
+        seq: i64,
+        effective: Effective,
+        body: Option<&[u8]>,
+        from: Option<Millis>,
+    ) {
         let robots = effective.used.file == SiteFile::Robots;
         match from {
-            None if robots => self
-                .set
-                .insert(effective.to_shared_policy(body, &mut self.parsed)),
+            None if robots => {
+                let policy = effective.to_shared_policy(body, &mut self.parsed);
+                match self.at.get(&policy.key) {
+                    Some(&i) => self.current[i] = (seq, policy),
+                    None => {
+                        self.at.insert(policy.key.clone(), self.current.len());
+                        self.current.push((seq, policy));
+                    }
+                }
+            }
             None => self.files.push((effective, body.map(<[u8]>::to_vec))),
             Some(from) => {
                 let origin = &effective.used.origin;
-                if self.history.last().is_none_or(|(o, _)| o != origin) {
-                    self.history.push((origin.clone(), Vec::new()));
+                if self.history.last().is_none_or(|(_, o, _)| o != origin) {
+                    self.history.push((seq, origin.clone(), Vec::new()));
                 }
-                let versions = &mut self.history.last_mut().expect("pushed above").1;
+                let versions = &mut self.history.last_mut().expect("pushed above").2;
                 if robots {
                     let policy = effective.to_shared_policy(body, &mut self.parsed);
                     versions.push((from, policy));
@@ -99,18 +141,44 @@ impl Assembly {
 
     /// The policies.
     #[must_use]
-    pub fn finish(mut self) -> PolicySet {
-        for (effective, body) in self.files {
-            let Some(mut policy) = self.set.get(&effective.used.origin).cloned() else {
-                continue;
-            };
-            self.bodies
-                .attach(&mut policy.files, &effective, body.as_deref());
-            self.set.insert(policy);
+    pub fn finish(self) -> PolicySet {
+        Assembly::merge(vec![self.into_part()])
+    }
+
+    /// What this assembly made, for [`Assembly::merge`].
+    #[must_use]
+    pub fn into_part(mut self) -> Part {
+        for (effective, body) in &self.files {
+            if let Some(&i) = self.at.get(&effective.used.origin) {
+                let policy = &mut self.current[i].1;
+                self.bodies
+                    .attach(&mut policy.files, effective, body.as_deref());
+            }
         }
-        for (origin, versions) in self.history {
-            self.set.insert_history(&origin, versions);
+        Part {
+            current: self.current,
+            history: self.history,
         }
-        self.set
+    }
+
+    /// The set the parts make, in file order.
+    #[must_use]
+    pub fn merge(parts: Vec<Part>) -> PolicySet {
+        let mut current = Vec::with_capacity(parts.iter().map(|p| p.current.len()).sum());
+        let mut history = Vec::new();
+        for part in parts {
+            current.extend(part.current);
+            history.extend(part.history);
+        }
+        current.sort_unstable_by_key(|(seq, _)| *seq);
+        history.sort_unstable_by_key(|(seq, _, _)| *seq);
+        let mut set = PolicySet::new();
+        for (_, policy) in current {
+            set.insert(policy);
+        }
+        for (_, origin, versions) in history {
+            set.insert_history(&origin, versions);
+        }
+        set
     }
 }

@@ -41,7 +41,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::origin::SiteFile;
 use crate::time::Millis;
 
-pub use assembly::{Assembly, load, load_only};
+pub use assembly::{Assembly, Part, load, load_only};
 pub use convert::{Info, convert};
 pub use write::{JsonLines, Sink, export, export_indexed, export_origins};
 
