@@ -317,7 +317,7 @@ impl Effective {
             fetched_at: Some(used.fetched_at),
             note: notes.join("; "),
             access,
-            files: crate::policy::files::SiteFiles::default(),
+            files: crate::policy::files::SiteFiles::none(),
         }
     }
 }
@@ -779,7 +779,7 @@ impl Cache {
         for origin in origins {
             if let Some(mut policy) = self.shared_policy(origin, at, &mut parsed)? {
                 if files {
-                    policy.files = self.site_files(origin, at, &mut bodies)?;
+                    policy.files = SiteFiles::shared(self.site_files(origin, at, &mut bodies)?);
                 }
                 set.insert(policy);
             }
@@ -890,7 +890,7 @@ impl Cache {
                 SiteFile::Rsl => self.file_body(effective, &bodies.rsl)?,
                 _ => self.file_body(effective, &bodies.tdmrep)?,
             };
-            bodies.attach(&mut policy.files, effective, body.as_deref());
+            bodies.attach(Arc::make_mut(&mut policy.files), effective, body.as_deref());
         }
         Ok(policy)
     }

@@ -144,7 +144,7 @@ impl DirFile {
                     fetched_at: None,
                     note: String::new(),
                     access: Access::Rules(parsed),
-                    files: files::SiteFiles::default(),
+                    files: files::SiteFiles::none(),
                 };
                 (policy, None)
             }
@@ -166,7 +166,7 @@ impl DirFile {
                     access: Access::Unreachable {
                         detail: format!("reading the policy file failed: {e}"),
                     },
-                    files: files::SiteFiles::default(),
+                    files: files::SiteFiles::none(),
                 };
                 (policy, Some(problem))
             }

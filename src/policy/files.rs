@@ -111,6 +111,40 @@ pub struct SiteFiles {
 }
 
 impl SiteFiles {
+    /// The files of an origin none of whose files was fetched, shared by
+    /// every such policy: most policies hold robots.txt only, and each
+    /// would otherwise carry three empty states.
+    #[must_use]
+    pub fn none() -> Arc<SiteFiles> {
+        static NONE: std::sync::LazyLock<Arc<SiteFiles>> =
+            std::sync::LazyLock::new(|| Arc::new(SiteFiles::default()));
+        Arc::clone(&NONE)
+    }
+
+    /// Whether no file was fetched.
+    #[must_use]
+    pub fn is_none(&self) -> bool {
+        matches!(
+            (&self.tdmrep, &self.ai_txt, &self.rsl),
+            (
+                FileState::NotFetched,
+                FileState::NotFetched,
+                FileState::NotFetched
+            )
+        )
+    }
+
+    /// `files` as a policy holds them: [`SiteFiles::none`] when none was
+    /// fetched.
+    #[must_use]
+    pub fn shared(files: SiteFiles) -> Arc<SiteFiles> {
+        if files.is_none() {
+            SiteFiles::none()
+        } else {
+            Arc::new(files)
+        }
+    }
+
     /// Whether any file can say anything.
     #[must_use]
     pub fn speak(&self) -> bool {

@@ -71,8 +71,9 @@ pub struct OriginPolicy {
     pub note: String,
     /// The outcome.
     pub access: Access,
-    /// The origin's other policy files.
-    pub files: files::SiteFiles,
+    /// The origin's other policy files ([`files::SiteFiles::none`], shared,
+    /// when none was fetched).
+    pub files: Arc<files::SiteFiles>,
 }
 
 impl OriginPolicy {
@@ -87,7 +88,7 @@ impl OriginPolicy {
             fetched_at: None,
             note: String::new(),
             access: Access::Rules(Arc::new(RobotsTxt::parse(body))),
-            files: files::SiteFiles::default(),
+            files: files::SiteFiles::none(),
         }
     }
 }
@@ -322,15 +323,28 @@ impl PolicySet {
     /// snapshot holds.
     pub fn keep_files(&mut self, files: &[files::SiteFile]) {
         use files::{FileState, SiteFile};
+        let keep = |file: SiteFile| files.contains(&file);
         for policy in self.policies.iter_mut().chain(&mut self.history) {
-            if !files.contains(&SiteFile::TdmRep) {
-                policy.files.tdmrep = FileState::NotFetched;
-            }
-            if !files.contains(&SiteFile::AiTxt) {
-                policy.files.ai_txt = FileState::NotFetched;
-            }
-            if !files.contains(&SiteFile::Rsl) {
-                policy.files.rsl = FileState::NotFetched;
+            let current = &policy.files;
+            let drop_tdmrep =
+                !keep(SiteFile::TdmRep) && !matches!(current.tdmrep, FileState::NotFetched);
+            let drop_ai_txt =
+                !keep(SiteFile::AiTxt) && !matches!(current.ai_txt, FileState::NotFetched);
+            let drop_rsl = !keep(SiteFile::Rsl) && !matches!(current.rsl, FileState::NotFetched);
+            // Policies without files share one record: it is copied only
+            // when something is to be forgotten.
+            if drop_tdmrep || drop_ai_txt || drop_rsl {
+                let mut files = (**current).clone();
+                if drop_tdmrep {
+                    files.tdmrep = FileState::NotFetched;
+                }
+                if drop_ai_txt {
+                    files.ai_txt = FileState::NotFetched;
+                }
+                if drop_rsl {
+                    files.rsl = FileState::NotFetched;
+                }
+                policy.files = files::SiteFiles::shared(files);
             }
         }
     }

@@ -336,7 +336,7 @@ fn with_usage_hosts(mut set: optout::policy::PolicySet) -> optout::policy::Polic
         set.insert_body(host, &format!("https://{host}/robots.txt"), body.as_bytes());
     }
     let mut files = set.get("files.example").unwrap().clone();
-    files.files.tdmrep = FileState::Read {
+    std::sync::Arc::make_mut(&mut files.files).tdmrep = FileState::Read {
         parsed: Arc::new(TdmRepFile::parse(
             br#"[{"location": "/free/*", "tdm-reservation": 0}, {"location": "/*", "tdm-reservation": 1}]"#,
         )),
@@ -345,7 +345,7 @@ fn with_usage_hosts(mut set: optout::policy::PolicySet) -> optout::policy::Polic
         fetched_at: Some(1),
         note: String::new(),
     };
-    files.files.ai_txt = FileState::Read {
+    std::sync::Arc::make_mut(&mut files.files).ai_txt = FileState::Read {
         parsed: Arc::new(AiTxt::parse(
             b"User-agent: *\nDisallow: *.jpg\nAllow: *.txt\n",
         )),

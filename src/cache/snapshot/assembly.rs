@@ -133,7 +133,11 @@ impl Assembly {
                     let policy = effective.to_shared_policy(body, &mut self.parsed);
                     versions.push((from, policy));
                 } else if let Some((_, policy)) = versions.last_mut().filter(|(f, _)| *f == from) {
-                    self.bodies.attach(&mut policy.files, &effective, body);
+                    self.bodies.attach(
+                        std::sync::Arc::make_mut(&mut policy.files),
+                        &effective,
+                        body,
+                    );
                 }
             }
         }
@@ -151,8 +155,11 @@ impl Assembly {
         for (effective, body) in &self.files {
             if let Some(&i) = self.at.get(&effective.used.origin) {
                 let policy = &mut self.current[i].1;
-                self.bodies
-                    .attach(&mut policy.files, effective, body.as_deref());
+                self.bodies.attach(
+                    std::sync::Arc::make_mut(&mut policy.files),
+                    effective,
+                    body.as_deref(),
+                );
             }
         }
         Part {
