@@ -104,6 +104,20 @@ fn indexed_snapshots_decide_as_the_cache_and_json_lines_do() {
     assert_eq!(stdin.code, 0, "{stdin:?}");
     assert_eq!(stdin.stdout, from_cache.0);
 
+    // `explain` reads one origin from either form alike.
+    for url in [
+        "http://ok.test/private/x",
+        "http://s503.test/z",
+        "http://bom.test/bom/y",
+    ] {
+        let explain = |file: &Path| {
+            let run = optout(&["explain", url, "--snapshot", &arg(file), "--json"], None);
+            assert!(run.code <= 1, "{run:?}");
+            run.stdout
+        };
+        assert_eq!(explain(&jsonl), explain(&indexed), "{url}");
+    }
+
     // Back to JSON Lines: every line after the header is the original's.
     let back = site.dir.path("back.jsonl");
     run_ok(&["cache", "convert", &arg(&converted), &arg(&back)]);
