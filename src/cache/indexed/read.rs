@@ -31,6 +31,8 @@ pub struct Reader {
     meta: Meta,
     /// One decompression context for every body this reader reads.
     unpack: std::cell::RefCell<zstd::bulk::Decompressor<'static>>,
+    /// Decompresses records with the file's dictionary, when it has one.
+    pub(super) records: Option<std::cell::RefCell<zstd::bulk::Decompressor<'static>>>,
 }
 
 impl std::fmt::Debug for Reader {
@@ -134,12 +136,28 @@ impl Reader {
                 )));
             }
         }
+        Reader::with(conn, path, meta)
+    }
+
+    fn with(conn: Connection, path: &Path, meta: Meta) -> Result<Reader> {
         let unpack = zstd::bulk::Decompressor::new().map_err(|e| Error::io(path, e))?;
+        let dict: Option<Vec<u8>> = conn
+            .query_row("SELECT bytes FROM dict WHERE id = 1", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| Error::index(path, format!("not a whole indexed snapshot: {e}")))?;
+        let records = match dict {
+            Some(dict) => Some(std::cell::RefCell::new(
+                zstd::bulk::Decompressor::with_dictionary(&dict)
+                    .map_err(|e| Error::index(path, format!("its record dictionary: {e}")))?,
+            )),
+            None => None,
+        };
         Ok(Reader {
             conn,
             path: path.to_owned(),
             meta,
             unpack: std::cell::RefCell::new(unpack),
+            records,
         })
     }
 
@@ -147,14 +165,7 @@ impl Reader {
     /// found to say `meta`, for another thread: what it checked is not
     /// checked again.
     pub(crate) fn again(path: &Path, meta: &Meta) -> Result<Reader> {
-        let conn = Self::connect(path)?;
-        let unpack = zstd::bulk::Decompressor::new().map_err(|e| Error::io(path, e))?;
-        Ok(Reader {
-            conn,
-            path: path.to_owned(),
-            meta: meta.clone(),
-            unpack: std::cell::RefCell::new(unpack),
-        })
+        Reader::with(Self::connect(path)?, path, meta.clone())
     }
 
     fn connect(path: &Path) -> Result<Connection> {
@@ -201,7 +212,7 @@ impl Reader {
         }
         let mut statement = self
             .conn
-            .prepare_cached("SELECT seq, host, origin, file, from_ms, body, record FROM entries WHERE host = ?1 ORDER BY seq")
+            .prepare_cached("SELECT seq, host, origin, file, from_ms, body, record, record_size FROM entries WHERE host = ?1 ORDER BY seq")
             .map_err(|e| Error::index(&self.path, e))?;
         let mut rows = statement
             .query([host])
@@ -221,7 +232,7 @@ impl Reader {
         let mut statement = self
             .conn
             .prepare(
-                "SELECT seq, host, origin, file, from_ms, body, record FROM entries ORDER BY seq",
+                "SELECT seq, host, origin, file, from_ms, body, record, record_size FROM entries ORDER BY seq",
             )
             .map_err(|e| Error::index(&self.path, e))?;
         let mut rows = statement
@@ -251,8 +262,27 @@ impl Reader {
         let file: String = row.get(3).map_err(sql)?;
         let from: Option<Millis> = row.get(4).map_err(sql)?;
         let body: Option<i64> = row.get(5).map_err(sql)?;
-        let record: String = row.get(6).map_err(sql)?;
-        let effective: Effective = serde_json::from_str(&record)
+        let record: Vec<u8> = row.get(6).map_err(sql)?;
+        let size: Option<i64> = row.get(7).map_err(sql)?;
+        let record = match (size, &self.records) {
+            (None, _) => record,
+            (Some(size), Some(unpack)) => {
+                let size = usize::try_from(size)
+                    .ok()
+                    .filter(|&n| n <= crate::corpus::lines::MAX_LINE)
+                    .ok_or_else(|| bad(format!("a record of {size} bytes")))?;
+                unpack
+                    .borrow_mut()
+                    .decompress(&record, size)
+                    .map_err(|e| bad(format!("the record cannot be decompressed: {e}")))?
+            }
+            (Some(_), None) => {
+                return Err(bad(
+                    "a compressed record, and no dictionary to read it with".into(),
+                ));
+            }
+        };
+        let effective: Effective = serde_json::from_slice(&record)
             .map_err(|e| bad(format!("the record is not one: {e}")))?;
         let used = &effective.used;
         let record_host = crate::origin::split_key(&used.origin).map(|(_, h, _)| h);

@@ -31,6 +31,89 @@ struct Part {
     origins: u64,
     files: u64,
     history: u64,
+    /// Records held until the dictionary is trained on them.
+    waiting: Vec<Row>,
+    /// Compresses records with the dictionary, once it is trained; `None`
+    /// with `trained` set means records are stored as they are.
+    packer: Option<zstd::bulk::Compressor<'static>>,
+    trained: bool,
+}
+
+/// An entry waiting to be written.
+struct Row {
+    seq: i64,
+    host: String,
+    origin: String,
+    file: &'static str,
+    from: Option<Millis>,
+    body: Option<i64>,
+    record: String,
+}
+
+/// Records the dictionary is trained on: the first of each file.
+const TRAINING_RECORDS: usize = 4096;
+
+/// Fewer records than this are stored without a dictionary.
+const MIN_TRAINING_RECORDS: usize = 256;
+
+/// The dictionary's size.
+const DICTIONARY_BYTES: usize = 16 << 10;
+
+impl Part {
+    fn write(&mut self, row: Row) -> Result<()> {
+        if !self.trained {
+            self.waiting.push(row);
+            if self.waiting.len() >= TRAINING_RECORDS {
+                self.train()?;
+            }
+            return Ok(());
+        }
+        let err = |e: rusqlite::Error| Error::index(&self.temp, e);
+        let (record, size) = match &mut self.packer {
+            Some(packer) => (
+                packer
+                    .compress(row.record.as_bytes())
+                    .map_err(|e| Error::io(&self.temp, e))?,
+                Some(row.record.len() as i64),
+            ),
+            None => (row.record.into_bytes(), None),
+        };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO entries(seq, host, origin, file, from_ms, body, record, record_size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    row.seq, row.host, row.origin, row.file, row.from, row.body, record, size
+                ])
+            })
+            .map_err(err)?;
+        Ok(())
+    }
+
+    /// Trains the dictionary on the waiting records (when there are enough
+    /// and they make one) and writes them.
+    fn train(&mut self) -> Result<()> {
+        self.trained = true;
+        if self.waiting.len() >= MIN_TRAINING_RECORDS {
+            let samples: Vec<&[u8]> = self.waiting.iter().map(|r| r.record.as_bytes()).collect();
+            // Records too alike or too few for a dictionary are stored
+            // as they are.
+            if let Ok(dict) = zstd::dict::from_samples(&samples, DICTIONARY_BYTES) {
+                self.conn
+                    .execute("INSERT INTO dict(id, bytes) VALUES (1, ?1)", [&dict])
+                    .map_err(|e| Error::index(&self.temp, e))?;
+                self.packer = Some(
+                    zstd::bulk::Compressor::with_dictionary(3, &dict)
+                        .map_err(|e| Error::io(&self.temp, e))?,
+                );
+            }
+        }
+        for row in std::mem::take(&mut self.waiting) {
+            self.write(row)?;
+        }
+        Ok(())
+    }
 }
 
 /// Where `path` is written until it is whole.
@@ -93,6 +176,9 @@ impl Writer {
                 origins: 0,
                 files: 0,
                 history: 0,
+                waiting: Vec::new(),
+                packer: None,
+                trained: false,
             });
         }
         Ok(Writer { parts, as_of })
@@ -118,7 +204,10 @@ impl Writer {
             crate::digest::to_hex(&crate::digest::sha256(seed.as_bytes())[..16])
         };
         let mut done = Vec::with_capacity(self.parts.len());
-        for (shard, part) in self.parts.into_iter().enumerate() {
+        for (shard, mut part) in self.parts.into_iter().enumerate() {
+            if !part.trained {
+                part.train()?;
+            }
             let err = |e: rusqlite::Error| Error::index(&part.temp, e);
             part.conn
                 .execute_batch("CREATE INDEX entries_host ON entries(host)")
@@ -224,22 +313,16 @@ impl Sink for Writer {
         };
         let record = serde_json::to_string(effective).map_err(|e| Error::index(&part.temp, e))?;
         part.seq += 1;
-        part.conn
-            .prepare_cached(
-                "INSERT INTO entries(seq, host, origin, file, from_ms, body, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    part.seq,
-                    host,
-                    origin,
-                    effective.used.file.name(),
-                    from,
-                    body_id,
-                    record
-                ])
-            })
-            .map_err(err)?;
+        let row = Row {
+            seq: part.seq,
+            host: host.to_owned(),
+            origin: origin.clone(),
+            file: effective.used.file.name(),
+            from,
+            body: body_id,
+            record,
+        };
+        part.write(row)?;
         match (from, effective.used.file) {
             (Some(_), _) => part.history += 1,
             (None, SiteFile::Robots) => part.origins += 1,
