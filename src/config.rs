@@ -252,10 +252,25 @@ impl FilterConfig {
     /// # Errors
     ///
     /// A value optout never writes ([`FilterConfig::resolve`]).
-    pub fn build(&self, mut policies: PolicySet, blocklists: Blocklists) -> Result<Engine> {
+    pub fn build(&self, policies: PolicySet, blocklists: Blocklists) -> Result<Engine> {
+        self.build_on(policies, blocklists, 1)
+    }
+
+    /// [`FilterConfig::build`], compiling the policies on `threads`
+    /// threads (the engine is the same).
+    ///
+    /// # Errors
+    ///
+    /// As [`FilterConfig::build`], and when the threads cannot start.
+    pub fn build_on(
+        &self,
+        mut policies: PolicySet,
+        blocklists: Blocklists,
+        threads: usize,
+    ) -> Result<Engine> {
         let resolved = self.resolve()?;
         policies.keep_files(&resolved.files);
-        let snapshot = policies.compile(&resolved.agents);
+        let snapshot = crate::engine::compile::policies(policies, &resolved.agents, threads)?;
         Ok(Engine::new(
             snapshot,
             blocklists,

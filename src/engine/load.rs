@@ -21,7 +21,7 @@ use crate::signals::robots::RobotsTxt;
 /// spread over the threads.
 const HOSTS_PER_TASK: usize = 2048;
 
-fn pool(threads: usize) -> Result<rayon::ThreadPool> {
+pub(crate) fn pool(threads: usize) -> Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .thread_name(|i| format!("optout-load-{i}"))

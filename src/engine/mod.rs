@@ -18,6 +18,7 @@ pub mod as_of;
 pub mod batch;
 mod chunk;
 pub mod column;
+pub mod compile;
 pub mod decide;
 mod hosts;
 pub mod load;

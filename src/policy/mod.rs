@@ -350,25 +350,63 @@ impl PolicySet {
     }
 
     /// Compiles every policy for `agents`. A parse shared by several
-    /// policies is compiled once.
+    /// policies is compiled once, and so are parses whose rules compile
+    /// alike ([`RobotsTxt::access_key`]). On this thread; the engine
+    /// compiles on its pool ([`PolicySet::distinct_parses`],
+    /// [`PolicySet::compile_with`]).
     #[must_use]
-    pub fn compile(mut self, agents: &AgentSet) -> Snapshot {
+    pub fn compile(self, agents: &AgentSet) -> Snapshot {
+        let parses = self.distinct_parses();
+        let keys: Vec<[u8; 32]> = parses.iter().map(|p| p.access_key()).collect();
+        let firsts = first_of_each_key(&keys);
+        let compiled: Vec<Compiled> = firsts
+            .iter()
+            .map(|&i| compile_one(&parses[i], agents))
+            .collect();
+        let by_parse = by_parse(&parses, &keys, &firsts, compiled);
+        self.compile_with(agents, &by_parse)
+    }
+
+    /// Every distinct reading the policies hold (each parse, and its
+    /// aipref-aware reading when it has one), once each: what
+    /// [`PolicySet::compile_with`] needs compiled.
+    #[must_use]
+    pub fn distinct_parses(&self) -> Vec<Reading> {
+        let mut seen: HashMap<*const RobotsTxt, ()> = HashMap::new();
+        let mut readings = Vec::new();
+        for policy in self.policies.iter().chain(&self.history) {
+            if let Access::Rules(robots) = &policy.access {
+                if seen.insert(Arc::as_ptr(robots), ()).is_none() {
+                    readings.push(Reading(Arc::clone(robots), false));
+                    if robots.aware.is_some() {
+                        readings.push(Reading(Arc::clone(robots), true));
+                    }
+                }
+            }
+        }
+        readings
+    }
+
+    /// The snapshot of these policies, given each distinct parse's
+    /// compiled rules by its address (see [`PolicySet::distinct_parses`]
+    /// and [`compile_by_key`]). A parse that compiles to more rules than
+    /// [`crate::signals::robots::MAX_COMPILED_RULES`] is read as
+    /// unreachable: complete disallow, with the reason.
+    ///
+    /// # Panics
+    ///
+    /// When a parse the policies hold is missing from `compiled`.
+    #[must_use]
+    pub fn compile_with(mut self, agents: &AgentSet, compiled: &ByParse) -> Snapshot {
         let limit = crate::signals::robots::MAX_COMPILED_RULES;
         let empty = Arc::new(RobotsTxt::parse(b"").compile(agents.keys()));
-        type Compiled = std::result::Result<Arc<CompiledRobots>, usize>;
-        // By parse (a shared body), then by content: bodies that differ
-        // only in what access does not read share one compiled form.
-        let mut keys: HashMap<*const RobotsTxt, [u8; 32]> = HashMap::new();
-        let mut done: HashMap<[u8; 32], Compiled> = HashMap::new();
-        let mut compile = |robots: &RobotsTxt| -> Compiled {
-            let key = *keys
-                .entry(std::ptr::from_ref(robots))
-                .or_insert_with(|| robots.access_key());
-            done.entry(key)
-                .or_insert_with(|| robots.compile_bounded(agents.keys(), limit).map(Arc::new))
+        let of = |robots: &RobotsTxt| -> Compiled {
+            compiled
+                .get(&std::ptr::from_ref(robots))
+                .expect("every distinct parse is compiled")
                 .clone()
         };
-        let mut compiled = Vec::with_capacity(self.total());
+        let mut out = Vec::with_capacity(self.total());
         let mut aware = Vec::new();
         for (index, p) in self
             .policies
@@ -376,21 +414,18 @@ impl PolicySet {
             .chain(&mut self.history)
             .enumerate()
         {
-            compiled.push(match &p.access {
-                Access::Rules(robots) => match compile(robots) {
+            out.push(match &p.access {
+                Access::Rules(robots) => match of(robots) {
                     Ok(rules) => {
                         if let Some(other) = &robots.aware {
                             // The aware reading has the same rules,
                             // grouped otherwise: within the same bound.
-                            if let Ok(other) = compile(other) {
+                            if let Ok(other) = of(other) {
                                 aware.push((index, other));
                             }
                         }
                         Some(rules)
                     }
-                    // A robots.txt that would compile to more rules than
-                    // the limit is read as unreachable: complete disallow,
-                    // with the reason.
                     Err(size) => {
                         p.access = Access::Unreachable {
                             detail: format!(
@@ -406,10 +441,70 @@ impl PolicySet {
         }
         Snapshot {
             set: self,
-            compiled,
+            compiled: out,
             aware: aware.into_iter().collect(),
         }
     }
+}
+
+/// A parse, or its aipref-aware reading (`true`).
+#[derive(Clone, Debug)]
+pub struct Reading(pub Arc<RobotsTxt>, pub bool);
+
+impl std::ops::Deref for Reading {
+    type Target = RobotsTxt;
+
+    fn deref(&self) -> &RobotsTxt {
+        match (self.1, &self.0.aware) {
+            (true, Some(aware)) => aware,
+            _ => &self.0,
+        }
+    }
+}
+
+/// A parse's compiled rules, or their count when over the limit.
+pub type Compiled = std::result::Result<Arc<CompiledRobots>, usize>;
+
+/// Compiled rules by the address of the reading they were compiled from.
+pub type ByParse = HashMap<*const RobotsTxt, Compiled>;
+
+/// Compiles `robots` for `agents` within the rule limit.
+pub fn compile_one(robots: &RobotsTxt, agents: &AgentSet) -> Compiled {
+    robots
+        .compile_bounded(agents.keys(), crate::signals::robots::MAX_COMPILED_RULES)
+        .map(Arc::new)
+}
+
+/// The position of the first parse of each distinct access key, in order:
+/// the parses to compile.
+#[must_use]
+pub fn first_of_each_key(keys: &[[u8; 32]]) -> Vec<usize> {
+    let mut seen = HashMap::new();
+    (0..keys.len())
+        .filter(|&i| seen.insert(keys[i], ()).is_none())
+        .collect()
+}
+
+/// The compiled rules of every parse (with their aipref-aware readings),
+/// given the parses, their access keys, the first parse of each key and
+/// its compiled rules.
+#[must_use]
+pub fn by_parse(
+    parses: &[Reading],
+    keys: &[[u8; 32]],
+    firsts: &[usize],
+    compiled: Vec<Compiled>,
+) -> ByParse {
+    let by_key: HashMap<[u8; 32], Compiled> = firsts
+        .iter()
+        .zip(compiled)
+        .map(|(&i, c)| (keys[i], c))
+        .collect();
+    parses
+        .iter()
+        .zip(keys)
+        .map(|(p, k)| (std::ptr::from_ref::<RobotsTxt>(p), by_key[k].clone()))
+        .collect()
 }
 
 /// Policies compiled for one agent set: what the engine reads. Immutable

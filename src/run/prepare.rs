@@ -320,7 +320,9 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         );
     }
     let from_cache = opened.at.map(|at| (at, origins));
-    let engine = plan.config.build(opened.set, Blocklists::new(lists))?;
+    let engine = plan
+        .config
+        .build_on(opened.set, Blocklists::new(lists), plan.threads)?;
     Ok(Prepared {
         engine,
         plan,

@@ -67,7 +67,9 @@ impl Spec {
         for (name, path) in &self.blocklists {
             lists.push(blocklist::load(name, path)?);
         }
-        let engine = self.config.build(opened.set, Blocklists::new(lists))?;
+        let engine = self
+            .config
+            .build_on(opened.set, Blocklists::new(lists), threads.max(1))?;
         let mut pool = rayon::ThreadPoolBuilder::new();
         if let Some(threads) = self.threads {
             if threads == 0 {
