@@ -124,7 +124,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// When the world's policies were "fetched": 2026-11-01.
-const FETCHED_AT: i64 = 1_761_955_200_000;
+const FETCHED_AT: i64 = 1_793_491_200_000;
 
 /// The record a fetch of `{scheme}://{host}/robots.txt` leaves: a 200
 /// with `body`, or a 404.
