@@ -264,13 +264,36 @@ impl FilterConfig {
     /// As [`FilterConfig::build`], and when the threads cannot start.
     pub fn build_on(
         &self,
+        policies: PolicySet,
+        blocklists: Blocklists,
+        threads: usize,
+    ) -> Result<Engine> {
+        self.build_compiled(
+            policies,
+            crate::policy::ByParse::default(),
+            blocklists,
+            threads,
+        )
+    }
+
+    /// [`FilterConfig::build_on`], given the compiled rules of the parses
+    /// loading compiled already ([`crate::source::Opened::compiled`], made
+    /// for this configuration's agents).
+    ///
+    /// # Errors
+    ///
+    /// As [`FilterConfig::build_on`].
+    pub fn build_compiled(
+        &self,
         mut policies: PolicySet,
+        compiled: crate::policy::ByParse,
         blocklists: Blocklists,
         threads: usize,
     ) -> Result<Engine> {
         let resolved = self.resolve()?;
         policies.keep_files(&resolved.files);
-        let snapshot = crate::engine::compile::policies(policies, &resolved.agents, threads)?;
+        let snapshot =
+            crate::engine::compile::policies_with(policies, &resolved.agents, threads, compiled)?;
         Ok(Engine::new(
             snapshot,
             blocklists,

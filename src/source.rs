@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::AsOf;
 use crate::error::{Error, Result};
-use crate::policy::{Access, LoadProblem, PolicySet};
+use crate::policy::{Access, LoadProblem, PolicySet, SharedParses};
 use crate::time::Millis;
 
 /// A source of per-origin policies.
@@ -53,6 +53,9 @@ pub struct Opened {
     pub header: Option<crate::cache::snapshot::Header>,
     /// For the cache: the time the policies are in force at.
     pub at: Option<Millis>,
+    /// The compiled rules of the parses loading compiled (see
+    /// [`PolicySource::open_with`]); empty otherwise.
+    pub compiled: crate::policy::ByParse,
 }
 
 impl Opened {
@@ -117,6 +120,27 @@ impl PolicySource {
         origins: Option<&[String]>,
         threads: usize,
     ) -> Result<Opened> {
+        self.open_with(as_of, origins, threads, None)
+    }
+
+    /// [`PolicySource::open_on`] for a run that knows its `agents`: a robots
+    /// directory's or an indexed snapshot's parses are compiled for them
+    /// as they are made and held slim ([`SharedParses::compiling`]), so the
+    /// whole parses of every origin are never held at once. The compiled
+    /// rules come back in [`Opened::compiled`]. Other sources, and opening
+    /// without agents, hold whole parses.
+    ///
+    /// # Errors
+    ///
+    /// As [`PolicySource::open`].
+    pub fn open_with(
+        &self,
+        as_of: AsOf,
+        origins: Option<&[String]>,
+        threads: usize,
+        agents: Option<&crate::agents::AgentSet>,
+    ) -> Result<Opened> {
+        let parses = agents.map_or_else(SharedParses::default, SharedParses::compiling);
         let other_time = match (self, as_of) {
             (_, AsOf::Now) | (PolicySource::Cache { .. }, _) => false,
             (PolicySource::RobotsDir { .. }, _) => true,
@@ -143,20 +167,31 @@ impl PolicySource {
                         })
                         .collect()
                 });
-                let (set, problems) =
-                    crate::engine::load::robots_dir(path, shown, hosts.as_ref(), threads)?;
+                let (set, problems) = crate::engine::load::robots_dir_with(
+                    path,
+                    shown,
+                    hosts.as_ref(),
+                    threads,
+                    &parses,
+                )?;
                 Ok(Opened {
                     set,
                     problems,
                     header: None,
                     at: None,
+                    compiled: parses.into_compiled(),
                 })
             }
             PolicySource::Snapshot { path } => {
                 let wanted: Option<std::collections::HashSet<String>> =
                     origins.map(|origins| origins.iter().cloned().collect());
                 let (header, set) = if crate::cache::indexed::is_indexed(path)? {
-                    crate::engine::load::indexed_snapshot(path, wanted.as_ref(), threads)?
+                    crate::engine::load::indexed_snapshot_with(
+                        path,
+                        wanted.as_ref(),
+                        threads,
+                        &parses,
+                    )?
                 } else {
                     crate::cache::snapshot::load_only(path, wanted.as_ref())?
                 };
@@ -171,6 +206,7 @@ impl PolicySource {
                     problems: Vec::new(),
                     header: Some(header),
                     at: None,
+                    compiled: parses.into_compiled(),
                 })
             }
             PolicySource::Cache { path } => {
@@ -194,6 +230,7 @@ impl PolicySource {
                     problems: Vec::new(),
                     header: None,
                     at: Some(at),
+                    compiled: crate::policy::ByParse::default(),
                 })
             }
         }

@@ -6,7 +6,9 @@ use rayon::prelude::*;
 
 use crate::agents::AgentSet;
 use crate::error::Result;
-use crate::policy::{PolicySet, Snapshot, by_parse, compile_one, first_of_each_key};
+use crate::policy::{
+    ByParse, PolicySet, Reading, Snapshot, by_parse, compile_one, first_of_each_key, reading_key,
+};
 
 /// [`PolicySet::compile`] on `threads` threads.
 ///
@@ -14,22 +16,50 @@ use crate::policy::{PolicySet, Snapshot, by_parse, compile_one, first_of_each_ke
 ///
 /// When the threads cannot start.
 pub fn policies(set: PolicySet, agents: &AgentSet, threads: usize) -> Result<Snapshot> {
-    if threads <= 1 {
-        return Ok(set.compile(agents));
+    policies_with(set, agents, threads, ByParse::default())
+}
+
+/// [`policies`], given the compiled rules of the parses compiled already
+/// (as loading does: [`crate::policy::SharedParses::compiling`]); the
+/// others are compiled here.
+///
+/// # Errors
+///
+/// When the threads cannot start.
+pub fn policies_with(
+    set: PolicySet,
+    agents: &AgentSet,
+    threads: usize,
+    mut done: ByParse,
+) -> Result<Snapshot> {
+    let parses: Vec<Reading> = set
+        .distinct_parses()
+        .into_iter()
+        .filter(|p| !done.contains_key(&reading_key(p)))
+        .collect();
+    if !parses.is_empty() {
+        let (keys, firsts, compiled) = if threads <= 1 {
+            let keys: Vec<[u8; 32]> = parses.iter().map(|p| p.access_key()).collect();
+            let firsts = first_of_each_key(&keys);
+            let compiled: Vec<_> = firsts
+                .iter()
+                .map(|&i| compile_one(&parses[i], agents))
+                .collect();
+            (keys, firsts, compiled)
+        } else {
+            super::load::pool(threads)?.install(|| {
+                let keys: Vec<[u8; 32]> = parses.par_iter().map(|p| p.access_key()).collect();
+                let firsts = first_of_each_key(&keys);
+                let compiled: Vec<_> = firsts
+                    .par_iter()
+                    .map(|&i| compile_one(&parses[i], agents))
+                    .collect();
+                (keys, firsts, compiled)
+            })
+        };
+        done.extend(by_parse(&parses, &keys, &firsts, compiled));
     }
-    let parses = set.distinct_parses();
-    let pool = super::load::pool(threads)?;
-    let (keys, firsts, compiled) = pool.install(|| {
-        let keys: Vec<[u8; 32]> = parses.par_iter().map(|p| p.access_key()).collect();
-        let firsts = first_of_each_key(&keys);
-        let compiled: Vec<_> = firsts
-            .par_iter()
-            .map(|&i| compile_one(&parses[i], agents))
-            .collect();
-        (keys, firsts, compiled)
-    });
-    let by_parse = by_parse(&parses, &keys, &firsts, compiled);
-    Ok(set.compile_with(agents, &by_parse))
+    Ok(set.compile_with(agents, &done))
 }
 
 #[cfg(test)]

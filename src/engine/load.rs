@@ -41,12 +41,27 @@ pub fn robots_dir(
     hosts: Option<&HashSet<String>>,
     threads: usize,
 ) -> Result<(PolicySet, Vec<LoadProblem>)> {
+    robots_dir_with(dir, shown, hosts, threads, &SharedParses::default())
+}
+
+/// [`robots_dir`], parsing through `parses` (which may compile each parse
+/// as it is made: [`SharedParses::compiling`]).
+///
+/// # Errors
+///
+/// As [`robots_dir`].
+pub fn robots_dir_with(
+    dir: &Path,
+    shown: &Path,
+    hosts: Option<&HashSet<String>>,
+    threads: usize,
+    parses: &SharedParses,
+) -> Result<(PolicySet, Vec<LoadProblem>)> {
     let (files, problems) = DirFile::list(dir, shown, hosts)?;
-    let parses = SharedParses::default();
     let read = if threads <= 1 {
-        files.iter().map(|file| file.read(&parses)).collect()
+        files.iter().map(|file| file.read(parses)).collect()
     } else {
-        pool(threads)?.install(|| files.par_iter().map(|file| file.read(&parses)).collect())
+        pool(threads)?.install(|| files.par_iter().map(|file| file.read(parses)).collect())
     };
     Ok(PolicySet::from_read(read, problems))
 }
@@ -76,14 +91,28 @@ pub fn indexed_snapshot(
     wanted: Option<&HashSet<String>>,
     threads: usize,
 ) -> Result<(Header, PolicySet)> {
+    indexed_snapshot_with(path, wanted, threads, &SharedParses::default())
+}
+
+/// [`indexed_snapshot`], parsing through `parses` (which may compile each
+/// parse as it is made: [`SharedParses::compiling`]).
+///
+/// # Errors
+///
+/// As [`indexed_snapshot`].
+pub fn indexed_snapshot_with(
+    path: &Path,
+    wanted: Option<&HashSet<String>>,
+    threads: usize,
+    parses: &SharedParses,
+) -> Result<(Header, PolicySet)> {
     let first = Reader::open(path)?;
     let header = first.meta().header();
     let meta = first.meta().clone();
-    let parses = SharedParses::default();
     let Some(wanted) = wanted else {
         // Every entry, in order, on this thread: the whole file is read.
         let mut assembly = Assembly::default();
-        first.all_entries(|entry| assemble(&first, &parses, &mut assembly, entry))?;
+        first.all_entries(|entry| assemble(&first, parses, &mut assembly, entry))?;
         return Ok((header, assembly.finish()));
     };
     let mut hosts: Vec<&str> = wanted
@@ -110,7 +139,7 @@ pub fn indexed_snapshot(
                         found.clear();
                         reader.entries_of(host, &mut found)?;
                         for entry in found.drain(..).filter(keep) {
-                            assemble(reader, &parses, &mut assembly, entry)?;
+                            assemble(reader, parses, &mut assembly, entry)?;
                         }
                     }
                     Ok(assembly.into_part())

@@ -13,8 +13,12 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 
+use crate::agents::AgentSet;
 use crate::error::{Error, Result};
-use crate::policy::{Access, LoadProblem, OriginPolicy, PolicySet, files};
+use crate::policy::{
+    Access, ByParse, Compiled, LoadProblem, OriginPolicy, PolicySet, compile_one, files,
+    reading_key,
+};
 use crate::signals::robots::RobotsTxt;
 
 /// One `<host>.txt` file of a robots directory.
@@ -30,11 +34,29 @@ pub struct DirFile {
 
 /// Parses by body SHA-256 (and whether the body is the first part of a
 /// longer one), shared between threads: a body served by many hosts (a
-/// platform's default) is parsed once and held once.
+/// platform's default) is parsed once and held once. With a
+/// [`LoadCompiler`], each parse is compiled as it is made and held slim.
 #[derive(Debug, Default)]
-pub struct SharedParses(DashMap<(Box<str>, bool), Arc<RobotsTxt>, foldhash::fast::RandomState>);
+pub struct SharedParses {
+    parses: DashMap<(Box<str>, bool), Arc<RobotsTxt>, foldhash::fast::RandomState>,
+    compiler: Option<LoadCompiler>,
+}
 
 impl SharedParses {
+    /// Parses that are compiled for `agents` as they are made, and held in
+    /// their slim form ([`RobotsTxt::slimmed`]).
+    #[must_use]
+    pub fn compiling(agents: &AgentSet) -> SharedParses {
+        SharedParses {
+            parses: DashMap::default(),
+            compiler: Some(LoadCompiler {
+                agents: agents.clone(),
+                by_key: DashMap::default(),
+                by_parse: DashMap::default(),
+            }),
+        }
+    }
+
     /// The parse of the body whose SHA-256 is `sha256` (as a prefix when
     /// `prefix`), made by `parse` when no thread has made it yet.
     ///
@@ -48,13 +70,82 @@ impl SharedParses {
         parse: impl FnOnce() -> Result<RobotsTxt>,
     ) -> Result<Arc<RobotsTxt>> {
         let key = (Box::from(sha256), prefix);
-        if let Some(parsed) = self.0.get(&key) {
+        if let Some(parsed) = self.parses.get(&key) {
             return Ok(Arc::clone(&parsed));
         }
+        let parsed = parse()?;
+        let parsed = match &self.compiler {
+            Some(compiler) => compiler.take(parsed),
+            None => Arc::new(parsed),
+        };
         // Two threads may parse the same body at once; the first kept
-        // wins, so every policy shares one.
-        let parsed = Arc::new(parse()?);
-        Ok(Arc::clone(self.0.entry(key).or_insert(parsed).value()))
+        // wins, so every policy shares one. The other's compiled entries
+        // go before it does: its address may be reused.
+        let kept = Arc::clone(
+            self.parses
+                .entry(key)
+                .or_insert_with(|| Arc::clone(&parsed))
+                .value(),
+        );
+        if !Arc::ptr_eq(&kept, &parsed) {
+            if let Some(compiler) = &self.compiler {
+                compiler.forget(&parsed);
+            }
+        }
+        Ok(kept)
+    }
+
+    /// The compiled rules of every parse kept, by [`reading_key`] (empty
+    /// without a compiler). The parses must be held while the map is used.
+    #[must_use]
+    pub fn into_compiled(self) -> ByParse {
+        self.compiler
+            .map(|c| c.by_parse.into_iter().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Compiles parses as loading makes them (see [`SharedParses::compiling`]).
+#[derive(Debug)]
+struct LoadCompiler {
+    agents: AgentSet,
+    /// By access key: bodies whose rules compile alike share one.
+    by_key: DashMap<[u8; 32], Compiled, foldhash::fast::RandomState>,
+    by_parse: DashMap<usize, Compiled, foldhash::fast::RandomState>,
+}
+
+impl LoadCompiler {
+    /// Compiles `parsed` (and its aipref-aware reading) and returns what to
+    /// hold: its slim form when it has one.
+    fn take(&self, parsed: RobotsTxt) -> Arc<RobotsTxt> {
+        let whole = self.compiled(&parsed);
+        if let Some(slim) = parsed.slimmed() {
+            let slim = Arc::new(slim);
+            self.by_parse.insert(reading_key(&slim), whole);
+            return slim;
+        }
+        let parsed = Arc::new(parsed);
+        self.by_parse.insert(reading_key(&parsed), whole);
+        if let Some(aware) = &parsed.aware {
+            let compiled = self.compiled(aware);
+            self.by_parse.insert(reading_key(aware), compiled);
+        }
+        parsed
+    }
+
+    fn compiled(&self, reading: &RobotsTxt) -> Compiled {
+        self.by_key
+            .entry(reading.access_key())
+            .or_insert_with(|| compile_one(reading, &self.agents))
+            .clone()
+    }
+
+    /// Drops the entries of a parse that is not kept.
+    fn forget(&self, parsed: &RobotsTxt) {
+        self.by_parse.remove(&reading_key(parsed));
+        if let Some(aware) = &parsed.aware {
+            self.by_parse.remove(&reading_key(aware));
+        }
     }
 }
 

@@ -402,7 +402,7 @@ impl PolicySet {
         let empty = Arc::new(RobotsTxt::parse(b"").compile(agents.keys()));
         let of = |robots: &RobotsTxt| -> Compiled {
             compiled
-                .get(&std::ptr::from_ref(robots))
+                .get(&reading_key(robots))
                 .expect("every distinct parse is compiled")
                 .clone()
         };
@@ -465,8 +465,16 @@ impl std::ops::Deref for Reading {
 /// A parse's compiled rules, or their count when over the limit.
 pub type Compiled = std::result::Result<Arc<CompiledRobots>, usize>;
 
-/// Compiled rules by the address of the reading they were compiled from.
-pub type ByParse = HashMap<*const RobotsTxt, Compiled>;
+/// Compiled rules by the address of the reading they were compiled from
+/// ([`reading_key`]). Addresses name readings only while they are held:
+/// a map is made for, and used with, one set of live parses.
+pub type ByParse = HashMap<usize, Compiled>;
+
+/// The key of a reading in a [`ByParse`]: its address.
+#[must_use]
+pub fn reading_key(reading: &RobotsTxt) -> usize {
+    std::ptr::from_ref(reading).addr()
+}
 
 /// Compiles `robots` for `agents` within the rule limit.
 pub fn compile_one(robots: &RobotsTxt, agents: &AgentSet) -> Compiled {
@@ -503,7 +511,7 @@ pub fn by_parse(
     parses
         .iter()
         .zip(keys)
-        .map(|(p, k)| (std::ptr::from_ref::<RobotsTxt>(p), by_key[k].clone()))
+        .map(|(p, k)| (reading_key(p), by_key[k].clone()))
         .collect()
 }
 

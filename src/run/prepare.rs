@@ -242,6 +242,11 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         (Some(fetch), PolicySource::Cache { .. }) if !matches!(as_of, AsOf::Date(_)) => Some(fetch),
         _ => None,
     };
+    // Loading compiles for the run's agents as it parses, so whole parses
+    // of every origin are never held at once.
+    let agents = plan.config.resolve()?.agents;
+    let open =
+        |origins: Option<&[String]>| source.open_with(as_of, origins, plan.threads, Some(&agents));
     let (opened, origins) = match fetch {
         Some(fetch) => {
             if plan.inputs.iter().any(|i| i.as_os_str() == "-") {
@@ -256,10 +261,7 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
             }
             refresh = Some(fetched);
             let origins: Vec<String> = origins.iter().map(ToString::to_string).collect();
-            (
-                source.open_on(as_of, Some(&origins), plan.threads)?,
-                Some(origins),
-            )
+            (open(Some(&origins))?, Some(origins))
         }
         // Only the policies the input names are loaded, when the input
         // can be read twice cheaply: rows and Parquet columns are scanned
@@ -273,15 +275,12 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
                 Ok(scan) => {
                     let origins: Vec<String> =
                         scan.origins.iter().map(ToString::to_string).collect();
-                    (
-                        source.open_on(as_of, Some(&origins), plan.threads)?,
-                        Some(origins),
-                    )
+                    (open(Some(&origins))?, Some(origins))
                 }
-                Err(_) => (source.open_on(as_of, None, plan.threads)?, None),
+                Err(_) => (open(None)?, None),
             }
         }
-        None => (source.open_on(as_of, None, plan.threads)?, None),
+        None => (open(None)?, None),
     };
     for problem in opened.problems.iter().take(SHOWN) {
         observer.message(
@@ -320,9 +319,12 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         );
     }
     let from_cache = opened.at.map(|at| (at, origins));
-    let engine = plan
-        .config
-        .build_on(opened.set, Blocklists::new(lists), plan.threads)?;
+    let engine = plan.config.build_compiled(
+        opened.set,
+        opened.compiled,
+        Blocklists::new(lists),
+        plan.threads,
+    )?;
     Ok(Prepared {
         engine,
         plan,

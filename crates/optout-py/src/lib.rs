@@ -62,14 +62,20 @@ impl Spec {
         }
         let as_of = AsOf::parse(&self.config.as_of)?;
         let threads = self.threads.unwrap_or_else(optout::run::default_threads);
-        let opened = self.source.open_on(as_of, None, threads.max(1))?;
+        let agents = self.config.resolve()?.agents;
+        let opened = self
+            .source
+            .open_with(as_of, None, threads.max(1), Some(&agents))?;
         let mut lists = Vec::new();
         for (name, path) in &self.blocklists {
             lists.push(blocklist::load(name, path)?);
         }
-        let engine = self
-            .config
-            .build_on(opened.set, Blocklists::new(lists), threads.max(1))?;
+        let engine = self.config.build_compiled(
+            opened.set,
+            opened.compiled,
+            Blocklists::new(lists),
+            threads.max(1),
+        )?;
         let mut pool = rayon::ThreadPoolBuilder::new();
         if let Some(threads) = self.threads {
             if threads == 0 {

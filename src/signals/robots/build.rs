@@ -33,6 +33,7 @@ impl RobotsTxt {
             licenses: shrunk(builder.licenses),
             aware: None,
             notes,
+            slim: false,
         }
     }
 }

@@ -52,6 +52,7 @@ pub mod compiled;
 pub mod matcher;
 pub mod normalize;
 pub mod parse;
+mod slim;
 pub mod usage;
 
 use std::ops::Range;
@@ -236,6 +237,9 @@ pub struct RobotsTxt {
     pub aware: Option<Box<RobotsTxt>>,
     /// What the parse noticed.
     pub notes: ParseNotes,
+    /// Cut down to what a run reads once compiled
+    /// ([`RobotsTxt::slimmed`]): it can no longer be compiled.
+    pub slim: bool,
 }
 
 /// Which groups apply to an agent.
@@ -367,6 +371,7 @@ impl RobotsTxt {
     /// which evidence reads, stay each parse's own.
     #[must_use]
     pub fn access_key(&self) -> [u8; 32] {
+        assert!(!self.slim, "a slim parse has no access key");
         use sha2::Digest;
         let mut digest = sha2::Sha256::new();
         let mut field = |bytes: &[u8]| {
@@ -416,6 +421,7 @@ impl RobotsTxt {
     /// [`agent_key`]).
     #[must_use]
     pub fn compile(&self, agent_keys: &[String]) -> CompiledRobots {
+        assert!(!self.slim, "a slim parse cannot be compiled");
         CompiledRobots::new(self, agent_keys)
     }
 
@@ -433,6 +439,7 @@ impl RobotsTxt {
         agent_keys: &[String],
         limit: usize,
     ) -> Result<CompiledRobots, usize> {
+        assert!(!self.slim, "a slim parse cannot be compiled");
         CompiledRobots::bounded(self, agent_keys, limit)
     }
 }
