@@ -7,7 +7,8 @@ use rayon::prelude::*;
 use crate::agents::AgentSet;
 use crate::error::Result;
 use crate::policy::{
-    ByParse, PolicySet, Reading, Snapshot, by_parse, compile_one, first_of_each_key, reading_key,
+    ByParse, PolicySet, Reading, Snapshot, by_parse, compile_one, compile_readings,
+    first_of_each_key, reading_key,
 };
 
 /// [`PolicySet::compile`] on `threads` threads.
@@ -37,26 +38,18 @@ pub fn policies_with(
         .into_iter()
         .filter(|p| !done.contains_key(&reading_key(p)))
         .collect();
-    if !parses.is_empty() {
-        let (keys, firsts, compiled) = if threads <= 1 {
-            let keys: Vec<[u8; 32]> = parses.iter().map(|p| p.access_key()).collect();
+    if threads <= 1 {
+        done.extend(compile_readings(&parses, agents));
+    } else if !parses.is_empty() {
+        let (keys, firsts, compiled) = super::load::pool(threads)?.install(|| {
+            let keys: Vec<[u8; 32]> = parses.par_iter().map(|p| p.access_key()).collect();
             let firsts = first_of_each_key(&keys);
             let compiled: Vec<_> = firsts
-                .iter()
+                .par_iter()
                 .map(|&i| compile_one(&parses[i], agents))
                 .collect();
             (keys, firsts, compiled)
-        } else {
-            super::load::pool(threads)?.install(|| {
-                let keys: Vec<[u8; 32]> = parses.par_iter().map(|p| p.access_key()).collect();
-                let firsts = first_of_each_key(&keys);
-                let compiled: Vec<_> = firsts
-                    .par_iter()
-                    .map(|&i| compile_one(&parses[i], agents))
-                    .collect();
-                (keys, firsts, compiled)
-            })
-        };
+        });
         done.extend(by_parse(&parses, &keys, &firsts, compiled));
     }
     Ok(set.compile_with(agents, &done))

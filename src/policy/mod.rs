@@ -356,14 +356,7 @@ impl PolicySet {
     /// [`PolicySet::compile_with`]).
     #[must_use]
     pub fn compile(self, agents: &AgentSet) -> Snapshot {
-        let parses = self.distinct_parses();
-        let keys: Vec<[u8; 32]> = parses.iter().map(|p| p.access_key()).collect();
-        let firsts = first_of_each_key(&keys);
-        let compiled: Vec<Compiled> = firsts
-            .iter()
-            .map(|&i| compile_one(&parses[i], agents))
-            .collect();
-        let by_parse = by_parse(&parses, &keys, &firsts, compiled);
+        let by_parse = compile_readings(&self.distinct_parses(), agents);
         self.compile_with(agents, &by_parse)
     }
 
@@ -474,6 +467,19 @@ pub type ByParse = HashMap<usize, Compiled>;
 #[must_use]
 pub fn reading_key(reading: &RobotsTxt) -> usize {
     std::ptr::from_ref(reading).addr()
+}
+
+/// Compiles `readings` for `agents` on this thread, each distinct access
+/// key once.
+#[must_use]
+pub fn compile_readings(readings: &[Reading], agents: &AgentSet) -> ByParse {
+    let keys: Vec<[u8; 32]> = readings.iter().map(|p| p.access_key()).collect();
+    let firsts = first_of_each_key(&keys);
+    let compiled: Vec<Compiled> = firsts
+        .iter()
+        .map(|&i| compile_one(&readings[i], agents))
+        .collect();
+    by_parse(readings, &keys, &firsts, compiled)
 }
 
 /// Compiles `robots` for `agents` within the rule limit.
