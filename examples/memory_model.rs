@@ -127,7 +127,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = std::time::Instant::now();
     let snapshot = optout::engine::compile::policies_with(set, &agents, 2, opened.compiled)?;
     let mut out = std::io::stdout().lock();
-    let compiled = HELD.load(Ordering::Relaxed).cast_signed() - before.cast_signed();
+    let signed = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let compiled = signed(HELD.load(Ordering::Relaxed)) - signed(before);
     let compile_time = started.elapsed();
 
     writeln!(
