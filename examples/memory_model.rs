@@ -109,7 +109,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for r in std::iter::once(&**robots).chain(robots.aware.as_deref()) {
                 text += r.text.len();
                 patterns += r.patterns.len();
-                rules += r.rules.capacity() * size_of::<optout::signals::robots::Rule>();
+                rules += r.rules.capacity() * size_of::<optout::signals::robots::Rule>()
+                    + r.pattern_at.capacity() * size_of::<optout::signals::robots::PatternAt>();
                 records += r.agents.capacity() * size_of::<optout::signals::robots::AgentLine>()
                     + r.groups.capacity() * size_of::<optout::signals::robots::Group>()
                     + r.others.capacity() * size_of::<optout::signals::robots::OtherRecord>()

@@ -49,7 +49,7 @@ proptest! {
         let robots = RobotsTxt::parse(&body);
         prop_assert!(robots.notes.lines as usize <= body.len() + 1);
         for group in &robots.groups {
-            prop_assert!(group.rules.end <= robots.rules.len() && !group.agents.is_empty());
+            prop_assert!(group.rules.end as usize <= robots.rules.len() && !group.agents.is_empty());
         }
         for rule in &robots.rules {
             prop_assert!((rule.group as usize) < robots.groups.len());

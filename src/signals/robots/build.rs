@@ -5,7 +5,9 @@
 use super::normalize::{self, Side};
 use super::parse::{self, Key, Line};
 use super::usage::{LicenseRecord, UsageRule};
-use super::{AgentLine, Group, OtherRecord, PARSE_LIMIT, ParseNotes, RobotsTxt, Rule, TextRange};
+use super::{
+    AgentLine, Group, OtherRecord, PARSE_LIMIT, ParseNotes, PatternAt, RobotsTxt, Rule, TextRange,
+};
 
 impl RobotsTxt {
     pub(super) fn build(body: &[u8], mut notes: ParseNotes, aware: bool) -> RobotsTxt {
@@ -28,6 +30,7 @@ impl RobotsTxt {
             agents: shrunk(builder.agents),
             groups: shrunk(builder.groups),
             rules: shrunk(builder.rules),
+            pattern_at: shrunk(builder.pattern_at),
             others: shrunk(builder.others),
             usage: shrunk(builder.usage),
             licenses: shrunk(builder.licenses),
@@ -83,6 +86,7 @@ struct Builder<'a> {
     agents: Vec<AgentLine>,
     groups: Vec<Group>,
     rules: Vec<Rule>,
+    pattern_at: Vec<PatternAt>,
     others: Vec<OtherRecord>,
     usage: Vec<UsageRule>,
     licenses: Vec<LicenseRecord>,
@@ -123,6 +127,7 @@ impl Builder<'_> {
                 if self.groups.is_empty() || self.rule_seen {
                     self.release_licenses();
                     let (agents, rules) = (self.agents.len(), self.rules.len());
+                    let (agents, rules) = (to_u32(agents), to_u32(rules));
                     self.groups.push(Group {
                         agents: agents..agents,
                         rules: rules..rules,
@@ -134,7 +139,8 @@ impl Builder<'_> {
                 let at = self.range(line.value);
                 self.agents
                     .push(AgentLine::new(line.number, line.value, at));
-                self.groups.last_mut().expect("pushed above").agents.end = self.agents.len();
+                self.groups.last_mut().expect("pushed above").agents.end =
+                    to_u32(self.agents.len());
             }
             Key::Allow | Key::Disallow => {
                 let Some(group_index) = self.groups.len().checked_sub(1) else {
@@ -161,10 +167,12 @@ impl Builder<'_> {
                     line: line.number,
                     group: u32::try_from(group_index).expect("capped"),
                     raw,
-                    pattern,
-                    pattern_in_text,
                 });
-                self.groups[group_index].rules.end = self.rules.len();
+                self.pattern_at.push(PatternAt {
+                    range: pattern,
+                    in_text: pattern_in_text,
+                });
+                self.groups[group_index].rules.end = to_u32(self.rules.len());
             }
             Key::ContentUsage | Key::ContentSignal => {
                 let Some(group) = self.groups.len().checked_sub(1) else {
@@ -217,4 +225,8 @@ impl Builder<'_> {
             }
         }
     }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("robots.txt bodies are capped far below 4 GiB")
 }

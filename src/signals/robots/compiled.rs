@@ -274,13 +274,13 @@ impl CompiledRobots {
             };
             let mut list: Vec<usize> = groups
                 .iter()
-                .flat_map(|&g| robots.groups[g].rules.clone())
-                .filter(|&r| !robots.rules[r].pattern.is_empty())
+                .flat_map(|&g| super::span(&robots.groups[g].rules))
+                .filter(|&r| !robots.pattern(r).is_empty())
                 .collect();
             // Priority order; equal rules keep the first in file order.
             list.sort_by(|&a, &b| {
                 let (ra, rb) = (&robots.rules[a], &robots.rules[b]);
-                let (pa, pb) = (robots.pattern(ra), robots.pattern(rb));
+                let (pa, pb) = (robots.pattern(a), robots.pattern(b));
                 pb.len()
                     .cmp(&pa.len())
                     .then(rb.allow.cmp(&ra.allow))
@@ -288,12 +288,12 @@ impl CompiledRobots {
                     .then(a.cmp(&b))
             });
             list.dedup_by(|b, a| {
-                robots.pattern(&robots.rules[*a]) == robots.pattern(&robots.rules[*b])
+                robots.pattern(*a) == robots.pattern(*b)
                     && robots.rules[*a].allow == robots.rules[*b].allow
             });
             let key: Vec<(&[u8], bool)> = list
                 .iter()
-                .map(|&r| (robots.pattern(&robots.rules[r]), robots.rules[r].allow))
+                .map(|&r| (robots.pattern(r), robots.rules[r].allow))
                 .collect();
             let content = match keys.iter().position(|k| *k == key) {
                 Some(c) => c,

@@ -82,6 +82,12 @@ pub fn agent_key(name: &str) -> String {
     name.trim().to_ascii_lowercase()
 }
 
+/// A 32-bit range as indexes.
+#[must_use]
+pub fn span(range: &Range<u32>) -> Range<usize> {
+    range.start as usize..range.end as usize
+}
+
 /// Where a piece of text lies in [`RobotsTxt::text`].
 pub type TextRange = Range<u32>;
 
@@ -129,10 +135,11 @@ impl AgentLine {
 /// A group: its agent lines and its rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
-    /// Indexes into [`RobotsTxt::agents`].
-    pub agents: Range<usize>,
+    /// Indexes into [`RobotsTxt::agents`] (32 bits: a run holds one group
+    /// record per group of every distinct body).
+    pub agents: Range<u32>,
     /// Indexes into [`RobotsTxt::rules`].
-    pub rules: Range<usize>,
+    pub rules: Range<u32>,
     /// The line of the group's first `User-agent`.
     pub line: u32,
 }
@@ -157,13 +164,19 @@ pub struct Rule {
     pub group: u32,
     /// The pattern as written.
     pub raw: TextRange,
-    /// The normalised pattern: in [`RobotsTxt::patterns`], or, when it is
-    /// the pattern as written (most are), the same bytes of
-    /// [`RobotsTxt::text`] (`pattern_in_text`). Its length is the rule's
-    /// priority.
-    pub pattern: Range<u32>,
-    /// Whether `pattern` ranges over the text rather than the patterns.
-    pub pattern_in_text: bool,
+}
+
+/// Where a rule's normalised pattern is: in [`RobotsTxt::patterns`], or,
+/// when it is the pattern as written (most are), the same bytes of
+/// [`RobotsTxt::text`]. Its length is the rule's priority. Kept beside the
+/// rules rather than in them: compiling reads it, evidence does not, and a
+/// run holds its parses without it ([`RobotsTxt::slimmed`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatternAt {
+    /// The bytes' range.
+    pub range: Range<u32>,
+    /// Whether `range` is in the text rather than the patterns.
+    pub in_text: bool,
 }
 
 /// A record that is neither a group line nor a rule (`Sitemap`,
@@ -224,6 +237,8 @@ pub struct RobotsTxt {
     pub groups: Vec<Group>,
     /// Rules in file order.
     pub rules: Vec<Rule>,
+    /// Per rule, where its normalised pattern is (empty in a slim parse).
+    pub pattern_at: Vec<PatternAt>,
     /// Other records in file order, `Sitemap` included.
     pub others: Vec<OtherRecord>,
     /// `Content-Usage` and `Content-Signal` lines inside groups, in file
@@ -327,15 +342,16 @@ impl RobotsTxt {
         &self.groups[rule.group as usize]
     }
 
-    /// The normalised pattern of `rule`.
+    /// The normalised pattern of rule number `rule`.
     #[must_use]
-    pub fn pattern(&self, rule: &Rule) -> &[u8] {
-        let bytes = if rule.pattern_in_text {
+    pub fn pattern(&self, rule: usize) -> &[u8] {
+        let at = &self.pattern_at[rule];
+        let bytes = if at.in_text {
             &self.text
         } else {
             &self.patterns
         };
-        &bytes[rule.pattern.start as usize..rule.pattern.end as usize]
+        &bytes[at.range.start as usize..at.range.end as usize]
     }
 
     /// A rule as a robots.txt line, e.g. `Disallow: /private`.
@@ -348,7 +364,7 @@ impl RobotsTxt {
     /// The agent lines of group `group`.
     #[must_use]
     pub fn agents_of(&self, group: usize) -> &[AgentLine] {
-        &self.agents[self.groups[group].agents.clone()]
+        &self.agents[span(&self.groups[group].agents)]
     }
 
     /// Whether `line` names the agent whose [`agent_key`] is `key`.
@@ -382,18 +398,18 @@ impl RobotsTxt {
             |r: &TextRange| self.text[r.start as usize..r.end as usize].to_ascii_lowercase();
         for group in &self.groups {
             field(b"group");
-            for agent in &self.agents[group.agents.clone()] {
+            for agent in &self.agents[span(&group.agents)] {
                 field(if agent.global { b"*" } else { b"agent" });
                 field(&lower(&agent.full));
                 field(&lower(&agent.token));
             }
-            field(&(group.rules.start as u64).to_le_bytes());
-            field(&(group.rules.end as u64).to_le_bytes());
+            field(&u64::from(group.rules.start).to_le_bytes());
+            field(&u64::from(group.rules.end).to_le_bytes());
         }
-        for rule in &self.rules {
+        for (index, rule) in self.rules.iter().enumerate() {
             field(if rule.allow { b"allow" } else { b"disallow" });
             field(&(rule.group as u64).to_le_bytes());
-            field(self.pattern(rule));
+            field(self.pattern(index));
         }
         digest.finalize().into()
     }
@@ -615,7 +631,7 @@ mod tests {
         let robots =
             RobotsTxt::parse(b"User-agent: *\nDisallow: /a\0b\nDis\0allow: /x\nDisallow: /y\n");
         assert_eq!(robots.rules.len(), 2);
-        assert_eq!(robots.pattern(&robots.rules[0]), b"/a%00b");
+        assert_eq!(robots.pattern(0), b"/a%00b");
         assert_eq!(robots.others.len(), 1);
         assert!(check(
             "User-agent: *\nDisallow: /a\0b\nDis\0allow: /x\nDisallow: /y\n",

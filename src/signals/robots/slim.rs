@@ -35,8 +35,6 @@ impl RobotsTxt {
             .map(|rule| {
                 let mut rule = rule.clone();
                 rule.raw = keep(&rule.raw);
-                rule.pattern = 0..0;
-                rule.pattern_in_text = false;
                 rule
             })
             .collect();
@@ -64,6 +62,7 @@ impl RobotsTxt {
             agents: Vec::new(),
             groups,
             rules,
+            pattern_at: Vec::new(),
             others: Vec::new(),
             usage: Vec::new(),
             licenses,
