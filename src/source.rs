@@ -183,8 +183,9 @@ impl PolicySource {
                 })
             }
             PolicySource::Snapshot { path } => {
-                let wanted: Option<std::collections::HashSet<String>> =
-                    origins.map(|origins| origins.iter().cloned().collect());
+                // Borrowed: the origins of a large input are not held twice.
+                let wanted: Option<std::collections::HashSet<&str>> =
+                    origins.map(|origins| origins.iter().map(String::as_str).collect());
                 let (header, set) = if crate::cache::indexed::is_indexed(path)? {
                     crate::engine::load::indexed_snapshot_with(
                         path,

@@ -88,7 +88,7 @@ fn opened(reader: &Result<Reader>) -> Result<&Reader> {
 /// snapshot, or a wanted host belongs to another shard.
 pub fn indexed_snapshot(
     path: &Path,
-    wanted: Option<&HashSet<String>>,
+    wanted: Option<&HashSet<&str>>,
     threads: usize,
 ) -> Result<(Header, PolicySet)> {
     indexed_snapshot_with(path, wanted, threads, &SharedParses::default())
@@ -102,7 +102,7 @@ pub fn indexed_snapshot(
 /// As [`indexed_snapshot`].
 pub fn indexed_snapshot_with(
     path: &Path,
-    wanted: Option<&HashSet<String>>,
+    wanted: Option<&HashSet<&str>>,
     threads: usize,
     parses: &SharedParses,
 ) -> Result<(Header, PolicySet)> {
@@ -117,7 +117,7 @@ pub fn indexed_snapshot_with(
     };
     let mut hosts: Vec<&str> = wanted
         .iter()
-        .map(|key| crate::origin::split_key(key).map_or(key.as_str(), |(_, h, _)| h))
+        .map(|&key| crate::origin::split_key(key).map_or(key, |(_, h, _)| h))
         .collect();
     hosts.sort_unstable();
     hosts.dedup();

@@ -275,6 +275,8 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
                 Ok(scan) => {
                     let origins: Vec<String> =
                         scan.origins.iter().map(ToString::to_string).collect();
+                    // The scan's own copy goes before the policies load.
+                    drop(scan);
                     (open(Some(&origins))?, Some(origins))
                 }
                 Err(_) => (open(None)?, None),

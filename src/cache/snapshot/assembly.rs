@@ -33,7 +33,7 @@ pub fn load(path: &Path) -> Result<(Header, PolicySet)> {
 /// As [`load`].
 pub fn load_only(
     path: &Path,
-    wanted: Option<&std::collections::HashSet<String>>,
+    wanted: Option<&std::collections::HashSet<&str>>,
 ) -> Result<(Header, PolicySet)> {
     if crate::cache::indexed::is_indexed(path)? {
         return crate::engine::load::indexed_snapshot(path, wanted, 1);
