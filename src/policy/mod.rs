@@ -25,7 +25,6 @@ pub mod files;
 pub use dir::{DirFile, SharedParses};
 
 use std::collections::HashMap;
-use std::hash::BuildHasher as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -168,10 +167,7 @@ pub struct LoadProblem {
 #[derive(Clone, Debug, Default)]
 pub struct PolicySet {
     policies: Vec<OriginPolicy>,
-    /// Positions in `policies`, found by their key: the keys are not held
-    /// twice.
-    index: hashbrown::HashTable<u32>,
-    state: foldhash::fast::RandomState,
+    index: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
     history: Vec<OriginPolicy>,
     /// Per key: (in force from, policy number), oldest first.
     timeline: HashMap<Box<str>, Timeline, foldhash::fast::RandomState>,
@@ -202,15 +198,11 @@ impl PolicySet {
 
     /// Adds or replaces the policy of `policy.key`.
     pub fn insert(&mut self, policy: OriginPolicy) {
-        if let Some(at) = self.find(&policy.key) {
+        if let Some(&at) = self.index.get(policy.key.as_str()) {
             self.policies[at as usize] = policy;
         } else {
             let at = u32::try_from(self.policies.len()).expect("fewer than 4 billion policies");
-            let hash = self.state.hash_one(policy.key.as_str());
-            let (policies, state) = (&self.policies, &self.state);
-            self.index.insert_unique(hash, at, |&i| {
-                state.hash_one(policies[i as usize].key.as_str())
-            });
+            self.index.insert(policy.key.as_str().into(), at);
             self.policies.push(policy);
         }
     }
@@ -223,7 +215,7 @@ impl PolicySet {
     /// The policy stored under `key` (an origin or a bare host).
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&OriginPolicy> {
-        self.find(key).map(|at| &self.policies[at as usize])
+        self.index.get(key).map(|&at| &self.policies[at as usize])
     }
 
     /// The policy that judges origin `key` (`scheme://host[:port]`): the
@@ -236,21 +228,13 @@ impl PolicySet {
 
     /// The index [`PolicySet::lookup`] finds.
     fn index_of(&self, key: &str) -> Option<u32> {
-        match self.find(key) {
-            Some(at) => Some(at),
+        match self.index.get(key) {
+            Some(&at) => Some(at),
             None => {
                 let (_, host, _) = crate::origin::split_key(key)?;
-                self.find(host)
+                self.index.get(host).copied()
             }
         }
-    }
-
-    /// The position of the policy stored under exactly `key`.
-    fn find(&self, key: &str) -> Option<u32> {
-        let hash = self.state.hash_one(key);
-        self.index
-            .find(hash, |&at| self.policies[at as usize].key == key)
-            .copied()
     }
 
     /// The policies, in insertion order.
