@@ -115,7 +115,9 @@ impl Assembly {
             None if robots => {
                 let policy = effective.to_shared_policy(body, &mut self.parsed);
                 match self.at.get(&policy.key) {
-                    Some(&i) => self.current[i] = (seq, policy),
+                    // As `PolicySet::insert`: a replaced policy keeps its
+                    // place.
+                    Some(&i) => self.current[i].1 = policy,
                     None => {
                         self.at.insert(policy.key.clone(), self.current.len());
                         self.current.push((seq, policy));
