@@ -34,8 +34,9 @@ pub struct DirFile {
 
 /// Parses by body SHA-256 (and whether the body is the first part of a
 /// longer one), shared between threads: a body served by many hosts (a
-/// platform's default) is parsed once and held once. With a
-/// [`LoadCompiler`], each parse is compiled as it is made and held slim.
+/// platform's default) is parsed once and held once. Made with
+/// [`SharedParses::compiling`], each parse is compiled as it is made and
+/// held slim.
 #[derive(Debug, Default)]
 pub struct SharedParses {
     parses: DashMap<(Box<str>, bool), Arc<RobotsTxt>, foldhash::fast::RandomState>,

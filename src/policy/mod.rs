@@ -382,7 +382,7 @@ impl PolicySet {
 
     /// The snapshot of these policies, given each distinct parse's
     /// compiled rules by its address (see [`PolicySet::distinct_parses`]
-    /// and [`compile_by_key`]). A parse that compiles to more rules than
+    /// and [`compile_readings`]). A parse that compiles to more rules than
     /// [`crate::signals::robots::MAX_COMPILED_RULES`] is read as
     /// unreachable: complete disallow, with the reason.
     ///

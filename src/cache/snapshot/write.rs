@@ -27,7 +27,7 @@ pub fn export(cache: &Cache, at: Millis, out: &mut dyn Write, path: &Path) -> Re
 /// also every earlier policy of each origin up to `at` (see
 /// [`Cache::policies_with_history`]), the evidence of a run that judged
 /// records by their crawl time: lines with `from`, the time each came into
-/// force, which [`load`] reads back as the set's history.
+/// force, which [`super::load`] reads back as the set's history.
 ///
 /// # Errors
 ///
