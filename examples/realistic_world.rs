@@ -72,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             // Both origins of the host are fetched (URLs use both schemes).
             for scheme in ["http", "https"] {
                 let record = fetched(scheme, &host.name, host.body.as_deref());
-                optout::cache::snapshot::Sink::add(writer, &record, host.body.as_deref(), None)?;
+                writer.add(&record, host.body.as_deref(), None)?;
             }
         }
         let share = urls / hosts + usize::from(i < urls % hosts);

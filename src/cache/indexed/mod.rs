@@ -42,7 +42,6 @@ mod write;
 
 use std::path::{Path, PathBuf};
 
-use crate::cache::snapshot::Header;
 use crate::error::{Error, Result};
 
 pub use read::{Entry, Reader};
@@ -114,22 +113,6 @@ pub struct Meta {
     pub bodies: u64,
 }
 
-impl Meta {
-    /// The JSON Lines header with the same facts.
-    #[must_use]
-    pub fn header(&self) -> Header {
-        Header {
-            format: crate::cache::snapshot::FORMAT.to_owned(),
-            tool: self.tool.clone(),
-            created: self.created.clone(),
-            as_of: self.as_of.clone(),
-            origins: self.origins,
-            files: self.files,
-            history: self.history,
-        }
-    }
-}
-
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE bodies(id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL, size INTEGER NOT NULL, zstd BLOB NOT NULL);
@@ -157,7 +140,6 @@ pub fn shard_path(path: &Path, shard: u32, shards: u32) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::snapshot::Sink as _;
 
     /// A fetch record of `https://{host}/robots.txt` with `body`.
     fn record(host: &str, body: &[u8]) -> crate::cache::Effective {

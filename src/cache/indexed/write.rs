@@ -9,7 +9,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{FORMAT, Meta, SCHEMA, shard_of, shard_path};
 use crate::cache::Effective;
-use crate::cache::snapshot::Sink;
 use crate::error::{Error, Result};
 use crate::origin::SiteFile;
 use crate::time::{self, Millis};
@@ -184,6 +183,74 @@ impl Writer {
         Ok(Writer { parts, as_of })
     }
 
+    /// Adds one record: an origin's current copy of a file (`from` is
+    /// `None`) or an earlier one, with its body.
+    ///
+    /// # Errors
+    ///
+    /// When the record's origin is not one, a body does not match its
+    /// record's SHA-256, or the file cannot be written.
+    pub fn add(
+        &mut self,
+        effective: &Effective,
+        body: Option<&[u8]>,
+        from: Option<Millis>,
+    ) -> Result<()> {
+        let origin = &effective.used.origin;
+        let Some((_, host, _)) = crate::origin::split_key(origin) else {
+            return Err(Error::config(format!("`{origin}` is not an origin")));
+        };
+        let shards = u32::try_from(self.parts.len()).expect("shards fit a u32");
+        let part = &mut self.parts[shard_of(host, shards) as usize];
+        let err = |e: rusqlite::Error| Error::index(&part.temp, e);
+        let body_id = match body {
+            None => None,
+            Some(body) => {
+                let sha: [u8; 32] = crate::digest::sha256(body);
+                let named = effective.used.sha256.as_deref().unwrap_or_default();
+                if crate::digest::to_hex(&sha) != named {
+                    return Err(Error::index(
+                        &part.path,
+                        format!("the body of `{origin}` does not match its SHA-256 `{named}`"),
+                    ));
+                }
+                Some(match part.bodies.get(&sha) {
+                    Some(&id) => id,
+                    None => {
+                        let packed =
+                            zstd::bulk::compress(body, 3).map_err(|e| Error::io(&part.temp, e))?;
+                        let id =
+                            i64::try_from(part.bodies.len()).expect("fewer than 2^63 bodies") + 1;
+                        part.conn
+                            .prepare_cached("INSERT INTO bodies(id, sha256, size, zstd) VALUES (?1, ?2, ?3, ?4)")
+                            .and_then(|mut s| s.execute(params![id, &sha[..], body.len() as i64, packed]))
+                            .map_err(err)?;
+                        part.bodies.insert(sha, id);
+                        id
+                    }
+                })
+            }
+        };
+        let record = serde_json::to_string(effective).map_err(|e| Error::index(&part.temp, e))?;
+        part.seq += 1;
+        let row = Row {
+            seq: part.seq,
+            host: host.to_owned(),
+            origin: origin.clone(),
+            file: effective.used.file.name(),
+            from,
+            body: body_id,
+            record,
+        };
+        part.write(row)?;
+        match (from, effective.used.file) {
+            (Some(_), _) => part.history += 1,
+            (None, SiteFile::Robots) => part.origins += 1,
+            (None, _) => part.files += 1,
+        }
+        Ok(())
+    }
+
     /// Indexes, checks and renames every shard; returns each file with
     /// what it says about itself.
     ///
@@ -259,75 +326,5 @@ impl Writer {
             done.push((part.path.clone(), meta));
         }
         Ok(done)
-    }
-}
-
-impl Sink for Writer {
-    /// Adds one record: an origin's current copy of a file (`from` is
-    /// `None`) or an earlier one, with its body.
-    ///
-    /// # Errors
-    ///
-    /// When the record's origin is not one, a body does not match its
-    /// record's SHA-256, or the file cannot be written.
-    fn add(
-        &mut self,
-        effective: &Effective,
-        body: Option<&[u8]>,
-        from: Option<Millis>,
-    ) -> Result<()> {
-        let origin = &effective.used.origin;
-        let Some((_, host, _)) = crate::origin::split_key(origin) else {
-            return Err(Error::config(format!("`{origin}` is not an origin")));
-        };
-        let shards = u32::try_from(self.parts.len()).expect("shards fit a u32");
-        let part = &mut self.parts[shard_of(host, shards) as usize];
-        let err = |e: rusqlite::Error| Error::index(&part.temp, e);
-        let body_id = match body {
-            None => None,
-            Some(body) => {
-                let sha: [u8; 32] = crate::digest::sha256(body);
-                let named = effective.used.sha256.as_deref().unwrap_or_default();
-                if crate::digest::to_hex(&sha) != named {
-                    return Err(Error::index(
-                        &part.path,
-                        format!("the body of `{origin}` does not match its SHA-256 `{named}`"),
-                    ));
-                }
-                Some(match part.bodies.get(&sha) {
-                    Some(&id) => id,
-                    None => {
-                        let packed =
-                            zstd::bulk::compress(body, 3).map_err(|e| Error::io(&part.temp, e))?;
-                        let id =
-                            i64::try_from(part.bodies.len()).expect("fewer than 2^63 bodies") + 1;
-                        part.conn
-                            .prepare_cached("INSERT INTO bodies(id, sha256, size, zstd) VALUES (?1, ?2, ?3, ?4)")
-                            .and_then(|mut s| s.execute(params![id, &sha[..], body.len() as i64, packed]))
-                            .map_err(err)?;
-                        part.bodies.insert(sha, id);
-                        id
-                    }
-                })
-            }
-        };
-        let record = serde_json::to_string(effective).map_err(|e| Error::index(&part.temp, e))?;
-        part.seq += 1;
-        let row = Row {
-            seq: part.seq,
-            host: host.to_owned(),
-            origin: origin.clone(),
-            file: effective.used.file.name(),
-            from,
-            body: body_id,
-            record,
-        };
-        part.write(row)?;
-        match (from, effective.used.file) {
-            (Some(_), _) => part.history += 1,
-            (None, SiteFile::Robots) => part.origins += 1,
-            (None, _) => part.files += 1,
-        }
-        Ok(())
     }
 }

@@ -45,6 +45,22 @@ pub use assembly::{Assembly, Part, load, load_only};
 pub use convert::{Info, convert};
 pub use write::{JsonLines, Sink, export, export_indexed, export_origins};
 
+impl crate::cache::indexed::Meta {
+    /// The JSON Lines header with the same facts.
+    #[must_use]
+    pub fn header(&self) -> Header {
+        Header {
+            format: FORMAT.to_owned(),
+            tool: self.tool.clone(),
+            created: self.created.clone(),
+            as_of: self.as_of.clone(),
+            origins: self.origins,
+            files: self.files,
+            history: self.history,
+        }
+    }
+}
+
 /// The snapshot format.
 pub const FORMAT: &str = "optout-snapshot-v1";
 

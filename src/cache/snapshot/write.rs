@@ -182,3 +182,14 @@ impl Sink for JsonLines<'_> {
         self.out.write_all(b"\n").map_err(io)
     }
 }
+
+impl Sink for crate::cache::indexed::Writer {
+    fn add(
+        &mut self,
+        effective: &Effective,
+        body: Option<&[u8]>,
+        from: Option<Millis>,
+    ) -> Result<()> {
+        crate::cache::indexed::Writer::add(self, effective, body, from)
+    }
+}
