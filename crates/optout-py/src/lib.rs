@@ -400,6 +400,19 @@ fn host_keys<'py>(py: Python<'py>, urls: &Bound<'py, PyAny>) -> PyResult<Bound<'
     keys.to_data().to_pyarrow(py)
 }
 
+/// The shard of ``host`` among ``shards`` in an indexed snapshot exported
+/// with ``--shards``: the first 8 bytes of the SHA-256 of the lower-case
+/// host, big-endian, modulo ``shards``. Partition rows by
+/// ``shard_of(host_key(url), n)`` to give each worker the shard file of
+/// its hosts.
+#[pyfunction]
+fn shard_of(host: &str, shards: u32) -> PyResult<u32> {
+    if shards == 0 {
+        return Err(PyValueError::new_err("shards must be at least 1"));
+    }
+    Ok(optout::cache::indexed::shard_of(host, shards))
+}
+
 /// The reason code dictionary: ``codes()[code]`` is the name of a
 /// ``code`` that :meth:`Filter.judge` gives. Numbers never change; new
 /// codes are appended.
@@ -420,6 +433,7 @@ fn _optout(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("OptoutError", m.py().get_type::<OptoutError>())?;
     m.add_function(wrap_pyfunction!(host_key, m)?)?;
     m.add_function(wrap_pyfunction!(host_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(shard_of, m)?)?;
     m.add_function(wrap_pyfunction!(codes, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     Ok(())

@@ -98,6 +98,18 @@ def test_errors_are_python_exceptions(tmp_path):
         optout.Filter.from_spec('{"source": 1}')
 
 
+def test_shards_are_the_documented_function_of_the_host():
+    import hashlib
+
+    for host in ["a.example", "xn--bcher-kva.example", "[::1]", "h123.tumblr.com"]:
+        digest = hashlib.sha256(host.encode()).digest()
+        for n in [1, 2, 8, 1000]:
+            assert optout.shard_of(host, n) == int.from_bytes(digest[:8], "big") % n
+    assert optout.shard_of("A.Example", 8) == optout.shard_of("a.example", 8)
+    with pytest.raises(ValueError):
+        optout.shard_of("a.example", 0)
+
+
 def test_host_keys_are_optouts_own():
     assert optout.host_key("HTTPS://B\u00fccher.Example./x") == "xn--bcher-kva.example"
     assert optout.host_key("not a url") is None

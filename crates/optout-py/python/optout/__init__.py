@@ -15,10 +15,19 @@ from typing import Any
 import pyarrow as pa
 
 from optout._optout import Filter as _Filter
-from optout._optout import OptoutError, codes, host_key, version
+from optout._optout import OptoutError, codes, host_key, shard_of, version
 from optout._optout import host_keys as _host_keys
 
-__all__ = ["Filter", "OptoutError", "codes", "host_key", "host_keys", "as_url_array", "version"]
+__all__ = [
+    "Filter",
+    "OptoutError",
+    "codes",
+    "host_key",
+    "host_keys",
+    "shard_of",
+    "as_url_array",
+    "version",
+]
 __version__ = version()
 
 

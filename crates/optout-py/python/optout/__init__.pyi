@@ -7,6 +7,7 @@ import pyarrow as pa
 from optout._optout import OptoutError as OptoutError
 from optout._optout import codes as codes
 from optout._optout import host_key as host_key
+from optout._optout import shard_of as shard_of
 from optout._optout import version as version
 
 __version__: str
