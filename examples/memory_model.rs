@@ -126,7 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let before = HELD.load(Ordering::Relaxed);
     let started = std::time::Instant::now();
-    let snapshot = optout::engine::compile::policies_with(set, &agents, 2, opened.compiled)?;
+    let snapshot = optout::engine::compile::policies(set, &agents, 2, opened.compiled)?;
     let mut out = std::io::stdout().lock();
     let signed = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     let compiled = signed(HELD.load(Ordering::Relaxed)) - signed(before);

@@ -253,36 +253,17 @@ impl FilterConfig {
     ///
     /// A value optout never writes ([`FilterConfig::resolve`]).
     pub fn build(&self, policies: PolicySet, blocklists: Blocklists) -> Result<Engine> {
-        self.build_on(policies, blocklists, 1)
+        self.build_compiled(policies, crate::policy::ByParse::default(), blocklists, 1)
     }
 
-    /// [`FilterConfig::build`], compiling the policies on `threads`
-    /// threads (the engine is the same).
+    /// [`FilterConfig::build`], compiling on `threads` threads, given the
+    /// compiled rules of the parses loading compiled already
+    /// ([`crate::source::Opened::compiled`], made for this configuration's
+    /// agents; empty for none).
     ///
     /// # Errors
     ///
     /// As [`FilterConfig::build`], and when the threads cannot start.
-    pub fn build_on(
-        &self,
-        policies: PolicySet,
-        blocklists: Blocklists,
-        threads: usize,
-    ) -> Result<Engine> {
-        self.build_compiled(
-            policies,
-            crate::policy::ByParse::default(),
-            blocklists,
-            threads,
-        )
-    }
-
-    /// [`FilterConfig::build_on`], given the compiled rules of the parses
-    /// loading compiled already ([`crate::source::Opened::compiled`], made
-    /// for this configuration's agents).
-    ///
-    /// # Errors
-    ///
-    /// As [`FilterConfig::build_on`].
     pub fn build_compiled(
         &self,
         mut policies: PolicySet,
@@ -293,7 +274,7 @@ impl FilterConfig {
         let resolved = self.resolve()?;
         policies.keep_files(&resolved.files);
         let snapshot =
-            crate::engine::compile::policies_with(policies, &resolved.agents, threads, compiled)?;
+            crate::engine::compile::policies(policies, &resolved.agents, threads, compiled)?;
         Ok(Engine::new(
             snapshot,
             blocklists,

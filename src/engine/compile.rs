@@ -11,23 +11,15 @@ use crate::policy::{
     first_of_each_key, reading_key,
 };
 
-/// [`PolicySet::compile`] on `threads` threads.
+/// [`PolicySet::compile`] on `threads` threads, given the compiled rules
+/// of the parses compiled already (as loading does:
+/// [`crate::policy::SharedParses::compiling`]); the others are compiled
+/// here.
 ///
 /// # Errors
 ///
 /// When the threads cannot start.
-pub fn policies(set: PolicySet, agents: &AgentSet, threads: usize) -> Result<Snapshot> {
-    policies_with(set, agents, threads, ByParse::default())
-}
-
-/// [`policies`], given the compiled rules of the parses compiled already
-/// (as loading does: [`crate::policy::SharedParses::compiling`]); the
-/// others are compiled here.
-///
-/// # Errors
-///
-/// When the threads cannot start.
-pub fn policies_with(
+pub fn policies(
     set: PolicySet,
     agents: &AgentSet,
     threads: usize,
@@ -65,7 +57,7 @@ mod tests {
         let agents = crate::config::select_agents(None, &[]).unwrap();
         let (set, _) = PolicySet::load_dir(&dir).unwrap();
         let one = set.clone().compile(&agents);
-        let two = policies(set, &agents, 2).unwrap();
+        let two = policies(set, &agents, 2, ByParse::default()).unwrap();
         let paths: [&[u8]; 5] = [
             b"/",
             b"/search?q=1",

@@ -74,8 +74,8 @@ fn opened(reader: &Result<Reader>) -> Result<&Reader> {
 }
 
 /// The policies of an indexed snapshot, of the origins `wanted` names (by
-/// origin key, or by host for every origin of it) or of all, read on
-/// `threads` threads. Hosts are taken in sorted runs, one task per run:
+/// origin key, or by host for every origin of it) or of all its hosts,
+/// read on `threads` threads. Hosts are taken in sorted runs, one task per run:
 /// each task looks its hosts up, reads and parses the bodies no other task
 /// has parsed (a body is parsed once per run), and assembles its hosts'
 /// policies; the parts are then put in the snapshot's order, so the set
@@ -109,24 +109,30 @@ pub fn indexed_snapshot_with(
     let first = Reader::open(path)?;
     let header = first.meta().header();
     let meta = first.meta().clone();
-    let Some(wanted) = wanted else {
-        // Every entry, in order, on this thread: the whole file is read.
-        let mut assembly = Assembly::default();
-        first.all_entries(|entry| assemble(&first, parses, &mut assembly, entry))?;
-        return Ok((header, assembly.finish()));
+    // Without a wanted set, every host of the file, looked up the same way.
+    let every: Vec<String>;
+    let mut hosts: Vec<&str> = match wanted {
+        Some(wanted) => wanted
+            .iter()
+            .map(|&key| crate::origin::split_key(key).map_or(key, |(_, h, _)| h))
+            .collect(),
+        None => {
+            every = first.hosts()?;
+            every.iter().map(String::as_str).collect()
+        }
     };
-    let mut hosts: Vec<&str> = wanted
-        .iter()
-        .map(|&key| crate::origin::split_key(key).map_or(key, |(_, h, _)| h))
-        .collect();
+    drop(first);
     hosts.sort_unstable();
     hosts.dedup();
     let keep = |entry: &Entry| {
+        let Some(wanted) = wanted else {
+            return true;
+        };
         let origin = entry.effective.used.origin.as_str();
         wanted.contains(origin)
             || crate::origin::split_key(origin).is_some_and(|(_, h, _)| wanted.contains(h))
     };
-    let parts: Result<Vec<Part>> = pool(threads)?.install(|| {
+    let parts: Result<Vec<(Part, u64)>> = pool(threads)?.install(|| {
         hosts
             .par_chunks(HOSTS_PER_TASK)
             .map_init(
@@ -135,19 +141,34 @@ pub fn indexed_snapshot_with(
                     let reader = opened(reader)?;
                     let mut found = Vec::new();
                     let mut assembly = Assembly::default();
+                    let mut read = 0;
                     for host in chunk {
                         found.clear();
                         reader.entries_of(host, &mut found)?;
+                        read += found.len() as u64;
                         for entry in found.drain(..).filter(keep) {
                             assemble(reader, parses, &mut assembly, entry)?;
                         }
                     }
-                    Ok(assembly.into_part())
+                    Ok((assembly.into_part(), read))
                 },
             )
             .collect()
     });
-    Ok((header, Assembly::merge(parts?)))
+    let (parts, read): (Vec<Part>, Vec<u64>) = parts?.into_iter().unzip();
+    // Read whole, the file must give every entry `meta` counts: one
+    // dropped from the middle is not caught by the counts' check at open.
+    let read: u64 = read.iter().sum();
+    if wanted.is_none() && read != meta.entries {
+        return Err(Error::index(
+            path,
+            format!(
+                "`meta` says {} entries but its hosts hold {read}: the file is cut or altered",
+                meta.entries
+            ),
+        ));
+    }
+    Ok((header, Assembly::merge(parts)))
 }
 
 /// Adds `entry` to `assembly`: a robots.txt body is parsed once per run

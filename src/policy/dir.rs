@@ -135,10 +135,15 @@ impl LoadCompiler {
     }
 
     fn compiled(&self, reading: &RobotsTxt) -> Compiled {
-        self.by_key
-            .entry(reading.access_key())
-            .or_insert_with(|| compile_one(reading, &self.agents))
-            .clone()
+        let key = reading.access_key();
+        if let Some(compiled) = self.by_key.get(&key) {
+            return compiled.clone();
+        }
+        // Compiled outside the map's lock, which would otherwise hold up
+        // other threads' keys in its shard; two threads may then compile
+        // one key, and the first kept wins.
+        let compiled = compile_one(reading, &self.agents);
+        self.by_key.entry(key).or_insert(compiled).clone()
     }
 
     /// Drops the entries of a parse that is not kept.

@@ -24,7 +24,7 @@ pub mod files;
 
 pub use dir::{DirFile, SharedParses};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -122,10 +122,12 @@ impl ParsedBodies {
     /// Holds `parsed`, the parse of the body whose SHA-256 is `sha256`
     /// (as a prefix when `prefix`), made elsewhere (on other threads).
     pub fn hold(&mut self, sha256: &str, prefix: bool, parsed: Arc<RobotsTxt>) {
-        let held = &mut self.parsed.entry(sha256.into()).or_default()[usize::from(prefix)];
-        if held.is_none() {
-            *held = Some(parsed);
-        }
+        // Most calls find the body held: its key is then not copied.
+        let slots = match self.parsed.get_mut(sha256) {
+            Some(slots) => slots,
+            None => self.parsed.entry(sha256.into()).or_default(),
+        };
+        slots[usize::from(prefix)].get_or_insert(parsed);
     }
 
     /// The parse of the body whose SHA-256 is `sha256`, if it was parsed:
@@ -365,11 +367,11 @@ impl PolicySet {
     /// [`PolicySet::compile_with`] needs compiled.
     #[must_use]
     pub fn distinct_parses(&self) -> Vec<Reading> {
-        let mut seen: HashMap<*const RobotsTxt, ()> = HashMap::new();
+        let mut seen: HashSet<*const RobotsTxt> = HashSet::new();
         let mut readings = Vec::new();
         for policy in self.policies.iter().chain(&self.history) {
             if let Access::Rules(robots) = &policy.access {
-                if seen.insert(Arc::as_ptr(robots), ()).is_none() {
+                if seen.insert(Arc::as_ptr(robots)) {
                     readings.push(Reading(Arc::clone(robots), false));
                     if robots.aware.is_some() {
                         readings.push(Reading(Arc::clone(robots), true));
@@ -493,10 +495,8 @@ pub fn compile_one(robots: &RobotsTxt, agents: &AgentSet) -> Compiled {
 /// the parses to compile.
 #[must_use]
 pub fn first_of_each_key(keys: &[[u8; 32]]) -> Vec<usize> {
-    let mut seen = HashMap::new();
-    (0..keys.len())
-        .filter(|&i| seen.insert(keys[i], ()).is_none())
-        .collect()
+    let mut seen = HashSet::new();
+    (0..keys.len()).filter(|&i| seen.insert(keys[i])).collect()
 }
 
 /// The compiled rules of every parse (with their aipref-aware readings),

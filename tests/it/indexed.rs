@@ -317,6 +317,22 @@ fn an_altered_or_cut_indexed_snapshot_is_refused_naming_the_file() {
     let err = refused(&list, &path);
     assert!(err.contains("SHA-256"), "{err}");
 
+    // An entry dropped from the middle: a run that reads the whole file
+    // (standard input) counts what its hosts hold.
+    let path = altered("middle.db", "DELETE FROM entries WHERE seq = 2");
+    let body = std::fs::read(&list).unwrap();
+    let run = optout(
+        &["filter", "-", "--offline", "--snapshot", &arg(&path)],
+        Some(&body),
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.is_empty(), "nothing is kept: {run:?}");
+    assert!(
+        run.stderr.contains("cut or altered") && run.stderr.contains(&arg(&path)),
+        "{}",
+        run.stderr
+    );
+
     // Not a snapshot at all, and a SQLite file of another kind.
     let text = site.dir.write("junk.db", "not a database");
     let run = optout(

@@ -11,6 +11,9 @@ use crate::cache::Effective;
 use crate::error::{Error, Result};
 use crate::time::Millis;
 
+/// The columns [`Reader::entry`] reads, in its order.
+const ENTRY_COLUMNS: &str = "seq, host, origin, file, from_ms, body, record, record_size";
+
 /// One entry read back.
 #[derive(Debug)]
 pub struct Entry {
@@ -187,10 +190,23 @@ impl Reader {
         &self.meta
     }
 
-    /// The file.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Every host the file holds, in order (read from the host index).
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be read.
+    pub fn hosts(&self) -> Result<Vec<String>> {
+        let sql = |e: rusqlite::Error| Error::index(&self.path, e);
+        let mut statement = self
+            .conn
+            .prepare("SELECT DISTINCT host FROM entries ORDER BY host")
+            .map_err(sql)?;
+        let hosts = statement
+            .query_map([], |r| r.get(0))
+            .map_err(sql)?
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(sql)?;
+        Ok(hosts)
     }
 
     /// Every entry of `host`, in export order.
@@ -212,7 +228,9 @@ impl Reader {
         }
         let mut statement = self
             .conn
-            .prepare_cached("SELECT seq, host, origin, file, from_ms, body, record, record_size FROM entries WHERE host = ?1 ORDER BY seq")
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM entries WHERE host = ?1 ORDER BY seq"
+            ))
             .map_err(|e| Error::index(&self.path, e))?;
         let mut rows = statement
             .query([host])
@@ -231,9 +249,7 @@ impl Reader {
     pub fn all_entries(&self, mut each: impl FnMut(Entry) -> Result<()>) -> Result<()> {
         let mut statement = self
             .conn
-            .prepare(
-                "SELECT seq, host, origin, file, from_ms, body, record, record_size FROM entries ORDER BY seq",
-            )
+            .prepare(&format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq"))
             .map_err(|e| Error::index(&self.path, e))?;
         let mut rows = statement
             .query([])

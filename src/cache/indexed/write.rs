@@ -289,9 +289,10 @@ impl Writer {
                 .optional()
                 .map_err(err)?;
             if let Some((origin, file)) = twice {
-                return Err(Error::config(format!(
-                    "`{origin}` {file} is listed twice: a snapshot holds one copy of each"
-                )));
+                return Err(Error::index(
+                    &part.path,
+                    format!("`{origin}` {file} is listed twice: a snapshot holds one copy of each"),
+                ));
             }
             let meta = Meta {
                 format: FORMAT.to_owned(),
@@ -321,10 +322,15 @@ impl Writer {
                     .map_err(err)?;
             }
             part.conn.execute_batch("COMMIT").map_err(err)?;
-            // Journal off: once committed, the file is whole.
-            std::fs::rename(&part.temp, &part.path).map_err(|e| Error::io(&part.path, e))?;
-            done.push((part.path.clone(), meta));
+            done.push((part, meta));
         }
-        Ok(done)
+        // Journal off: once committed, a file is whole. Every shard is
+        // whole before any takes its name, so a failed export leaves none.
+        let mut written = Vec::with_capacity(done.len());
+        for (part, meta) in done {
+            std::fs::rename(&part.temp, &part.path).map_err(|e| Error::io(&part.path, e))?;
+            written.push((part.path.clone(), meta));
+        }
+        Ok(written)
     }
 }
