@@ -33,7 +33,7 @@ pub fn policies(
     if threads <= 1 {
         done.extend(compile_readings(&parses, agents));
     } else if !parses.is_empty() {
-        let (keys, firsts, compiled) = super::load::pool(threads)?.install(|| {
+        let (keys, firsts, compiled) = super::pool(threads, "compile")?.install(|| {
             let keys: Vec<[u8; 32]> = parses.par_iter().map(|p| p.access_key()).collect();
             let firsts = first_of_each_key(&keys);
             let compiled: Vec<_> = firsts

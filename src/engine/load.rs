@@ -21,14 +21,6 @@ use crate::signals::robots::RobotsTxt;
 /// spread over the threads.
 const HOSTS_PER_TASK: usize = 2048;
 
-pub(crate) fn pool(threads: usize) -> Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .thread_name(|i| format!("optout-load-{i}"))
-        .build()
-        .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))
-}
-
 /// [`PolicySet::load_dir_as`] on `threads` threads, and for `hosts` only
 /// when given.
 ///
@@ -61,7 +53,8 @@ pub fn robots_dir_with(
     let read = if threads <= 1 {
         files.iter().map(|file| file.read(parses)).collect()
     } else {
-        pool(threads)?.install(|| files.par_iter().map(|file| file.read(parses)).collect())
+        super::pool(threads, "load")?
+            .install(|| files.par_iter().map(|file| file.read(parses)).collect())
     };
     Ok(PolicySet::from_read(read, problems))
 }
@@ -132,7 +125,7 @@ pub fn indexed_snapshot_with(
         wanted.contains(origin)
             || crate::origin::split_key(origin).is_some_and(|(_, h, _)| wanted.contains(h))
     };
-    let parts: Result<Vec<(Part, u64)>> = pool(threads)?.install(|| {
+    let parts: Result<Vec<(Part, u64)>> = super::pool(threads, "load")?.install(|| {
         hosts
             .par_chunks(HOSTS_PER_TASK)
             .map_init(

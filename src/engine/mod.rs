@@ -38,7 +38,7 @@ use crate::agents::{AgentRule, AgentSet};
 use crate::blocklist::{Blocklists, HitRef, registrable_domain};
 use crate::corpus::json::FieldPath;
 use crate::corpus::{OnError, RowFormat};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::policy::Snapshot;
 
 pub use as_of::{Crawl, CrawlTime};
@@ -92,6 +92,16 @@ struct KnownHost {
     domain: Box<str>,
     /// Its usage sources; `None` when none can state anything.
     usage: Option<UsagePlan>,
+}
+
+/// A pool of `threads` workers named `optout-{role}-N`: the engine's one
+/// way of starting threads for a stage (judging, scanning, loading).
+pub(crate) fn pool(threads: usize, role: &'static str) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(move |i| format!("optout-{role}-{i}"))
+        .build()
+        .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))
 }
 
 /// At most this many row problems are kept per run for messages; all are

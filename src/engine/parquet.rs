@@ -252,11 +252,7 @@ impl Engine {
             .with_batch_size(batch)
             .build()
             .map_err(|e| bad(input, 0, e.to_string()))?;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .thread_name(|i| format!("optout-engine-{i}"))
-            .build()
-            .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))?;
+        let pool = crate::engine::pool(threads, "engine")?;
         let mut stats = Stats::new(self.agents.len());
         let mut row = 1u64;
         // Three stages run at once: the next batch is decoded, this one is

@@ -104,11 +104,7 @@ pub fn run(
         return Ok(outcome);
     }
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("optout-engine-{i}"))
-        .build()
-        .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))?;
+    let pool = crate::engine::pool(threads, "engine")?;
     // One chunk per thread per batch; the reader (and decompressor) runs on
     // its own thread and stays at most one batch ahead, so reading overlaps
     // judging and memory stays at about three batches of chunks.

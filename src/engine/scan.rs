@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::corpus::origins::Scanner;
 use crate::corpus::{ChunkReader, OriginScan, RowFormat};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// [`crate::corpus::scan`] on `threads` threads.
 ///
@@ -18,11 +18,7 @@ pub fn origins(reader: ChunkReader, format: &RowFormat, threads: usize) -> Resul
     if threads <= 1 {
         return crate::corpus::scan(reader, format);
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("optout-scan-{i}"))
-        .build()
-        .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))?;
+    let pool = crate::engine::pool(threads, "scan")?;
     std::thread::scope(|scope| -> Result<OriginScan> {
         let receiver = super::run::read_ahead(scope, reader, threads);
         let mut all = Scanner::default();
