@@ -427,6 +427,7 @@ fn audit_counts(
         let path = Manifest::resolve(manifest_path, &digest.path);
         stats += crate::run::audit::count_input(
             engine,
+            None,
             Input::open(&path)?,
             |input| {
                 RowFormat::of_input("auto", config.url_field.as_deref().unwrap_or("url"), input)

@@ -150,6 +150,19 @@ pub(crate) struct FilterArgs {
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
 
+    /// An indexed snapshot of more origins than N is loaded N origins at
+    /// a time, as the input names them (rows only; WARC and Parquet load
+    /// their input's origins at once). Memory grows with N (about 2 KB per
+    /// origin); input in random order looks an origin up once per window.
+    #[arg(long, value_name = "N", default_value_t = crate::engine::window::DEFAULT_ORIGINS)]
+    policy_window: usize,
+
+    /// The compiled rules kept between policy windows, in MiB: rules that
+    /// come back (hosts in random order, bodies that compile alike) are
+    /// then not compiled again.
+    #[arg(long, value_name = "MB", default_value_t = crate::engine::window::DEFAULT_CACHE_MB)]
+    policy_cache_mb: usize,
+
     /// Bytes per work unit (for tests of chunk boundaries).
     #[arg(long, hide = true, default_value_t = ChunkReader::DEFAULT_CHUNK)]
     chunk_bytes: usize,
@@ -251,6 +264,11 @@ impl FilterArgs {
         };
         plan.threads = self.threads();
         plan.chunk_bytes = self.chunk_bytes;
+        if self.policy_window == 0 {
+            return Err(crate::Error::config("--policy-window must be at least 1"));
+        }
+        plan.policy_window = self.policy_window;
+        plan.policy_cache_mb = self.policy_cache_mb;
         Ok(plan)
     }
 

@@ -89,6 +89,13 @@ impl ChunkReader {
         }
     }
 
+    /// The reader with chunks of at most `bytes`.
+    #[must_use]
+    pub fn at_most(mut self, bytes: usize) -> Self {
+        self.chunk_size = self.chunk_size.min(bytes.max(1));
+        self
+    }
+
     /// The input's path.
     #[must_use]
     pub fn path(&self) -> &PathBuf {

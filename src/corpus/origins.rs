@@ -72,6 +72,21 @@ impl Scanner {
         }
     }
 
+    /// The distinct origins found so far.
+    #[must_use]
+    pub fn distinct(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The origin keys found, in no order.
+    #[must_use]
+    pub fn into_keys(self) -> Vec<String> {
+        self.keys
+            .into_iter()
+            .map(|key| String::from_utf8(key).expect("origin keys are ASCII"))
+            .collect()
+    }
+
     /// The origins found, sorted, and the counts.
     #[must_use]
     pub fn finish(self) -> OriginScan {

@@ -31,6 +31,7 @@ pub mod scan;
 pub mod stats;
 pub mod usage;
 pub mod warc;
+pub mod window;
 
 use serde::Serialize;
 
@@ -92,6 +93,24 @@ struct KnownHost {
     domain: Box<str>,
     /// Its usage sources; `None` when none can state anything.
     usage: Option<UsagePlan>,
+}
+
+/// What does not depend on the path, for every policy of `snapshot`.
+fn known_hosts(
+    snapshot: &Snapshot,
+    blocklists: &Blocklists,
+    agents: &AgentSet,
+) -> Box<[KnownHost]> {
+    let mut shared = usage::SharedRules::default();
+    let set = snapshot.policies();
+    (0..set.total())
+        .map(|index| set.policy(index))
+        .map(|p| KnownHost {
+            blocked: blocklists.find_ref(&p.host),
+            domain: registrable_domain(&p.host).into(),
+            usage: UsagePlan::with_shared(p, agents.keys(), &mut shared),
+        })
+        .collect()
 }
 
 /// A pool of `threads` workers named `optout-{role}-N`: the engine's one
@@ -225,16 +244,7 @@ impl Engine {
         agent_rule: AgentRule,
         missing: MissingPolicy,
     ) -> Engine {
-        let mut shared = usage::SharedRules::default();
-        let set = snapshot.policies();
-        let hosts = (0..set.total())
-            .map(|index| set.policy(index))
-            .map(|p| KnownHost {
-                blocked: blocklists.find_ref(&p.host),
-                domain: registrable_domain(&p.host).into(),
-                usage: UsagePlan::with_shared(p, agents.keys(), &mut shared),
-            })
-            .collect();
+        let hosts = known_hosts(&snapshot, &blocklists, &agents);
         Engine {
             snapshot,
             hosts,
@@ -249,6 +259,16 @@ impl Engine {
             by_crawl_time: false,
             tokens: None,
         }
+    }
+
+    /// Judges by `snapshot` from now on, in place of the policies held
+    /// (compiled for the engine's agents). The old ones are dropped first:
+    /// a run that loads a window of policies at a time holds one window.
+    pub fn set_snapshot(&mut self, snapshot: Snapshot) {
+        self.snapshot = Snapshot::default();
+        self.hosts = Box::default();
+        self.hosts = known_hosts(&snapshot, &self.blocklists, &self.agents);
+        self.snapshot = snapshot;
     }
 
     /// The engine reading rows as `format` (default: one URL per line),

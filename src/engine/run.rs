@@ -24,6 +24,17 @@ pub struct RunOutcome {
     pub read_error: Option<Error>,
 }
 
+impl RunOutcome {
+    /// Nothing judged yet, for `agents` agents.
+    pub(crate) fn new(agents: usize) -> RunOutcome {
+        RunOutcome {
+            stats: Stats::new(agents),
+            problems: Vec::new(),
+            read_error: None,
+        }
+    }
+}
+
 /// Judges every row `reader` yields with `threads` threads (1: sequential,
 /// no rayon), handing results to `sink` in input order. `observer` hears
 /// the rows judged after each batch of chunks, and is asked then whether
@@ -50,33 +61,8 @@ pub fn run(
             .cancelled()
             .then(|| crate::error::ErrorKind::Interrupted.into())
     };
-    let mut outcome = RunOutcome {
-        stats: Stats::new(engine.agents.len()),
-        problems: Vec::new(),
-        read_error: None,
-    };
-    let path = reader.path().clone();
-    let fail = engine.on_error == OnError::Fail;
-    let mut absorb = |result: &mut ChunkResult, outcome: &mut RunOutcome| -> Result<()> {
-        // Under `--on-error fail` nothing of a chunk with a bad row is
-        // written: the run stops at it.
-        if let Some(bad) = result.first_bad.as_ref().filter(|_| fail) {
-            return Err(crate::error::ErrorKind::Record {
-                path: path.clone(),
-                line: bad.line,
-                message: format!("{} (--on-error fail)", bad.message),
-            }
-            .into());
-        }
-        sink.chunk(result)?;
-        outcome.stats += std::mem::take(&mut result.stats);
-        let room = MAX_PROBLEMS.saturating_sub(outcome.problems.len());
-        outcome
-            .problems
-            .extend(result.problems.drain(..).take(room));
-        Ok(())
-    };
-
+    let mut outcome = RunOutcome::new(engine.agents.len());
+    let mut absorb = Absorb::new(engine, reader.path(), sink);
     if threads <= 1 {
         let mut reader = reader;
         let mut scratch = Scratch::default();
@@ -88,13 +74,13 @@ pub fn run(
                 Ok(false) => break,
                 Err(err) => {
                     engine.process_chunk(&chunk, outputs, &mut scratch, &mut result);
-                    absorb(&mut result, &mut outcome)?;
+                    absorb.take(&mut result, &mut outcome)?;
                     outcome.read_error = Some(err);
                     break;
                 }
             }
             engine.process_chunk(&chunk, outputs, &mut scratch, &mut result);
-            absorb(&mut result, &mut outcome)?;
+            absorb.take(&mut result, &mut outcome)?;
             observer.progress(Stage::Judge, outcome.stats.rows, "");
             if let Some(stop) = stopped() {
                 outcome.read_error = Some(stop);
@@ -141,7 +127,7 @@ pub fn run(
                     .collect_into_vec(&mut results);
             });
             for result in &mut results {
-                absorb(result, &mut outcome)?;
+                absorb.take(result, &mut outcome)?;
             }
             if let Some(err) = pending.iter_mut().find_map(|(_, e)| e.take()) {
                 outcome.read_error = Some(err);
@@ -159,8 +145,56 @@ pub fn run(
     })
 }
 
+/// Takes each chunk's result in input order: the sink writes it, the
+/// outcome counts it.
+pub(crate) struct Absorb<'a> {
+    path: std::path::PathBuf,
+    fail: bool,
+    sink: &'a mut dyn Sink,
+}
+
+impl<'a> Absorb<'a> {
+    pub(crate) fn new(engine: &Engine, path: &std::path::Path, sink: &'a mut dyn Sink) -> Self {
+        Absorb {
+            path: path.to_path_buf(),
+            fail: engine.on_error == OnError::Fail,
+            sink,
+        }
+    }
+
+    /// Hands `result` to the sink and counts it into `outcome`.
+    ///
+    /// # Errors
+    ///
+    /// When the sink fails, or under `--on-error fail` at a chunk with a
+    /// bad row.
+    pub(crate) fn take(
+        &mut self,
+        result: &mut ChunkResult,
+        outcome: &mut RunOutcome,
+    ) -> Result<()> {
+        // Under `--on-error fail` nothing of a chunk with a bad row is
+        // written: the run stops at it.
+        if let Some(bad) = result.first_bad.as_ref().filter(|_| self.fail) {
+            return Err(crate::error::ErrorKind::Record {
+                path: self.path.clone(),
+                line: bad.line,
+                message: format!("{} (--on-error fail)", bad.message),
+            }
+            .into());
+        }
+        self.sink.chunk(result)?;
+        outcome.stats += std::mem::take(&mut result.stats);
+        let room = MAX_PROBLEMS.saturating_sub(outcome.problems.len());
+        outcome
+            .problems
+            .extend(result.problems.drain(..).take(room));
+        Ok(())
+    }
+}
+
 /// Tells the observer the judging is over however the run ends.
-struct Finished<'a>(&'a dyn crate::observe::Observer);
+pub(crate) struct Finished<'a>(pub(crate) &'a dyn crate::observe::Observer);
 
 impl Drop for Finished<'_> {
     fn drop(&mut self) {

@@ -16,7 +16,7 @@ use dashmap::DashMap;
 use crate::agents::AgentSet;
 use crate::error::{Error, Result};
 use crate::policy::{
-    Access, ByParse, Compiled, LoadProblem, OriginPolicy, PolicySet, compile_one, files,
+    Access, ByParse, Compiled, CompiledCache, LoadProblem, OriginPolicy, PolicySet, files,
     reading_key,
 };
 use crate::signals::robots::RobotsTxt;
@@ -51,8 +51,21 @@ impl SharedParses {
         SharedParses {
             parses: DashMap::default(),
             compiler: Some(LoadCompiler {
-                agents: agents.clone(),
-                by_key: DashMap::default(),
+                by_key: Arc::new(CompiledCache::unbounded(agents)),
+                by_parse: DashMap::default(),
+            }),
+        }
+    }
+
+    /// Parses compiled as they are made through `cache`, which outlives
+    /// them (a run that loads its policies a window at a time keeps what
+    /// it compiled for the next windows).
+    #[must_use]
+    pub fn compiling_through(cache: Arc<CompiledCache>) -> SharedParses {
+        SharedParses {
+            parses: DashMap::default(),
+            compiler: Some(LoadCompiler {
+                by_key: cache,
                 by_parse: DashMap::default(),
             }),
         }
@@ -109,9 +122,8 @@ impl SharedParses {
 /// Compiles parses as loading makes them (see [`SharedParses::compiling`]).
 #[derive(Debug)]
 struct LoadCompiler {
-    agents: AgentSet,
     /// By access key: bodies whose rules compile alike share one.
-    by_key: DashMap<[u8; 32], Compiled, foldhash::fast::RandomState>,
+    by_key: Arc<CompiledCache>,
     by_parse: DashMap<usize, Compiled, foldhash::fast::RandomState>,
 }
 
@@ -135,15 +147,7 @@ impl LoadCompiler {
     }
 
     fn compiled(&self, reading: &RobotsTxt) -> Compiled {
-        let key = reading.access_key();
-        if let Some(compiled) = self.by_key.get(&key) {
-            return compiled.clone();
-        }
-        // Compiled outside the map's lock, which would otherwise hold up
-        // other threads' keys in its shard; two threads may then compile
-        // one key, and the first kept wins.
-        let compiled = compile_one(reading, &self.agents);
-        self.by_key.entry(key).or_insert(compiled).clone()
+        self.by_key.compiled(reading)
     }
 
     /// Drops the entries of a parse that is not kept.

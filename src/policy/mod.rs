@@ -19,10 +19,14 @@
 //! disallow, §2.3.1.4). A key with no record at all is "missing", which the
 //! engine handles by `--missing-policy`.
 
+mod compiled_cache;
 mod dir;
 pub mod files;
+mod tally;
 
+pub use compiled_cache::{CacheCounts, CompiledCache};
 pub use dir::{DirFile, SharedParses};
+pub use tally::{PolicyTally, WindowTally};
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -286,6 +290,12 @@ impl PolicySet {
         self.history.len()
     }
 
+    /// Earlier policies held for `key`.
+    #[must_use]
+    pub fn history_of(&self, key: &str) -> usize {
+        self.timeline.get(key).map_or(0, |line| line.len())
+    }
+
     /// The policy that decides for `key` (an origin, or else its bare
     /// host) at `at`.
     #[must_use]
@@ -523,7 +533,7 @@ pub fn by_parse(
 
 /// Policies compiled for one agent set: what the engine reads. Immutable
 /// and `Sync`, shared by all worker threads.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Snapshot {
     set: PolicySet,
     /// Per policy: the compiled rules, `None` when unreachable.

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::engine::Stats;
-use crate::policy::Access;
 use crate::run::Prepared;
 use crate::signals::{ReasonCode, SkipReason};
 
@@ -151,26 +150,7 @@ impl AuditReport {
             .filter(|(_, n)| *n > 0)
             .collect();
         agents.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut origins: BTreeMap<&'static str, usize> = BTreeMap::new();
-        for policy in engine.snapshot().policies().policies() {
-            let state = match &policy.access {
-                Access::Rules(robots) => {
-                    let says = !robots.usage_reading().usage.is_empty() || policy.files.speak();
-                    if says {
-                        "robots.txt with usage statements or files"
-                    } else {
-                        "robots.txt, no usage statements"
-                    }
-                }
-                Access::Unavailable { .. } if policy.files.speak() => {
-                    "no robots.txt, files state something"
-                }
-                // Nothing at all: no robots.txt and no file that says anything.
-                Access::Unavailable { .. } => "no signal at all",
-                Access::Unreachable { .. } => "robots.txt unreachable",
-            };
-            *origins.entry(state).or_default() += 1;
-        }
+        let origins = prepared.policy_tally().kinds;
         AuditReport {
             tool: concat!("optout ", env!("CARGO_PKG_VERSION")),
             inputs: prepared

@@ -50,6 +50,7 @@ fn count_all(prepared: &mut Prepared, observer: &dyn Observer) -> Result<Stats> 
         engine,
         plan,
         input,
+        window,
         ..
     } = prepared;
     for path in &plan.inputs {
@@ -59,6 +60,7 @@ fn count_all(prepared: &mut Prepared, observer: &dyn Observer) -> Result<Stats> 
         };
         stats += count_input(
             engine,
+            window.as_mut(),
             input,
             |input| plan.rows.format_of(input),
             &plan.rows.url_column,
@@ -79,9 +81,11 @@ impl Sink for Discard {
 
 /// Judges every row or record of `input` and counts, writing nothing: URL
 /// lists, JSON Lines and CDXJ (rows in the format `row_format` picks),
-/// WARC records, Parquet rows (URLs in `url_column`).
+/// WARC records, Parquet rows (URLs in `url_column`). With a `window`,
+/// rows are judged by the policies it loads a window at a time.
 pub fn count_input(
     engine: &mut Engine,
+    window: Option<&mut crate::engine::window::PolicyWindow>,
     mut input: Input,
     row_format: impl FnOnce(&mut Input) -> Result<crate::corpus::RowFormat>,
     url_column: &str,
@@ -93,9 +97,11 @@ pub fn count_input(
     match InputKind::of(&mut input)? {
         InputKind::Rows => {
             engine.set_format(row_format(&mut input)?);
-            let outcome = engine::run(
+            let reader = ChunkReader::new(input);
+            let outcome = engine::window::run(
                 engine,
-                ChunkReader::new(input),
+                window,
+                reader,
                 threads,
                 Outputs::default(),
                 &mut Discard,

@@ -227,7 +227,15 @@ pub fn filter(
                 removed: sink.removed.is_some(),
                 outcomes: false,
             };
-            engine::run(engine, reader, plan.threads, wanted, &mut sink, observer)?
+            engine::window::run(
+                &mut prepared.engine,
+                prepared.window.as_mut(),
+                reader,
+                plan.threads,
+                wanted,
+                &mut sink,
+                observer,
+            )?
         }
     };
     // A cut run keeps what it wrote as `NAME.partial`, never under the

@@ -11,9 +11,11 @@ use crate::blocklist::{self, Blocklists};
 use crate::config::{AsOf, FilterConfig};
 use crate::corpus::{ChunkReader, Input, RowFormat};
 use crate::engine::Engine;
+use crate::engine::window::PolicyWindow;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetch::refresh::{Refresh, RefreshPlan};
 use crate::observe::{Level, Observer};
+use crate::policy::PolicyTally;
 use crate::source::PolicySource;
 
 /// How many messages of one kind are shown before they are only counted.
@@ -129,6 +131,12 @@ pub struct RunPlan {
     pub threads: usize,
     /// Bytes per work unit.
     pub chunk_bytes: usize,
+    /// An indexed snapshot of more origins than this is loaded a window of
+    /// this many origins at a time, for inputs of rows (see
+    /// [`crate::engine::window`]).
+    pub policy_window: usize,
+    /// The bound of the compiled rules kept between windows, in MiB.
+    pub policy_cache_mb: usize,
 }
 
 impl RunPlan {
@@ -145,6 +153,8 @@ impl RunPlan {
             refresh: None,
             threads: default_threads(),
             chunk_bytes: ChunkReader::DEFAULT_CHUNK,
+            policy_window: crate::engine::window::DEFAULT_ORIGINS,
+            policy_cache_mb: crate::engine::window::DEFAULT_CACHE_MB,
         }
     }
 
@@ -178,6 +188,22 @@ pub struct Prepared {
     pub from_cache: Option<(crate::time::Millis, Option<Vec<String>>)>,
     /// What the refresh did, when the run fetched.
     pub refresh: Option<Refresh>,
+    /// For a run over an indexed snapshot larger than a window: the
+    /// policies, loaded a window at a time as the rows are judged (the
+    /// engine holds none until then).
+    pub window: Option<PolicyWindow>,
+}
+
+impl Prepared {
+    /// The tally of the policies the run judged by: those the engine holds,
+    /// or those its windows loaded so far.
+    #[must_use]
+    pub fn policy_tally(&self) -> PolicyTally {
+        match &self.window {
+            Some(window) => window.tally().clone(),
+            None => PolicyTally::of(self.engine.snapshot().policies()),
+        }
+    }
 }
 
 /// Prepares `plan`: finds the first input's kind and row format, checks
@@ -247,6 +273,24 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
     let agents = plan.config.resolve()?.agents;
     let open =
         |origins: Option<&[String]>| source.open_with(as_of, origins, plan.threads, Some(&agents));
+    if let Some(window) = windowed(&plan, kind, as_of, &agents, observer)? {
+        let engine = plan.config.build_compiled(
+            crate::policy::PolicySet::new(),
+            crate::policy::ByParse::default(),
+            Blocklists::new(lists),
+            plan.threads,
+        )?;
+        return Ok(Prepared {
+            engine,
+            plan,
+            kind,
+            input: Some(input),
+            as_of,
+            from_cache: None,
+            refresh: None,
+            window: Some(window),
+        });
+    }
     let (opened, origins) = match fetch {
         Some(fetch) => {
             if plan.inputs.iter().any(|i| i.as_os_str() == "-") {
@@ -335,7 +379,61 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         as_of,
         from_cache,
         refresh,
+        window: None,
     })
+}
+
+/// The window a run over `plan` loads its policies through, when it
+/// loads them a window at a time: rows judged by an indexed snapshot of
+/// more origins than a window. Other runs load their input's origins at
+/// once: WARC and Parquet are judged record by record on their own paths.
+fn windowed(
+    plan: &RunPlan,
+    kind: InputKind,
+    as_of: AsOf,
+    agents: &crate::agents::AgentSet,
+    observer: &dyn Observer,
+) -> Result<Option<PolicyWindow>> {
+    let PolicySource::Snapshot { path } = &plan.source else {
+        return Ok(None);
+    };
+    // Another date is refused as the source opens.
+    // Every input must be rows: the engine holds no policies of its own.
+    for other in plan.inputs.iter().skip(1) {
+        if other.as_os_str() != "-" && InputKind::of(&mut Input::open(other)?)? != InputKind::Rows {
+            return Ok(None);
+        }
+    }
+    if kind != InputKind::Rows
+        || matches!(as_of, AsOf::Date(_))
+        || !crate::cache::indexed::is_indexed(path)?
+    {
+        return Ok(None);
+    }
+    let reader = crate::cache::indexed::Reader::open(path)?;
+    let meta = reader.meta();
+    let header = meta.header();
+    if meta.origins <= plan.policy_window as u64 {
+        return Ok(None);
+    }
+    observer.message(
+        Level::Note,
+        &format!(
+            "snapshot `{}`: {} origins as of {}, loaded {} at a time as the input names them",
+            path.display(),
+            header.origins,
+            header.as_of,
+            plan.policy_window
+        ),
+    );
+    let files = plan.config.resolve()?.files;
+    Ok(Some(PolicyWindow::new(
+        path,
+        agents,
+        &files,
+        plan.policy_window,
+        plan.policy_cache_mb.saturating_mul(1 << 20),
+    )))
 }
 
 /// Whether a run over `inputs`, the first of `kind`, loads only the

@@ -8,7 +8,6 @@ use serde::Serialize;
 use crate::agents::{AgentRule, Registry};
 use crate::corpus::{OnError, RowFormat};
 use crate::engine::{self, MissingPolicy, RunOutcome};
-use crate::policy::Access;
 use crate::run::prepare::Prepared;
 use crate::signals::usage::UnknownPolicy;
 
@@ -76,13 +75,7 @@ impl<'a> StatsDocument<'a> {
     /// The document of `prepared` after `outcome`.
     pub(crate) fn new(prepared: &'a Prepared, outcome: &'a RunOutcome) -> Self {
         let engine = &prepared.engine;
-        let policies = engine.snapshot().policies().policies();
-        let notes = |f: fn(&crate::signals::robots::ParseNotes) -> bool| {
-            policies
-                .iter()
-                .filter(|p| matches!(&p.access, Access::Rules(r) if f(&r.notes)))
-                .count()
-        };
+        let tally = prepared.policy_tally();
         StatsDocument {
             tool: "optout",
             version: env!("CARGO_PKG_VERSION"),
@@ -110,32 +103,13 @@ impl<'a> StatsDocument<'a> {
             fetch: prepared.refresh.as_ref(),
             policies: PolicySummary {
                 source: prepared.plan.source.name(),
-                origins: policies.len(),
-                unavailable: policies
-                    .iter()
-                    .filter(|p| matches!(p.access, Access::Unavailable { .. }))
-                    .count(),
-                unreachable: policies
-                    .iter()
-                    .filter(|p| matches!(p.access, Access::Unreachable { .. }))
-                    .count(),
-                html: notes(|n| n.html),
-                truncated: notes(|n| n.truncated),
-                earlier: Some(engine.snapshot().policies().history_len()).filter(|&n| n > 0),
-                files: {
-                    let mut files: BTreeMap<&'static str, BTreeMap<&'static str, usize>> =
-                        BTreeMap::new();
-                    for p in policies {
-                        for (name, state) in [
-                            ("tdmrep.json", tdmrep_state(&p.files.tdmrep)),
-                            ("ai.txt", p.files.ai_txt.state()),
-                            ("rsl", p.files.rsl.state()),
-                        ] {
-                            *files.entry(name).or_default().entry(state).or_default() += 1;
-                        }
-                    }
-                    files
-                },
+                origins: tally.origins,
+                unavailable: tally.unavailable,
+                unreachable: tally.unreachable,
+                html: tally.html,
+                truncated: tally.truncated,
+                earlier: Some(tally.earlier).filter(|&n| n > 0),
+                files: tally.files,
             },
             blocklists: engine
                 .blocklists()
@@ -153,18 +127,5 @@ impl<'a> StatsDocument<'a> {
             counts: outcome.stats.report(engine.agents().names(), 20),
             read_error: outcome.read_error.as_ref().map(ToString::to_string),
         }
-    }
-}
-
-/// The state of an origin's tdmrep.json for the stats: as any file's, and
-/// `unreadable` for one that is broken past its first rules.
-fn tdmrep_state(
-    state: &crate::policy::files::FileState<crate::signals::tdmrep::TdmRepFile>,
-) -> &'static str {
-    match state {
-        crate::policy::files::FileState::Read { parsed, .. } if parsed.unreadable.is_some() => {
-            "unreadable"
-        }
-        state => state.state(),
     }
 }

@@ -26,6 +26,13 @@ mod server;
 mod signals;
 mod util;
 mod verify;
+mod windows;
+
+#[path = "../../benches/world.rs"]
+mod world;
+
+#[path = "../../benches/realistic.rs"]
+mod realistic;
 
 #[global_allocator]
 static ALLOCATOR: alloc::Counting = alloc::Counting;

@@ -211,6 +211,26 @@ fn to_u32(n: usize) -> u32 {
 }
 
 impl CompiledRobots {
+    /// The bytes these rules hold on the heap: what a cache of compiled
+    /// policies counts against its bound.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of_val;
+        size_of_val(&*self.arena)
+            + size_of_val(&*self.rules)
+            + size_of_val(&*self.positions)
+            + size_of_val(&*self.contents)
+            + self
+                .contents
+                .iter()
+                .map(|c| size_of_val(&*c.bucket_of) + size_of_val(&*c.buckets))
+                .sum::<usize>()
+            + size_of_val(&*self.sets)
+            + size_of_val(&*self.by_agent)
+            + size_of_val(&*self.agents)
+            + std::mem::size_of::<Self>()
+    }
+
     pub(super) fn new(robots: &RobotsTxt, agent_keys: &[String]) -> CompiledRobots {
         match Self::bounded(robots, agent_keys, usize::MAX) {
             Ok(compiled) => compiled,
