@@ -10,7 +10,6 @@ use crate::cli::progress::Terminal;
 use crate::cli::say;
 use crate::cli::status::{ExitStatus, One, failed};
 use crate::config::{self, AsOf, FilterConfig};
-use crate::corpus::ChunkReader;
 use crate::engine::{MissingPolicy, RunOutcome};
 use crate::error::{Error, Result};
 use crate::run::{self, FilterOutputs, Filtered, Prepared, RunPlan};
@@ -164,8 +163,8 @@ pub(crate) struct FilterArgs {
     policy_cache_mb: usize,
 
     /// Bytes per work unit (for tests of chunk boundaries).
-    #[arg(long, hide = true, default_value_t = ChunkReader::DEFAULT_CHUNK)]
-    chunk_bytes: usize,
+    #[arg(long, hide = true)]
+    chunk_bytes: Option<usize>,
 
     /// Print nothing on standard error but errors.
     #[arg(long, short)]

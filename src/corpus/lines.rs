@@ -71,6 +71,24 @@ impl ChunkReader {
     /// thread.
     pub const DEFAULT_CHUNK: usize = 16 << 20;
 
+    /// Chunk size of a run on several threads. Smaller: each thread's
+    /// chunk, the batches read ahead and their results (removed records are
+    /// several times their rows' size) are all in memory at once, and on
+    /// two threads 1 MiB chunks judge as fast as 16 MiB ones (a robots
+    /// directory of 100,000 hosts, 1M URLs, 74 agents: 2.48 s and 384 MiB
+    /// against 2.41 s and 592 MiB).
+    pub const PARALLEL_CHUNK: usize = 1 << 20;
+
+    /// The chunk size a run on `threads` threads uses when none is given.
+    #[must_use]
+    pub fn chunk_size_for(threads: usize) -> usize {
+        if threads <= 1 {
+            Self::DEFAULT_CHUNK
+        } else {
+            Self::PARALLEL_CHUNK
+        }
+    }
+
     /// A reader of `input` with the default chunk size.
     #[must_use]
     pub fn new(input: Input) -> Self {

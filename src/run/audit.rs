@@ -97,7 +97,7 @@ pub fn count_input(
     match InputKind::of(&mut input)? {
         InputKind::Rows => {
             engine.set_format(row_format(&mut input)?);
-            let reader = ChunkReader::new(input);
+            let reader = ChunkReader::with_chunk_size(input, ChunkReader::chunk_size_for(threads));
             let outcome = engine::window::run(
                 engine,
                 window,

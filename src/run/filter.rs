@@ -221,7 +221,7 @@ pub fn filter(
             filter_warc(prepared, &mut sink, observer)?
         }
         InputKind::Rows => {
-            let reader = ChunkReader::with_chunk_size(input, plan.chunk_bytes);
+            let reader = ChunkReader::with_chunk_size(input, plan.chunk_size());
             let wanted = Outputs {
                 kept: true,
                 removed: sink.removed.is_some(),

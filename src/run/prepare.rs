@@ -129,8 +129,9 @@ pub struct RunPlan {
     pub refresh: Option<RefreshPlan>,
     /// Worker threads (1: sequential).
     pub threads: usize,
-    /// Bytes per work unit.
-    pub chunk_bytes: usize,
+    /// Bytes per work unit (`None`: by the threads,
+    /// [`ChunkReader::chunk_size_for`]).
+    pub chunk_bytes: Option<usize>,
     /// An indexed snapshot of more origins than this is loaded a window of
     /// this many origins at a time, for inputs of rows (see
     /// [`crate::engine::window`]).
@@ -152,10 +153,17 @@ impl RunPlan {
             blocklists: Vec::new(),
             refresh: None,
             threads: default_threads(),
-            chunk_bytes: ChunkReader::DEFAULT_CHUNK,
+            chunk_bytes: None,
             policy_window: crate::engine::window::DEFAULT_ORIGINS,
             policy_cache_mb: crate::engine::window::DEFAULT_CACHE_MB,
         }
+    }
+
+    /// Bytes per work unit.
+    #[must_use]
+    pub fn chunk_size(&self) -> usize {
+        self.chunk_bytes
+            .unwrap_or_else(|| ChunkReader::chunk_size_for(self.threads))
     }
 
     /// The first input.
