@@ -122,6 +122,26 @@ fn input_hosts(
         .map(|scan| scan.origins.iter().map(|o| o.host.to_string()).collect()))
 }
 
+/// The snapshot's header when the run loaded its policies a window at a
+/// time (as `run::prepare` decides), so the re-run does too.
+fn by_window(
+    snapshot: &Path,
+    manifest: &Manifest,
+    manifest_path: &Path,
+    window: usize,
+) -> Result<Option<crate::cache::snapshot::Header>> {
+    let inputs: Vec<PathBuf> = std::iter::once(&manifest.input)
+        .chain(&manifest.more_inputs)
+        .map(|digest| Manifest::resolve(manifest_path, &digest.path))
+        .collect();
+    if inputs[0].as_os_str() == "-" {
+        return Ok(None);
+    }
+    let kind = crate::run::InputKind::of(&mut Input::open(&inputs[0])?)?;
+    let as_of = crate::config::AsOf::parse(&manifest.config.as_of)?;
+    crate::run::loads_by_window(snapshot, &inputs, kind, as_of, window)
+}
+
 /// Whether the file `recorded` names still has its recorded hash.
 fn digest_check(manifest: &Path, what: &str, recorded: &FileDigest) -> Check {
     if recorded.path == "-" {
@@ -159,7 +179,9 @@ fn digest_check(manifest: &Path, what: &str, recorded: &FileDigest) -> Check {
 }
 
 /// Verifies the run `manifest_path` describes, deciding rows again to
-/// `depth` with `threads` threads.
+/// `depth` with `threads` threads; a run over an indexed snapshot of more
+/// origins than `policy_window` is decided again with its policies loaded
+/// that many origins at a time.
 ///
 /// # Errors
 ///
@@ -170,6 +192,7 @@ pub fn verify(
     manifest_path: &Path,
     depth: Depth,
     threads: usize,
+    policy_window: usize,
     observer: &dyn Observer,
 ) -> Result<VerifyReport> {
     let manifest = Manifest::read(manifest_path)?;
@@ -207,25 +230,33 @@ pub fn verify(
 
     // The policies.
     let config = &manifest.config;
+    let mut windowed = None;
     let policies = match &manifest.policies {
         PolicySource::Snapshot { file, .. } => {
             checks.push(digest_check(manifest_path, "policy snapshot", file));
             let path = Manifest::resolve(manifest_path, &file.path);
-            match crate::cache::snapshot::load(&path) {
-                Ok((_, set)) => set,
-                Err(e) => {
-                    // Altered evidence: nothing can be decided from it.
-                    checks.push(Check {
-                        what: "policy snapshot contents".into(),
-                        ok: false,
-                        detail: e.to_string(),
-                    });
-                    return Ok(VerifyReport {
-                        manifest: manifest_path.display().to_string(),
-                        ok: false,
-                        checks,
-                        mismatches: Vec::new(),
-                    });
+            if by_window(&path, &manifest, manifest_path, policy_window)?.is_some() {
+                // Loaded a window at a time as the re-run reads its rows,
+                // as the run did: the digest above vouches for the file.
+                windowed = Some(path);
+                PolicySet::new()
+            } else {
+                match crate::cache::snapshot::load(&path) {
+                    Ok((_, set)) => set,
+                    Err(e) => {
+                        // Altered evidence: nothing can be decided from it.
+                        checks.push(Check {
+                            what: "policy snapshot contents".into(),
+                            ok: false,
+                            detail: e.to_string(),
+                        });
+                        return Ok(VerifyReport {
+                            manifest: manifest_path.display().to_string(),
+                            ok: false,
+                            checks,
+                            mismatches: Vec::new(),
+                        });
+                    }
                 }
             }
         }
@@ -280,6 +311,16 @@ pub fn verify(
     let mut engine = config
         .build(policies, Blocklists::new(lists))
         .map_err(named)?;
+    let mut window = match windowed {
+        Some(path) => Some(crate::engine::window::PolicyWindow::new(
+            &path,
+            engine.agents(),
+            &config.resolve().map_err(named)?.files,
+            policy_window,
+            crate::engine::window::DEFAULT_CACHE_MB << 20,
+        )),
+        None => None,
+    };
 
     let mut mismatches = Vec::new();
     let kind = crate::run::InputKind::of(&mut Input::open(&input_path)?)?;
@@ -299,6 +340,7 @@ pub fn verify(
         // An audit wrote no rows to compare: its counts are decided again.
         audit_counts(
             &mut engine,
+            window.as_mut(),
             manifest_path,
             &manifest,
             threads,
@@ -308,7 +350,9 @@ pub fn verify(
     } else {
         match depth {
             Depth::Sample(count) if manifest.outputs.contains_key("removed") => sample(
-                &engine,
+                &mut engine,
+                window.as_mut(),
+                threads,
                 &input_path,
                 manifest_path,
                 &manifest,
@@ -320,7 +364,8 @@ pub fn verify(
             // against; the kept output's hash is, after a whole re-run.
             Depth::Sample(_) | Depth::Full => {
                 full_run(
-                    &engine,
+                    &mut engine,
+                    window.as_mut(),
                     &input_path,
                     &manifest,
                     threads,
@@ -415,6 +460,7 @@ fn tempfile_path(input: &Path) -> PathBuf {
 /// Re-runs an audit's inputs and compares its counts.
 fn audit_counts(
     engine: &mut Engine,
+    mut window: Option<&mut crate::engine::window::PolicyWindow>,
     manifest_path: &Path,
     manifest: &Manifest,
     threads: usize,
@@ -427,7 +473,7 @@ fn audit_counts(
         let path = Manifest::resolve(manifest_path, &digest.path);
         stats += crate::run::audit::count_input(
             engine,
-            None,
+            window.as_deref_mut(),
             Input::open(&path)?,
             |input| {
                 RowFormat::of_input("auto", config.url_field.as_deref().unwrap_or("url"), input)
@@ -471,7 +517,8 @@ impl Sink for HashSink {
 
 /// Re-runs every row and compares the outputs' hashes and the counts.
 fn full_run(
-    engine: &Engine,
+    engine: &mut Engine,
+    window: Option<&mut crate::engine::window::PolicyWindow>,
     input: &Path,
     manifest: &Manifest,
     threads: usize,
@@ -485,7 +532,9 @@ fn full_run(
         removed: manifest.outputs.contains_key("removed"),
         outcomes: false,
     };
-    let outcome = engine::run(engine, reader, threads, outputs, &mut sink, observer)?;
+    let outcome = engine::window::run(
+        engine, window, reader, threads, outputs, &mut sink, observer,
+    )?;
     if let Some(err) = outcome.read_error {
         return Err(err);
     }
@@ -515,8 +564,14 @@ fn full_run(
 
 /// Decides rows spread evenly over the input again and checks each
 /// against the removed records.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the checks and mismatches are the caller's report"
+)]
 fn sample(
-    engine: &Engine,
+    engine: &mut Engine,
+    window: Option<&mut crate::engine::window::PolicyWindow>,
+    threads: usize,
     input: &Path,
     manifest_path: &Path,
     manifest: &Manifest,
@@ -532,10 +587,12 @@ fn sample(
     let sampled = |row: u64| row.saturating_sub(1) % step == 0;
     // The removed records of the sampled rows: row → reason.
     let removed_path = Manifest::resolve(manifest_path, &removed.path);
-    let text = std::fs::read_to_string(&removed_path).map_err(|e| Error::io(&removed_path, e))?;
+    // Read a line at a time: removed records run to gigabytes.
+    let file = std::fs::File::open(&removed_path).map_err(|e| Error::io(&removed_path, e))?;
     let mut reasons: HashMap<u64, String> = HashMap::new();
-    for (n, line) in text.lines().enumerate() {
-        let record: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+    for (n, line) in std::io::BufRead::lines(std::io::BufReader::new(file)).enumerate() {
+        let line = line.map_err(|e| Error::io(&removed_path, e))?;
+        let record: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
             Error::config(format!("`{}` line {}: {e}", removed_path.display(), n + 1))
         })?;
         let row = record["row"].as_u64().filter(|&r| r >= 1).ok_or_else(|| {
@@ -552,16 +609,31 @@ fn sample(
             );
         }
     }
+    // The sampled rows, and with a window their origins' policies.
     let mut reader = ChunkReader::new(Input::open(input)?);
     let mut chunk = Chunk::default();
+    let mut rows: Vec<(u64, Vec<u8>)> = Vec::new();
+    while reader.next_chunk(&mut chunk)? {
+        rows.extend(
+            chunk
+                .lines()
+                .filter(|&(number, _)| sampled(number))
+                .map(|(number, line)| (number, line.to_vec())),
+        );
+    }
+    if let Some(window) = window {
+        window.load_rows(
+            engine,
+            rows.iter().map(|(_, line)| line.as_slice()),
+            threads,
+        )?;
+    }
     let mut scratch = Scratch::default();
     let mut checked = 0u64;
     let mut by_outcome: BTreeMap<String, u64> = BTreeMap::new();
-    while reader.next_chunk(&mut chunk)? {
-        for (number, line) in chunk.lines() {
-            if !sampled(number) {
-                continue;
-            }
+    {
+        for (number, line) in &rows {
+            let (number, line) = (*number, line.as_slice());
             checked += 1;
             let now = match engine.decide(line, &mut scratch) {
                 Decision::Remove(removal) => Some(removal.reason.as_str().to_owned()),

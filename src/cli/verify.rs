@@ -37,6 +37,12 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
 
+    /// A run over an indexed snapshot of more origins than N is decided
+    /// again with its policies loaded N origins at a time (as `filter
+    /// --policy-window`; the decisions do not depend on N).
+    #[arg(long, value_name = "N", default_value_t = crate::engine::window::DEFAULT_ORIGINS)]
+    policy_window: usize,
+
     /// Print nothing on standard error but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -56,7 +62,13 @@ pub(crate) fn run(args: &VerifyArgs) -> ExitStatus {
         );
     }
     let observer = Terminal::new(args.quiet);
-    match verify(&args.manifest, depth, threads, &observer) {
+    match verify(
+        &args.manifest,
+        depth,
+        threads,
+        args.policy_window.max(1),
+        &observer,
+    ) {
         Ok(report) => {
             let text = if args.json {
                 serde_json::to_string_pretty(&report).expect("serialises") + "\n"

@@ -115,6 +115,29 @@ impl PolicyWindow {
         self.cache.counts()
     }
 
+    /// Loads into `engine` the policies of the origins of `rows` (rows of
+    /// the engine's format), in place of the last window's: for judging a
+    /// few rows picked from an input (`verify`'s sample).
+    ///
+    /// # Errors
+    ///
+    /// As [`run`] when a window cannot be loaded.
+    pub fn load_rows<'a>(
+        &mut self,
+        engine: &mut Engine,
+        rows: impl Iterator<Item = &'a [u8]>,
+        threads: usize,
+    ) -> Result<()> {
+        let mut chunk = Chunk::default();
+        for row in rows {
+            chunk.data.extend_from_slice(row);
+            chunk.data.push(b'\n');
+        }
+        let mut scanner = Scanner::default();
+        scanner.chunk(&chunk, engine.format());
+        self.load(engine, &scanner.into_keys(), threads)
+    }
+
     /// Loads the policies of the origins `keys` names into `engine`, in
     /// place of the last window's.
     fn load(&mut self, engine: &mut Engine, keys: &[String], threads: usize) -> Result<()> {

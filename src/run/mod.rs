@@ -42,6 +42,6 @@ mod stats;
 pub use filter::{FilterOutputs, Filtered, check_outputs, filter};
 pub use manifest::{policy_snapshot_path, write_run_manifest};
 pub use prepare::{
-    InputKind, Prepared, RowRequest, RunPlan, default_threads, loads_only_inputs, prepare,
-    scan_origins,
+    InputKind, Prepared, RowRequest, RunPlan, default_threads, loads_by_window, loads_only_inputs,
+    prepare, scan_origins,
 };

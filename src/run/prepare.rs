@@ -405,25 +405,9 @@ fn windowed(
     let PolicySource::Snapshot { path } = &plan.source else {
         return Ok(None);
     };
-    // Another date is refused as the source opens.
-    // Every input must be rows: the engine holds no policies of its own.
-    for other in plan.inputs.iter().skip(1) {
-        if other.as_os_str() != "-" && InputKind::of(&mut Input::open(other)?)? != InputKind::Rows {
-            return Ok(None);
-        }
-    }
-    if kind != InputKind::Rows
-        || matches!(as_of, AsOf::Date(_))
-        || !crate::cache::indexed::is_indexed(path)?
-    {
+    let Some(header) = loads_by_window(path, &plan.inputs, kind, as_of, plan.policy_window)? else {
         return Ok(None);
-    }
-    let reader = crate::cache::indexed::Reader::open(path)?;
-    let meta = reader.meta();
-    let header = meta.header();
-    if meta.origins <= plan.policy_window as u64 {
-        return Ok(None);
-    }
+    };
     observer.message(
         Level::Note,
         &format!(
@@ -442,6 +426,39 @@ fn windowed(
         plan.policy_window,
         plan.policy_cache_mb.saturating_mul(1 << 20),
     )))
+}
+
+/// The snapshot's header when a run over `inputs` (the first of `kind`)
+/// with policies from `snapshot` loads them by windows of `window`
+/// origins: an indexed snapshot of more origins than that, inputs of rows
+/// only (the engine holds no policies of its own), policies of now or of
+/// each record's crawl time. `verify` asks the same of a run it checks.
+///
+/// # Errors
+///
+/// When an input or the snapshot cannot be read.
+pub fn loads_by_window(
+    snapshot: &Path,
+    inputs: &[PathBuf],
+    kind: InputKind,
+    as_of: AsOf,
+    window: usize,
+) -> Result<Option<crate::cache::snapshot::Header>> {
+    // Another date is refused as the source opens.
+    if kind != InputKind::Rows
+        || matches!(as_of, AsOf::Date(_))
+        || !crate::cache::indexed::is_indexed(snapshot)?
+    {
+        return Ok(None);
+    }
+    for other in inputs.iter().skip(1) {
+        if other.as_os_str() != "-" && InputKind::of(&mut Input::open(other)?)? != InputKind::Rows {
+            return Ok(None);
+        }
+    }
+    let reader = crate::cache::indexed::Reader::open(snapshot)?;
+    let meta = reader.meta();
+    Ok((meta.origins > window as u64).then(|| meta.header()))
 }
 
 /// Whether a run over `inputs`, the first of `kind`, loads only the

@@ -153,3 +153,72 @@ fn a_window_over_a_shard_that_lacks_the_hosts_is_an_error_naming_it() {
         "no row is judged by a window that failed to load"
     );
 }
+
+#[test]
+fn runs_by_window_verify_by_window_or_whole() {
+    let dir = world();
+    let manifest = dir.path("run.manifest.json");
+    let run = optout(
+        &[
+            "filter",
+            &arg(&dir.path("urls-grouped.txt")),
+            "--snapshot",
+            &arg(&dir.path("policies.db")),
+            "--policy-window",
+            "100",
+            "--kept",
+            &arg(&dir.path("kept.txt")),
+            "--removed",
+            &arg(&dir.path("removed.jsonl")),
+            "--manifest",
+            &arg(&manifest),
+            "-q",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    for extra in [
+        &["--full", "--policy-window", "100"][..],
+        &["--sample", "300", "--policy-window", "100"],
+        &["--full", "--policy-window", "100000000"],
+        &["--sample", "300"],
+    ] {
+        let mut args = vec!["verify".to_owned(), arg(&manifest), "--json".into()];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let verify = optout(&args, None);
+        assert_eq!(verify.code, 0, "{extra:?}: {verify:?}");
+        let report: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
+        let decided = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["what"].as_str().unwrap().starts_with("decisions"))
+            .count();
+        assert!(decided > 0, "{extra:?}: {report:#}");
+    }
+    // A removed record whose reason changed is caught by a windowed sample.
+    let removed = std::fs::read_to_string(dir.path("removed.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(removed.lines().next().unwrap()).unwrap();
+    let row = first["row"].as_u64().unwrap();
+    let changed = removed.replacen("\"robots-disallow\"", "\"blocklist\"", 1);
+    assert_ne!(changed, removed);
+    std::fs::write(dir.path("removed.jsonl"), changed).unwrap();
+    let verify = optout(
+        &[
+            "verify",
+            &arg(&manifest),
+            "--sample",
+            "100000",
+            "--policy-window",
+            "100",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(verify.code, 1, "{verify:?}");
+    assert!(
+        verify.stdout_text().contains(&format!("row {row}:")),
+        "{}",
+        verify.stdout_text()
+    );
+}
