@@ -262,12 +262,15 @@ pub fn run(
     })
 }
 
-/// Hands the memory the last window freed back to the system. A window's
-/// policies are millions of small allocations made and freed on several
-/// threads; glibc keeps freed pages inside its arenas, pinned by the few
-/// allocations that outlive a window, so without this the resident size
-/// creeps up window after window.
-fn give_back() {
+/// Hands freed memory back to the system: what the last window freed, or
+/// what loading freed (whole parses cut to slim ones, file bodies, the
+/// scan's origins) before judging starts. These are millions of small
+/// allocations made and freed on several threads; glibc keeps freed pages
+/// inside its arenas, pinned by the few allocations that stay, so without
+/// this the resident size creeps up window after window, and judging's
+/// buffers come on top of loading's garbage (100,000-host robots
+/// directory, 1M URLs: 381 → 363 MiB, same time).
+pub(crate) fn give_back() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory of the allocator's
     // own arenas; it takes no pointer and touches no live allocation.

@@ -379,6 +379,8 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         Blocklists::new(lists),
         plan.threads,
     )?;
+    // What loading freed goes back before judging allocates.
+    crate::engine::window::give_back();
     Ok(Prepared {
         engine,
         plan,
