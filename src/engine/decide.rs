@@ -245,7 +245,7 @@ impl Engine {
 
     /// The usage plan of a policy, if it has statements.
     pub(crate) fn plan_of(&self, policy: Option<PolicyRef<'_>>) -> Option<&UsagePlan> {
-        policy.and_then(|p| self.hosts[p.index].usage.as_ref())
+        policy.and_then(|p| self.hosts[p.index].usage.as_deref())
     }
 
     /// The usage stage for a path access lets through, with the host's

@@ -202,6 +202,46 @@ impl PolicySet {
         Self::default()
     }
 
+    /// The set of `policies`, in order; a key given twice keeps its last
+    /// policy in the place of its first, as [`PolicySet::insert`] one by
+    /// one would. Takes the vector as it is: a run of a million origins
+    /// does not hold them twice while its set is made.
+    #[must_use]
+    pub fn from_policies(mut policies: Vec<OriginPolicy>) -> PolicySet {
+        let mut index: HashMap<Box<str>, u32, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(policies.len(), Default::default());
+        let mut later = Vec::new();
+        for (at, policy) in policies.iter().enumerate() {
+            let at = u32::try_from(at).expect("fewer than 4 billion policies");
+            if let Some(&first) = index.get(policy.key.as_str()) {
+                later.push((first, at));
+            } else {
+                index.insert(policy.key.as_str().into(), at);
+            }
+        }
+        if !later.is_empty() {
+            // Rare (a snapshot holds each origin once): the last of each
+            // key moves into the place of its first, the others go.
+            let mut gone = vec![false; policies.len()];
+            for &(first, at) in &later {
+                policies.swap(first as usize, at as usize);
+                gone[at as usize] = true;
+            }
+            let mut keep = gone.iter().map(|g| !g);
+            policies.retain(|_| keep.next().unwrap_or(true));
+            return policies.into_iter().fold(PolicySet::new(), |mut set, p| {
+                set.insert(p);
+                set
+            });
+        }
+        PolicySet {
+            policies,
+            index,
+            history: Vec::new(),
+            timeline: HashMap::default(),
+        }
+    }
+
     /// Adds or replaces the policy of `policy.key`.
     pub fn insert(&mut self, policy: OriginPolicy) {
         if let Some(&at) = self.index.get(policy.key.as_str()) {
@@ -604,6 +644,41 @@ impl Snapshot {
 mod tests {
     use super::*;
     use std::fs;
+
+    #[test]
+    fn a_set_from_policies_is_the_set_inserting_them_makes() {
+        let policy = |host: &str, body: &[u8]| OriginPolicy::from_file(host, "test", body);
+        let lists: [Vec<OriginPolicy>; 2] = [
+            vec![policy("a", b"Disallow: /a"), policy("b", b"Disallow: /b")],
+            vec![
+                policy("a", b"Disallow: /1"),
+                policy("b", b"Disallow: /b"),
+                policy("a", b"Disallow: /2"),
+                policy("c", b"Disallow: /c"),
+                policy("a", b"Disallow: /3"),
+            ],
+        ];
+        for list in lists {
+            let mut inserted = PolicySet::new();
+            for p in list.clone() {
+                inserted.insert(p);
+            }
+            let made = PolicySet::from_policies(list);
+            let view = |set: &PolicySet| -> Vec<(String, String)> {
+                set.policies()
+                    .iter()
+                    .map(|p| (p.key.clone(), p.sha256.clone()))
+                    .collect()
+            };
+            assert_eq!(view(&made), view(&inserted));
+            for key in ["a", "b", "c", "d"] {
+                assert_eq!(
+                    made.get(key).map(|p| &p.sha256),
+                    inserted.get(key).map(|p| &p.sha256)
+                );
+            }
+        }
+    }
 
     #[test]
     fn load_dir_reports_junk_and_keeps_going() {
