@@ -221,17 +221,20 @@ impl PolicySource {
                     AsOf::Date(at) => at,
                     AsOf::Now | AsOf::Crawl => crate::time::now(),
                 };
-                let cache = crate::cache::Cache::open(path)?;
                 let set = match as_of {
-                    AsOf::Crawl => cache.policies_with_history(origins, at)?,
-                    AsOf::Now | AsOf::Date(_) => cache.policies(origins, at)?,
+                    AsOf::Crawl => {
+                        crate::cache::Cache::open(path)?.policies_with_history(origins, at)?
+                    }
+                    AsOf::Now | AsOf::Date(_) => {
+                        crate::engine::load::cache(path, origins, at, threads, &parses)?
+                    }
                 };
                 Ok(Opened {
                     set,
                     problems: Vec::new(),
                     header: None,
                     at: Some(at),
-                    compiled: crate::policy::ByParse::default(),
+                    compiled: parses.into_compiled(),
                 })
             }
         }

@@ -485,6 +485,86 @@ impl Cache {
         Error::cache(&self.path, e)
     }
 
+    /// Another connection to the cache at `path`, read only, for a thread
+    /// that loads policies beside the one that opened it with
+    /// [`Cache::open`] (which set it up).
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be opened.
+    pub(crate) fn open_again(path: &Path) -> Result<Cache> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| Error::cache(path, e))?;
+        let cache = Cache {
+            conn,
+            path: path.to_owned(),
+        };
+        cache
+            .conn
+            .busy_timeout(Duration::from_secs(30))
+            .map_err(|e| cache.err(e))?;
+        // One read transaction for the connection's life: each lookup
+        // would otherwise take and drop the file's lock, and threads
+        // contend for it in the kernel.
+        cache
+            .conn
+            .execute_batch("BEGIN")
+            .map_err(|e| cache.err(e))?;
+        Ok(cache)
+    }
+
+    /// The policy of `origin` at `at` with its files (when `files`), its
+    /// robots.txt parsed through `parses`, which a run's loading threads
+    /// share (each distinct body is read and parsed once); `None` when the
+    /// origin was never fetched by then.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read or a body does not match its hash.
+    pub(crate) fn policy_through(
+        &self,
+        origin: &str,
+        at: Millis,
+        files: bool,
+        parses: &crate::policy::SharedParses,
+        bodies: &mut FileBodies,
+    ) -> Result<Option<OriginPolicy>> {
+        let Some(effective) = self.effective(origin, at)? else {
+            return Ok(None);
+        };
+        let used = &effective.used;
+        let mut parsed = ParsedBodies::default();
+        if let (Some(sha), Said::Body) = (&used.sha256, used.said()) {
+            let prefix = used.truncated;
+            // A body missing from the cache is held by nothing: the
+            // policy then says so (unreachable), as a load on one thread.
+            let robots = match parses.get(sha, prefix) {
+                Some(robots) => Some(robots),
+                None => match self.body(sha)? {
+                    Some(body) => Some(parses.get_or_parse(sha, prefix, || {
+                        Ok(if prefix {
+                            crate::signals::robots::RobotsTxt::parse_prefix(&body)
+                        } else {
+                            crate::signals::robots::RobotsTxt::parse(&body)
+                        })
+                    })?),
+                    None => None,
+                },
+            };
+            if let Some(robots) = robots {
+                parsed.hold(sha, prefix, robots);
+            }
+        }
+        let mut policy = effective.to_shared_policy(None, &mut parsed);
+        if files {
+            policy.files = SiteFiles::shared(self.site_files(origin, at, bodies)?);
+        }
+        Ok(Some(policy))
+    }
+
     fn setup(&self) -> Result<()> {
         let conn = &self.conn;
         conn.busy_timeout(Duration::from_secs(30))
@@ -927,7 +1007,7 @@ impl Cache {
     }
 
     /// Whether any fetch of a file other than robots.txt is stored.
-    fn has_files(&self) -> Result<bool> {
+    pub(crate) fn has_files(&self) -> Result<bool> {
         self.conn
             .query_row(
                 "SELECT EXISTS (SELECT 1 FROM fetches WHERE file != 'robots.txt')",

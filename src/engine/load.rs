@@ -3,7 +3,8 @@
 //! then taken in file order, so the set is the one a sequential load
 //! makes; and an indexed snapshot's entries looked up by host, its
 //! distinct bodies read and parsed in parallel, then assembled in export
-//! order, so the set is the one its JSON Lines form makes.
+//! order, so the set is the one its JSON Lines form makes; and a cache's
+//! origins read on a connection per thread, in the origins' order.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -162,6 +163,60 @@ pub fn indexed_snapshot_with(
         ));
     }
     Ok((header, Assembly::merge(parts)))
+}
+
+/// Origins looked up per task in a cache.
+const ORIGINS_PER_TASK: usize = 1024;
+
+/// [`crate::cache::Cache::policies`] on `threads` threads, parsing through
+/// `parses` (which may compile each parse as it is made:
+/// [`SharedParses::compiling`]): each thread reads its runs of origins on
+/// its own read-only connection, and the policies are taken in the
+/// origins' order, so the set is the one a load on one thread makes.
+///
+/// # Errors
+///
+/// When the cache cannot be read, or a body does not match its hash.
+pub fn cache(
+    path: &Path,
+    origins: Option<&[String]>,
+    at: crate::time::Millis,
+    threads: usize,
+    parses: &SharedParses,
+) -> Result<PolicySet> {
+    let first = crate::cache::Cache::open(path)?;
+    let origins = first.these_or_all(origins)?;
+    let files = first.has_files()?;
+    drop(first);
+    let parts: Result<Vec<Vec<crate::policy::OriginPolicy>>> = super::pool(threads, "load")?
+        .install(|| {
+            origins
+                .par_chunks(ORIGINS_PER_TASK)
+                .map_init(
+                    || crate::cache::Cache::open_again(path),
+                    |cache, chunk| {
+                        let cache = cache.as_ref().map_err(|e| {
+                            Error::config(format!("opening it again on another thread: {e}"))
+                        })?;
+                        let mut bodies = crate::cache::FileBodies::default();
+                        let mut policies = Vec::with_capacity(chunk.len());
+                        for origin in chunk {
+                            policies.extend(cache.policy_through(
+                                origin,
+                                at,
+                                files,
+                                parses,
+                                &mut bodies,
+                            )?);
+                        }
+                        Ok(policies)
+                    },
+                )
+                .collect()
+        });
+    Ok(PolicySet::from_policies(
+        parts?.into_iter().flatten().collect(),
+    ))
 }
 
 /// Adds `entry` to `assembly`: a robots.txt body is parsed once per run

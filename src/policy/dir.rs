@@ -109,6 +109,15 @@ impl SharedParses {
         Ok(kept)
     }
 
+    /// The parse of the body whose SHA-256 is `sha256` (as a prefix when
+    /// `prefix`), when a thread has made it.
+    #[must_use]
+    pub fn get(&self, sha256: &str, prefix: bool) -> Option<Arc<RobotsTxt>> {
+        self.parses
+            .get(&(Box::from(sha256), prefix))
+            .map(|parsed| Arc::clone(&parsed))
+    }
+
     /// The compiled rules of every parse kept, by [`reading_key`] (empty
     /// without a compiler). The parses must be held while the map is used.
     #[must_use]

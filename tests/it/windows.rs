@@ -222,3 +222,46 @@ fn runs_by_window_verify_by_window_or_whole() {
         verify.stdout_text()
     );
 }
+
+#[test]
+fn a_cache_loaded_on_threads_decides_as_its_snapshot_does() {
+    let dir = world();
+    let cache = dir.path("cache.sqlite");
+    let run = optout(
+        &[
+            "cache",
+            "import",
+            &arg(&dir.path("policies.db")),
+            "--cache",
+            &arg(&cache),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let input = dir.path("urls.txt");
+    let [kept, removed, _] = filter(&dir, &input, "2", &["--policy-window", "100000000"]);
+    for threads in ["1", "2"] {
+        let removed_path = dir.path("removed-cache.jsonl");
+        let run = optout(
+            &[
+                "filter",
+                &arg(&input),
+                "--offline",
+                "--cache",
+                &arg(&cache),
+                "--threads",
+                threads,
+                "--removed",
+                &arg(&removed_path),
+                "-q",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stdout == kept, "kept differs on {threads} threads");
+        assert!(
+            std::fs::read(&removed_path).unwrap() == removed,
+            "removed differs on {threads} threads"
+        );
+    }
+}
