@@ -60,13 +60,6 @@ pub fn robots_dir_with(
     Ok(PolicySet::from_read(read, problems))
 }
 
-/// A thread's own reader of a file the calling thread opened.
-fn opened(reader: &Result<Reader>) -> Result<&Reader> {
-    reader
-        .as_ref()
-        .map_err(|e| Error::config(format!("opening it again on another thread: {e}")))
-}
-
 /// The policies of an indexed snapshot, of the origins `wanted` names (by
 /// origin key, or by host for every origin of it) or of all its hosts,
 /// read on `threads` threads. Hosts are taken in sorted runs, one task per run:
@@ -132,7 +125,7 @@ pub fn indexed_snapshot_with(
             .map_init(
                 || Reader::again(path, &meta),
                 |reader, chunk| {
-                    let reader = opened(reader)?;
+                    let reader = super::opened_again(reader)?;
                     let mut found = Vec::new();
                     let mut assembly = Assembly::default();
                     let mut read = 0;
@@ -195,9 +188,7 @@ pub fn cache(
                 .map_init(
                     || crate::cache::Cache::open_again(path),
                     |cache, chunk| {
-                        let cache = cache.as_ref().map_err(|e| {
-                            Error::config(format!("opening it again on another thread: {e}"))
-                        })?;
+                        let cache = super::opened_again(cache)?;
                         let mut bodies = crate::cache::FileBodies::default();
                         let mut policies = Vec::with_capacity(chunk.len());
                         for origin in chunk {

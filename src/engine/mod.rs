@@ -125,6 +125,34 @@ pub(crate) fn pool(threads: usize, role: &'static str) -> Result<rayon::ThreadPo
         .map_err(|e| Error::config(format!("cannot start {threads} threads: {e}")))
 }
 
+/// Hands freed memory back to the system: what a policy window freed, or
+/// what loading freed (whole parses cut to slim ones, file bodies, the
+/// scan's origins) before judging starts. These are millions of small
+/// allocations made and freed on several threads; glibc keeps freed pages
+/// inside its arenas, pinned by the few allocations that stay, so without
+/// this the resident size creeps up window after window, and judging's
+/// buffers come on top of loading's garbage (100,000-host robots
+/// directory, 1M URLs: 381 → 363 MiB, same time).
+pub(crate) fn give_back() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's
+    // own arenas; it takes no pointer and touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// A value a pool thread made for itself from the calling thread's
+/// (a reader of a file the caller opened), or why it could not.
+///
+/// # Errors
+///
+/// When the thread could not make it.
+pub(crate) fn opened_again<T>(made: &Result<T>) -> Result<&T> {
+    made.as_ref()
+        .map_err(|e| Error::config(format!("opening it again on another thread: {e}")))
+}
+
 /// At most this many row problems are kept per run for messages; all are
 /// counted.
 pub const MAX_PROBLEMS: usize = 20;

@@ -116,16 +116,7 @@ pub fn run(
             if pending.is_empty() {
                 break;
             }
-            pool.install(|| {
-                pending
-                    .par_iter()
-                    .map_init(Scratch::default, |scratch, (chunk, _)| {
-                        let mut result = ChunkResult::default();
-                        engine.process_chunk(chunk, outputs, scratch, &mut result);
-                        result
-                    })
-                    .collect_into_vec(&mut results);
-            });
+            judge(Some(&pool), engine, &pending, outputs, &mut results);
             for result in &mut results {
                 absorb.take(result, &mut outcome)?;
             }
@@ -143,6 +134,38 @@ pub fn run(
         drop(receiver);
         Ok(outcome)
     })
+}
+
+/// Judges `chunks` into `results`, one per chunk in order, on `pool` when
+/// there is one.
+pub(crate) fn judge(
+    pool: Option<&rayon::ThreadPool>,
+    engine: &Engine,
+    chunks: &[(Chunk, Option<Error>)],
+    outputs: Outputs,
+    results: &mut Vec<ChunkResult>,
+) {
+    match pool {
+        None => {
+            results.clear();
+            let mut scratch = Scratch::default();
+            for (chunk, _) in chunks {
+                let mut result = ChunkResult::default();
+                engine.process_chunk(chunk, outputs, &mut scratch, &mut result);
+                results.push(result);
+            }
+        }
+        Some(pool) => pool.install(|| {
+            chunks
+                .par_iter()
+                .map_init(Scratch::default, |scratch, (chunk, _)| {
+                    let mut result = ChunkResult::default();
+                    engine.process_chunk(chunk, outputs, scratch, &mut result);
+                    result
+                })
+                .collect_into_vec(results);
+        }),
+    }
 }
 
 /// Takes each chunk's result in input order: the sink writes it, the

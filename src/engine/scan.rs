@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use crate::corpus::origins::Scanner;
-use crate::corpus::{ChunkReader, OriginScan, RowFormat};
+use crate::corpus::{Chunk, ChunkReader, OriginScan, RowFormat};
 use crate::error::Result;
 
 /// [`crate::corpus::scan`] on `threads` threads.
@@ -37,20 +37,38 @@ pub fn origins(reader: ChunkReader, format: &RowFormat, threads: usize) -> Resul
             if batch.is_empty() {
                 break;
             }
-            let part = pool.install(|| {
-                batch
-                    .par_iter()
-                    .fold(Scanner::default, |mut scanner, chunk| {
-                        scanner.chunk(chunk, format);
-                        scanner
-                    })
-                    .reduce(Scanner::default, |mut a, b| {
-                        a.merge(b);
-                        a
-                    })
-            });
-            all.merge(part);
+            self::batch(Some(&pool), &batch, |chunk| chunk, format, &mut all);
         }
         Ok(all.finish())
     })
+}
+
+/// Adds the origins of the chunks of `items` to `scanner`, on `pool` when
+/// there is one (each thread scans into its own, then they merge).
+pub(crate) fn batch<T: Sync>(
+    pool: Option<&rayon::ThreadPool>,
+    items: &[T],
+    chunk: impl Fn(&T) -> &Chunk + Sync,
+    format: &RowFormat,
+    scanner: &mut Scanner,
+) {
+    let Some(pool) = pool else {
+        for item in items {
+            scanner.chunk(chunk(item), format);
+        }
+        return;
+    };
+    let part = pool.install(|| {
+        items
+            .par_iter()
+            .fold(Scanner::default, |mut scanner, item| {
+                scanner.chunk(chunk(item), format);
+                scanner
+            })
+            .reduce(Scanner::default, |mut a, b| {
+                a.merge(b);
+                a
+            })
+    });
+    scanner.merge(part);
 }

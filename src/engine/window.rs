@@ -20,13 +20,11 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use crate::agents::AgentSet;
 use crate::corpus::origins::Scanner;
-use crate::corpus::{Chunk, ChunkReader, RowFormat};
+use crate::corpus::{Chunk, ChunkReader};
 use crate::engine::run::{Absorb, Finished, read_ahead};
-use crate::engine::{ChunkResult, Engine, Outputs, RunOutcome, Scratch, Sink};
+use crate::engine::{ChunkResult, Engine, Outputs, RunOutcome, Sink};
 use crate::error::{Error, Result};
 use crate::policy::files::SiteFile;
 use crate::policy::{CacheCounts, CompiledCache, PolicyTally, SharedParses, WindowTally};
@@ -142,7 +140,7 @@ impl PolicyWindow {
     /// place of the last window's.
     fn load(&mut self, engine: &mut Engine, keys: &[String], threads: usize) -> Result<()> {
         engine.set_snapshot(crate::policy::Snapshot::default());
-        give_back();
+        super::give_back();
         let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
         let parses = SharedParses::compiling_through(Arc::clone(&self.cache));
         let (_, mut set) =
@@ -223,7 +221,13 @@ pub fn run(
                         }
                     }
                 }
-                scan(pool.as_ref(), &held[start..], engine.format(), &mut scanner);
+                super::scan::batch(
+                    pool.as_ref(),
+                    &held[start..],
+                    |(chunk, _)| chunk,
+                    engine.format(),
+                    &mut scanner,
+                );
                 if ended {
                     break;
                 }
@@ -233,7 +237,7 @@ pub fn run(
             }
             window.load(engine, &scanner.into_keys(), threads)?;
             for part in held.chunks(batch) {
-                judge(pool.as_ref(), engine, part, outputs, &mut results);
+                super::run::judge(pool.as_ref(), engine, part, outputs, &mut results);
                 for result in &mut results {
                     absorb.take(result, &mut outcome)?;
                 }
@@ -255,89 +259,9 @@ pub fn run(
             crate::observe::Level::Note,
             &format!(
                 "policies loaded in {} windows ({} origin lookups); rule sets compiled {}, found compiled {}, evicted {}",
-                window.windows, window.lookups, cache.compiles, cache.reuses, cache.evicted
+                window.windows(), window.lookups(), cache.compiles, cache.reuses, cache.evicted
             ),
         );
         Ok(outcome)
     })
-}
-
-/// Hands freed memory back to the system: what the last window freed, or
-/// what loading freed (whole parses cut to slim ones, file bodies, the
-/// scan's origins) before judging starts. These are millions of small
-/// allocations made and freed on several threads; glibc keeps freed pages
-/// inside its arenas, pinned by the few allocations that stay, so without
-/// this the resident size creeps up window after window, and judging's
-/// buffers come on top of loading's garbage (100,000-host robots
-/// directory, 1M URLs: 381 → 363 MiB, same time).
-pub(crate) fn give_back() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of the allocator's
-    // own arenas; it takes no pointer and touches no live allocation.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-/// Adds the origins of `chunks` to `scanner`, on `pool` when there is one.
-fn scan(
-    pool: Option<&rayon::ThreadPool>,
-    chunks: &[(Chunk, Option<Error>)],
-    format: &RowFormat,
-    scanner: &mut Scanner,
-) {
-    match pool {
-        None => {
-            for (chunk, _) in chunks {
-                scanner.chunk(chunk, format);
-            }
-        }
-        Some(pool) => {
-            let part = pool.install(|| {
-                chunks
-                    .par_iter()
-                    .fold(Scanner::default, |mut scanner, (chunk, _)| {
-                        scanner.chunk(chunk, format);
-                        scanner
-                    })
-                    .reduce(Scanner::default, |mut a, b| {
-                        a.merge(b);
-                        a
-                    })
-            });
-            scanner.merge(part);
-        }
-    }
-}
-
-/// Judges `chunks` into `results`, one per chunk in order, on `pool` when
-/// there is one.
-fn judge(
-    pool: Option<&rayon::ThreadPool>,
-    engine: &Engine,
-    chunks: &[(Chunk, Option<Error>)],
-    outputs: Outputs,
-    results: &mut Vec<ChunkResult>,
-) {
-    match pool {
-        None => {
-            results.clear();
-            let mut scratch = Scratch::default();
-            for (chunk, _) in chunks {
-                let mut result = ChunkResult::default();
-                engine.process_chunk(chunk, outputs, &mut scratch, &mut result);
-                results.push(result);
-            }
-        }
-        Some(pool) => pool.install(|| {
-            chunks
-                .par_iter()
-                .map_init(Scratch::default, |scratch, (chunk, _)| {
-                    let mut result = ChunkResult::default();
-                    engine.process_chunk(chunk, outputs, scratch, &mut result);
-                    result
-                })
-                .collect_into_vec(results);
-        }),
-    }
 }

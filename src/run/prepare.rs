@@ -380,7 +380,7 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         plan.threads,
     )?;
     // What loading freed goes back before judging allocates.
-    crate::engine::window::give_back();
+    crate::engine::give_back();
     Ok(Prepared {
         engine,
         plan,
