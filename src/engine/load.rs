@@ -155,7 +155,7 @@ pub fn indexed_snapshot_with(
             ),
         ));
     }
-    Ok((header, Assembly::merge(parts)))
+    Ok((header, Assembly::merge_releasing(parts, super::give_back)))
 }
 
 /// Origins looked up per task in a cache.

@@ -88,7 +88,13 @@ impl CompiledCache {
     /// `reading` compiled for the cache's agents: found by its access key,
     /// or compiled now and kept.
     pub fn compiled(&self, reading: &RobotsTxt) -> Compiled {
-        let key = reading.access_key();
+        self.compiled_as(reading.access_key(), reading)
+    }
+
+    /// [`CompiledCache::compiled`] for a caller that has `reading`'s
+    /// access key at hand.
+    pub fn compiled_as(&self, key: [u8; 32], reading: &RobotsTxt) -> Compiled {
+        debug_assert_eq!(key, reading.access_key());
         let window = self.window.load(Ordering::Relaxed);
         if let Some(held) = self.map.get(&key) {
             held.used.store(window, Ordering::Relaxed);

@@ -50,10 +50,9 @@ impl SharedParses {
     pub fn compiling(agents: &AgentSet) -> SharedParses {
         SharedParses {
             parses: DashMap::default(),
-            compiler: Some(LoadCompiler {
-                by_key: Arc::new(CompiledCache::unbounded(agents)),
-                by_parse: DashMap::default(),
-            }),
+            compiler: Some(LoadCompiler::new(Arc::new(CompiledCache::unbounded(
+                agents,
+            )))),
         }
     }
 
@@ -64,10 +63,7 @@ impl SharedParses {
     pub fn compiling_through(cache: Arc<CompiledCache>) -> SharedParses {
         SharedParses {
             parses: DashMap::default(),
-            compiler: Some(LoadCompiler {
-                by_key: cache,
-                by_parse: DashMap::default(),
-            }),
+            compiler: Some(LoadCompiler::new(cache)),
         }
     }
 
@@ -94,14 +90,15 @@ impl SharedParses {
         };
         // Two threads may parse the same body at once; the first kept
         // wins, so every policy shares one. The other's compiled entries
-        // go before it does: its address may be reused.
+        // go before it does, unless something else holds it (a slim parse
+        // shared by content): its address may be reused.
         let kept = Arc::clone(
             self.parses
                 .entry(key)
                 .or_insert_with(|| Arc::clone(&parsed))
                 .value(),
         );
-        if !Arc::ptr_eq(&kept, &parsed) {
+        if !Arc::ptr_eq(&kept, &parsed) && Arc::strong_count(&parsed) == 1 {
             if let Some(compiler) = &self.compiler {
                 compiler.forget(&parsed);
             }
@@ -128,35 +125,58 @@ impl SharedParses {
     }
 }
 
+/// A slim parse held by content, with the access key of its rules.
+type SlimHeld = ([u8; 32], Arc<RobotsTxt>);
+
 /// Compiles parses as loading makes them (see [`SharedParses::compiling`]).
 #[derive(Debug)]
 struct LoadCompiler {
     /// By access key: bodies whose rules compile alike share one.
     by_key: Arc<CompiledCache>,
     by_parse: DashMap<usize, Compiled, foldhash::fast::RandomState>,
+    /// Slim parses by [`RobotsTxt::slim_hash`], with their access keys:
+    /// bodies whose slim parses are equal share one (and its compiled
+    /// rules, which the access key says are the same).
+    slims: DashMap<u64, Vec<SlimHeld>, foldhash::fast::RandomState>,
 }
 
 impl LoadCompiler {
+    fn new(by_key: Arc<CompiledCache>) -> LoadCompiler {
+        LoadCompiler {
+            by_key,
+            by_parse: DashMap::default(),
+            slims: DashMap::default(),
+        }
+    }
+
     /// Compiles `parsed` (and its aipref-aware reading) and returns what to
-    /// hold: its slim form when it has one.
+    /// hold: its slim form when it has one, shared with every equal one.
     fn take(&self, parsed: RobotsTxt) -> Arc<RobotsTxt> {
-        let whole = self.compiled(&parsed);
+        let key = parsed.access_key();
+        let whole = self.by_key.compiled_as(key, &parsed);
         if let Some(slim) = parsed.slimmed() {
-            let slim = Arc::new(slim);
-            self.by_parse.insert(reading_key(&slim), whole);
-            return slim;
+            return self.shared(key, slim, whole);
         }
         let parsed = Arc::new(parsed);
         self.by_parse.insert(reading_key(&parsed), whole);
         if let Some(aware) = &parsed.aware {
-            let compiled = self.compiled(aware);
+            let compiled = self.by_key.compiled(aware);
             self.by_parse.insert(reading_key(aware), compiled);
         }
         parsed
     }
 
-    fn compiled(&self, reading: &RobotsTxt) -> Compiled {
-        self.by_key.compiled(reading)
+    /// The slim parse equal to `slim` whose rules have access key `key`,
+    /// held from now on if it is the first.
+    fn shared(&self, key: [u8; 32], slim: RobotsTxt, whole: Compiled) -> Arc<RobotsTxt> {
+        let mut held = self.slims.entry(slim.slim_hash()).or_default();
+        if let Some((_, equal)) = held.iter().find(|(k, p)| *k == key && **p == slim) {
+            return Arc::clone(equal);
+        }
+        let slim = Arc::new(slim);
+        self.by_parse.insert(reading_key(&slim), whole);
+        held.push((key, Arc::clone(&slim)));
+        slim
     }
 
     /// Drops the entries of a parse that is not kept.

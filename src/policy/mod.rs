@@ -23,6 +23,7 @@ mod compiled;
 mod compiled_cache;
 mod dir;
 pub mod files;
+mod key_index;
 mod tally;
 
 pub use compiled::{
@@ -32,6 +33,8 @@ pub use compiled::{
 pub use compiled_cache::{CacheCounts, CompiledCache};
 pub use dir::{DirFile, SharedParses};
 pub use tally::{PolicyTally, WindowTally};
+
+pub use key_index::KeyIndex;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -178,7 +181,7 @@ pub struct LoadProblem {
 #[derive(Clone, Debug, Default)]
 pub struct PolicySet {
     policies: Vec<OriginPolicy>,
-    index: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
+    index: KeyIndex,
     history: Vec<OriginPolicy>,
     /// Per key: (in force from, policy number), oldest first.
     timeline: HashMap<Box<str>, Timeline, foldhash::fast::RandomState>,
@@ -213,15 +216,15 @@ impl PolicySet {
     /// does not hold them twice while its set is made.
     #[must_use]
     pub fn from_policies(mut policies: Vec<OriginPolicy>) -> PolicySet {
-        let mut index: HashMap<Box<str>, u32, foldhash::fast::RandomState> =
-            HashMap::with_capacity_and_hasher(policies.len(), Default::default());
+        let mut index = KeyIndex::with_capacity(policies.len());
         let mut later = Vec::new();
         for (at, policy) in policies.iter().enumerate() {
             let at = u32::try_from(at).expect("fewer than 4 billion policies");
-            if let Some(&first) = index.get(policy.key.as_str()) {
+            let key_at = |at: u32| policies[at as usize].key.as_str();
+            if let Some(first) = index.get(&policy.key, key_at) {
                 later.push((first, at));
             } else {
-                index.insert(policy.key.as_str().into(), at);
+                index.insert(&policy.key, at, key_at);
             }
         }
         if !later.is_empty() {
@@ -249,12 +252,16 @@ impl PolicySet {
 
     /// Adds or replaces the policy of `policy.key`.
     pub fn insert(&mut self, policy: OriginPolicy) {
-        if let Some(&at) = self.index.get(policy.key.as_str()) {
+        let policies = &self.policies;
+        if let Some(at) = self.index.get(&policy.key, |at| &policies[at as usize].key) {
             self.policies[at as usize] = policy;
         } else {
             let at = u32::try_from(self.policies.len()).expect("fewer than 4 billion policies");
-            self.index.insert(policy.key.as_str().into(), at);
             self.policies.push(policy);
+            let policies = &self.policies;
+            self.index.insert(&policies[at as usize].key, at, |at| {
+                &policies[at as usize].key
+            });
         }
     }
 
@@ -266,7 +273,7 @@ impl PolicySet {
     /// The policy stored under `key` (an origin or a bare host).
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&OriginPolicy> {
-        self.index.get(key).map(|&at| &self.policies[at as usize])
+        self.index_of_key(key).map(|at| &self.policies[at as usize])
     }
 
     /// The policy that judges origin `key` (`scheme://host[:port]`): the
@@ -279,13 +286,19 @@ impl PolicySet {
 
     /// The index [`PolicySet::lookup`] finds.
     fn index_of(&self, key: &str) -> Option<u32> {
-        match self.index.get(key) {
-            Some(&at) => Some(at),
+        match self.index_of_key(key) {
+            Some(at) => Some(at),
             None => {
                 let (_, host, _) = crate::origin::split_key(key)?;
-                self.index.get(host).copied()
+                self.index_of_key(host)
             }
         }
+    }
+
+    /// The position of the policy stored under `key`.
+    fn index_of_key(&self, key: &str) -> Option<u32> {
+        self.index
+            .get(key, |at| self.policies[at as usize].key.as_str())
     }
 
     /// The policies, in insertion order.

@@ -1,15 +1,21 @@
 //! A parse cut down to what a run reads once its rules are compiled: the
 //! rules (kind, line, group, the pattern as written), the groups' lines,
-//! the `License` lines and the notes. Agent lines, other records,
-//! normalised patterns and every byte of text no rule or `License` line
-//! points at (comments, keys, `Sitemap:` and agent lines) are dropped.
+//! the `License` lines and the notes' flags. Agent lines, other records,
+//! normalised patterns, the notes' counts and every byte of text no rule
+//! or `License` line points at (comments, keys, `Sitemap:` and agent
+//! lines) are dropped.
 //!
-//! A run holds one parse per distinct body for its whole length, and most
-//! of a parse is there for compiling. Evidence read from a slim parse is
-//! byte for byte what the whole one gives: the ranges it reads move with
-//! their bytes.
+//! A run holds its parses for its whole length, and most of a parse is
+//! there for compiling. Evidence read from a slim parse is byte for byte
+//! what the whole one gives: the ranges it reads move with their bytes.
+//!
+//! Bodies that differ only in what a slim parse drops (a host's own
+//! `Sitemap:` line after its rules, a comment that does not move them)
+//! have equal slim parses, which a run holds once
+//! ([`RobotsTxt::slim_hash`] finds them): memory then follows the distinct
+//! rule sets with their line numbers, not the distinct bodies.
 
-use super::{RobotsTxt, TextRange};
+use super::{ParseNotes, RobotsTxt, TextRange};
 
 impl RobotsTxt {
     /// The slim form of this parse (see the module documentation), or
@@ -67,9 +73,44 @@ impl RobotsTxt {
             usage: Vec::new(),
             licenses,
             aware: None,
-            notes: self.notes,
+            // The counts differ between bodies that are otherwise alike,
+            // and nothing a run does reads them (policy notes come from
+            // the fetch record): kept, they would keep equal parses apart.
+            notes: ParseNotes {
+                bytes: 0,
+                lines: 0,
+                unreadable_lines: 0,
+                rules_before_agent: 0,
+                ..self.notes
+            },
             slim: true,
         })
+    }
+
+    /// A hash of what a slim parse holds, for finding equal ones: equal
+    /// parses hash alike; parses that hash alike are compared whole.
+    ///
+    /// # Panics
+    ///
+    /// When the parse is not slim.
+    #[must_use]
+    pub fn slim_hash(&self) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        assert!(self.slim, "only slim parses are held by content");
+        let mut h = foldhash::quality::FixedState::default().build_hasher();
+        self.text.hash(&mut h);
+        for rule in &self.rules {
+            (rule.allow, rule.line, rule.group, &rule.raw).hash(&mut h);
+        }
+        for group in &self.groups {
+            (&group.rules, group.line).hash(&mut h);
+        }
+        for license in &self.licenses {
+            (license.line, &license.value, license.group).hash(&mut h);
+        }
+        let n = &self.notes;
+        (n.truncated, n.bom, n.utf16, n.html, n.aipref_divergent).hash(&mut h);
+        h.finish()
     }
 }
 
@@ -96,10 +137,39 @@ mod tests {
         for (a, b) in whole.licenses.iter().zip(&slim.licenses) {
             assert_eq!(whole.str(&a.value), slim.str(&b.value));
         }
-        assert_eq!(whole.notes, slim.notes);
+        let notes = &slim.notes;
+        assert_eq!(
+            (notes.truncated, notes.bom, notes.utf16, notes.html),
+            (
+                whole.notes.truncated,
+                whole.notes.bom,
+                whole.notes.utf16,
+                whole.notes.html
+            )
+        );
         assert!(slim.slimmed().is_none(), "slim once");
         let usage = RobotsTxt::parse(b"User-agent: *\nContent-Usage: train-ai=n\nDisallow: /a\n");
         assert!(usage.slimmed().is_none(), "usage lines are read whole");
+    }
+
+    #[test]
+    fn bodies_that_differ_only_in_what_is_dropped_slim_alike() {
+        let slim = |body: &str| RobotsTxt::parse(body.as_bytes()).slimmed().unwrap();
+        let base = "User-agent: *\nDisallow: /a\nAllow: /a/b\n";
+        let one = slim(&format!("{base}\nSitemap: https://one.test/s.xml\n"));
+        let two = slim(&format!(
+            "{base}Sitemap: https://two.example/sitemap_index.xml\n"
+        ));
+        assert_eq!(one, two);
+        assert_eq!(one.slim_hash(), two.slim_hash());
+        // A comment that moves the rules moves their lines: evidence
+        // differs, so the parses do.
+        let moved = slim(&format!("# robots.txt for three.test\n{base}"));
+        assert_ne!(one, moved);
+        assert_ne!(one.slim_hash(), moved.slim_hash());
+        // Another rule text, or kind.
+        assert_ne!(one, slim("User-agent: *\nDisallow: /b\nAllow: /a/b\n"));
+        assert_ne!(one, slim("User-agent: *\nAllow: /a\nAllow: /a/b\n"));
     }
 
     #[test]
