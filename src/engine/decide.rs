@@ -169,6 +169,7 @@ impl Engine {
                 None => HostVerdict::Missing,
             };
         };
+        self.name_policy(policy.index);
         if let Some(hit) = self.hosts[policy.index].blocked {
             return HostVerdict::Blocked(hit, Some(policy));
         }

@@ -33,6 +33,8 @@ pub mod usage;
 pub mod warc;
 pub mod window;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::Serialize;
 
 use crate::agents::{AgentRule, AgentSet};
@@ -95,6 +97,9 @@ struct KnownHost {
     /// hosts have none, and inline the plan would cost each of them 88
     /// bytes (a million origins: 88 MB).
     usage: Option<Box<UsagePlan>>,
+    /// Whether a row of the run was judged by this policy: set once per
+    /// host of a chunk, read at the end ([`Engine::named_tally`]).
+    named: AtomicBool,
 }
 
 /// What does not depend on the path, for every policy of `snapshot`.
@@ -111,6 +116,7 @@ fn known_hosts(
             blocked: blocklists.find_ref(&p.host),
             domain: registrable_domain(&p.host).into(),
             usage: UsagePlan::with_shared(p, agents.keys(), &mut shared).map(Box::new),
+            named: AtomicBool::new(false),
         })
         .collect()
 }
@@ -402,6 +408,34 @@ impl Engine {
     #[must_use]
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
+    }
+
+    /// The tally of the current policies that judged a row so far: for a
+    /// run that loaded every policy of its source, the policies of the
+    /// origins its input names, as a run that loads only those counts
+    /// them ([`crate::policy::PolicyTally::of`]). Earlier policies (runs by
+    /// crawl time) are not counted.
+    #[must_use]
+    pub fn named_tally(&self) -> crate::policy::PolicyTally {
+        let set = self.snapshot.policies();
+        let mut tally = crate::policy::PolicyTally::default();
+        for (policy, known) in set.policies().iter().zip(&self.hosts) {
+            if known.named.load(Ordering::Relaxed) {
+                tally.add(policy, 0);
+            }
+        }
+        tally
+    }
+
+    /// Notes that `index` judged a row.
+    #[inline]
+    fn name_policy(&self, index: usize) {
+        let named = &self.hosts[index].named;
+        // Read first: most calls find it set, and a store would take the
+        // line from the other threads reading the host's facts.
+        if !named.load(Ordering::Relaxed) {
+            named.store(true, Ordering::Relaxed);
+        }
     }
 
     /// The blocklists.

@@ -200,6 +200,11 @@ pub struct Prepared {
     /// policies, loaded a window at a time as the rows are judged (the
     /// engine holds none until then).
     pub window: Option<PolicyWindow>,
+    /// The source was loaded whole in place of the origins a scan of the
+    /// input would name (it is small beside the input):
+    /// the policy tally counts the policies that judged a row, which are
+    /// those.
+    pub tally_named: bool,
 }
 
 impl Prepared {
@@ -209,6 +214,7 @@ impl Prepared {
     pub fn policy_tally(&self) -> PolicyTally {
         match &self.window {
             Some(window) => window.tally().clone(),
+            None if self.tally_named => self.engine.named_tally(),
             None => PolicyTally::of(self.engine.snapshot().policies()),
         }
     }
@@ -272,6 +278,7 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
 
     let source = &plan.source;
     let mut refresh = None;
+    let mut tally_named = false;
     let fetch = match (&plan.refresh, source) {
         (Some(fetch), PolicySource::Cache { .. }) if !matches!(as_of, AsOf::Date(_)) => Some(fetch),
         _ => None,
@@ -297,6 +304,7 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
             from_cache: None,
             refresh: None,
             window: Some(window),
+            tally_named: false,
         });
     }
     let (opened, origins) = match fetch {
@@ -322,6 +330,10 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         // An input the scan cannot read whole (a truncated stream, a
         // missing column) loads every policy instead: the run itself then
         // judges what can be read and names the failure, as it always has.
+        None if loads_only_inputs(&plan.inputs, kind) && loads_whole(&plan, as_of) => {
+            tally_named = true;
+            (open(None)?, None)
+        }
         None if loads_only_inputs(&plan.inputs, kind) => {
             match scan_origins(&plan.inputs, &plan.rows, plan.threads) {
                 Ok(scan) => {
@@ -390,6 +402,7 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         from_cache,
         refresh,
         window: None,
+        tally_named,
     })
 }
 
@@ -470,6 +483,71 @@ pub fn loads_by_window(
 #[must_use]
 pub fn loads_only_inputs(inputs: &[PathBuf], kind: InputKind) -> bool {
     kind != InputKind::Warc && inputs.iter().all(|i| i.as_os_str() != "-")
+}
+
+/// Sources of at most this many origins may be loaded whole instead of
+/// after a scan of the input.
+const WHOLE_ORIGINS: usize = 50_000;
+
+/// Bytes of input (decompressed) a scan reads in the time loading one more
+/// origin takes: about 10 µs against 5 ns a byte on this project's 2-core
+/// machine (a robots directory of 100,000 files loads in about 1 s; 45 MB
+/// of URLs scan in about 0.25 s).
+const SCAN_BYTES_PER_ORIGIN: u64 = 2_000;
+
+/// Whether a run of rows over files (see [`loads_only_inputs`]) loads its
+/// source whole, judging in one pass, rather than scanning the input first
+/// for the origins to load: when the source holds few origins beside the
+/// input's size, loading all of them costs less than a second reading of
+/// the input, which for a compressed file is a second decompression (the
+/// 10,000-host bench world, 1M gzipped URLs: 0.50 s against 0.68 s).
+/// Decisions, evidence and stats are the same either way: the policy
+/// tally then counts the policies that judged a row
+/// ([`Engine::named_tally`]). Robots directories and indexed snapshots
+/// (whose size is known without reading them), for policies of now.
+fn loads_whole(plan: &RunPlan, as_of: AsOf) -> bool {
+    if as_of == AsOf::Crawl {
+        return false;
+    }
+    let input_bytes: u64 = plan
+        .inputs
+        .iter()
+        .map(|path| {
+            let len = std::fs::metadata(path).map_or(0, |m| m.len());
+            // A guess at the decompressed size; it only weighs costs.
+            let compressed = path
+                .extension()
+                .is_some_and(|e| e == "gz" || e == "zst" || e == "bz2" || e == "xz");
+            if compressed {
+                len.saturating_mul(5)
+            } else {
+                len
+            }
+        })
+        .sum();
+    let worth = usize::try_from(input_bytes / SCAN_BYTES_PER_ORIGIN).unwrap_or(usize::MAX);
+    let limit = worth.min(WHOLE_ORIGINS);
+    if limit == 0 {
+        return false;
+    }
+    let held = match &plan.source {
+        PolicySource::RobotsDir { path, .. } => match std::fs::read_dir(path) {
+            Ok(entries) => entries.take(limit + 1).count(),
+            Err(_) => return false,
+        },
+        PolicySource::Snapshot { path } => {
+            match crate::cache::indexed::is_indexed(path) {
+                Ok(true) => {}
+                _ => return false,
+            }
+            match crate::cache::indexed::Reader::open(path) {
+                Ok(reader) => usize::try_from(reader.meta().header().origins).unwrap_or(usize::MAX),
+                Err(_) => return false,
+            }
+        }
+        PolicySource::Cache { .. } => return false,
+    };
+    held <= limit
 }
 
 /// Loads each `(name, path)` list, refusing a name given twice; bad and

@@ -20,6 +20,7 @@ mod hostile_readers;
 mod hostile_server;
 mod indexed;
 mod observe;
+mod one_pass;
 mod oracle;
 mod resume;
 mod server;
