@@ -76,6 +76,7 @@ pub mod error;
 pub mod evidence;
 pub mod explain;
 pub mod fetch;
+pub mod huge_pages;
 pub mod observe;
 pub mod origin;
 pub mod output;
