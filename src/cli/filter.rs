@@ -151,7 +151,7 @@ pub(crate) struct FilterArgs {
 
     /// An indexed snapshot of more origins than N is loaded N origins at
     /// a time, as the input names them (rows only; WARC and Parquet load
-    /// their input's origins at once). Memory grows with N (about 2 KB per
+    /// their input's origins at once). Memory grows with N (about 1.1 KB per
     /// origin); input in random order looks an origin up once per window.
     #[arg(long, value_name = "N", default_value_t = crate::engine::window::DEFAULT_ORIGINS)]
     policy_window: usize,

@@ -29,8 +29,8 @@ use crate::error::{Error, Result};
 use crate::policy::files::SiteFile;
 use crate::policy::{CacheCounts, CompiledCache, PolicyTally, SharedParses, WindowTally};
 
-/// Origins per window when none are given: about 1.3 GB of policies at
-/// the realistic world's ~2.5 KB per origin of a window.
+/// Origins per window when none are given: about 0.6 GB of policies at
+/// the realistic world's ~1.1 KB per origin of a window.
 pub const DEFAULT_ORIGINS: usize = 500_000;
 
 /// The compiled-rules cache's bound when none is given, in MiB. Small:
