@@ -144,6 +144,28 @@ impl Registry {
         let key = agent_key(name);
         self.agents.iter().find(|a| agent_key(&a.name) == key)
     }
+
+    /// The registry names closest to `name` (a misspelling, most often),
+    /// closest first: at most three, each within a third of the name's
+    /// length in edits (at least two).
+    #[must_use]
+    pub fn closest(&self, name: &str) -> Vec<&str> {
+        let key = agent_key(name);
+        let limit = (key.chars().count() / 3).max(2);
+        let mut near: Vec<(usize, &str)> = self
+            .agents
+            .iter()
+            .map(|a| {
+                (
+                    strsim::levenshtein(&agent_key(&a.name), &key),
+                    a.name.as_str(),
+                )
+            })
+            .filter(|&(distance, _)| distance <= limit)
+            .collect();
+        near.sort();
+        near.into_iter().take(3).map(|(_, name)| name).collect()
+    }
 }
 
 /// Whether a URL is excluded when some, or all, selected agents are

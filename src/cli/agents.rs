@@ -6,6 +6,32 @@ use clap::Args;
 
 use crate::agents::{Purpose, Registry};
 use crate::cli::status::{ExitStatus, One, failed};
+use crate::error::{Error, Result};
+
+/// The agents a run enforces: `agents`, which must be registry names, and
+/// `tokens`, crawler tokens the user vouches for (`--agent-token`). A name
+/// the registry does not know is refused with the closest ones it does: a
+/// misspelt agent would otherwise be enforced by a name no robots.txt
+/// uses, and the run would keep everything.
+///
+/// # Errors
+///
+/// When a name of `agents` is not in the registry.
+pub(crate) fn checked(agents: &[String], tokens: &[String]) -> Result<Vec<String>> {
+    let registry = Registry::builtin();
+    if let Some(unknown) = agents.iter().find(|name| registry.get(name).is_none()) {
+        let closest = registry.closest(unknown);
+        let hint = if closest.is_empty() {
+            String::from("`optout agents` lists them")
+        } else {
+            format!("did you mean {}?", closest.join(", "))
+        };
+        return Err(Error::config(format!(
+            "--agents: `{unknown}` is not in the agent registry ({hint}); a crawler token of your own goes in --agent-token {unknown}"
+        )));
+    }
+    Ok(agents.iter().chain(tokens).cloned().collect())
+}
 
 #[derive(Debug, Args)]
 pub(crate) struct AgentsArgs {

@@ -47,6 +47,10 @@ pub(crate) struct ExplainArgs {
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     agents: Vec<String>,
 
+    /// As for `filter`.
+    #[arg(long = "agent-token", value_name = "NAME")]
+    agent_tokens: Vec<String>,
+
     /// The purpose whose agents are explained, and whose verdict decides
     /// the exit code: train, search, ai-input or control-only.
     #[arg(long, value_name = "PURPOSE")]
@@ -98,7 +102,8 @@ pub(crate) fn run(args: &ExplainArgs) -> ExitStatus {
 
 /// The explanation the flags ask for.
 fn request(args: &ExplainArgs) -> Result<ExplainRequest> {
-    let mut config = FilterConfig::for_purpose(args.purpose.as_deref(), &args.agents)?;
+    let agents = crate::cli::agents::checked(&args.agents, &args.agent_tokens)?;
+    let mut config = FilterConfig::for_purpose(args.purpose.as_deref(), &agents)?;
     let _: crate::agents::AgentRule = args.agent_rule.parse()?;
     config::parse_unknown(&args.unknown).map_err(|e| Error::config(format!("--unknown {e}")))?;
     config.agent_rule.clone_from(&args.agent_rule);

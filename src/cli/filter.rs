@@ -80,6 +80,12 @@ pub(crate) struct FilterArgs {
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     agents: Vec<String>,
 
+    /// A crawler token the agent registry does not list, enforced by name
+    /// (repeatable). --agents takes registry names only, so that a
+    /// misspelt one is an error rather than an agent no robots.txt names.
+    #[arg(long = "agent-token", value_name = "NAME")]
+    agent_tokens: Vec<String>,
+
     /// The purpose to enforce: train, search, ai-input (alias user-fetch)
     /// or control-only. Selects every registry agent of that purpose and
     /// the usage statements about it (control-only: train). Default:
@@ -290,7 +296,8 @@ fn flag<T>(name: &str, value: &str, parse: fn(&str) -> Result<T>) -> Result<T> {
 /// by its flag when wrong. The row format and URL field or column are
 /// filled in from the input when the run is prepared.
 fn filter_config(args: &FilterArgs) -> Result<FilterConfig> {
-    let mut config = FilterConfig::for_purpose(args.purpose.as_deref(), &args.agents)?;
+    let agents = crate::cli::agents::checked(&args.agents, &args.agent_tokens)?;
+    let mut config = FilterConfig::for_purpose(args.purpose.as_deref(), &agents)?;
     flag("--on-error", &args.on_error, config::parse_on_error)?;
     flag(
         "--missing-policy",
@@ -388,9 +395,7 @@ fn finish(args: &FilterArgs, prepared: &Prepared, filtered: &Filtered) -> ExitSt
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        say!(
-            "hint: fetch them (`optout fetch`, or filter without --offline), list them with --missing-origins FILE, or pass --missing-policy allow|deny"
-        );
+        say!("hint: {}", missing_hint(&prepared.plan.source));
         status = ExitStatus::Failure;
     }
     if !stats.check() {
@@ -460,4 +465,24 @@ fn summary(args: &FilterArgs, outcome: &RunOutcome) {
             "  usage statements on what robots.txt lets through: {allowed} allowed, {unknown} unknown, {disallowed} disallowed"
         );
     }
+}
+
+/// What a run whose policies miss some origins can do about it: where the
+/// policies come from says how to add them.
+fn missing_hint(source: &crate::source::PolicySource) -> String {
+    use crate::source::PolicySource;
+    let add = match source {
+        PolicySource::Cache { .. } => {
+            "fetch them (`optout fetch`, or filter without --offline)".to_owned()
+        }
+        PolicySource::RobotsDir { path, .. } => format!(
+            "add their robots.txt files to `{}` as <host>.txt",
+            path.display()
+        ),
+        PolicySource::Snapshot { path } => format!(
+            "fetch them into a cache and export a snapshot that holds them (`{}` does not)",
+            path.display()
+        ),
+    };
+    format!("{add}, list them with --missing-origins FILE, or pass --missing-policy allow|deny")
 }

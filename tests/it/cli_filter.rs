@@ -92,7 +92,9 @@ fn reasons_evidence_and_order() {
             "--blocklist",
             &list,
             "--agents",
-            "GPTBot,OtherBot",
+            "GPTBot",
+            "--agent-token",
+            "OtherBot",
             "--removed",
             &arg(&dir.path("removed.jsonl")),
             "--stats",
@@ -221,21 +223,53 @@ fn purpose_selects_registry_agents() {
     );
     assert_eq!(bad.code, 1);
     assert!(bad.stderr.contains("unknown purpose `fun`"), "{bad:?}");
-    let unknown = optout(
+    // A misspelt agent is refused with the names it may mean (issue 15):
+    // enforced by a name no robots.txt uses, it would keep everything.
+    let misspelt = optout(
         &[
             "filter",
             &arg(&input),
             "--robots-dir",
             &robots,
             "--agents",
+            "GPTBot,GTPBot",
+        ],
+        None,
+    );
+    assert_eq!(misspelt.code, 1, "{misspelt:?}");
+    assert!(misspelt.stdout.is_empty());
+    assert!(
+        misspelt
+            .stderr
+            .contains("`GTPBot` is not in the agent registry")
+            && misspelt.stderr.contains("did you mean GPTBot")
+            && misspelt.stderr.contains("--agent-token GTPBot"),
+        "{misspelt:?}"
+    );
+    // A token of the user's own is enforced by name when vouched for.
+    let custom = optout(
+        &[
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--agent-token",
             "MyCrawler",
         ],
         None,
     );
     assert!(
-        unknown.stderr.contains("not in the agent registry"),
-        "{unknown:?}"
+        custom
+            .stderr
+            .contains("not in the agent registry (matched by name only): MyCrawler"),
+        "{custom:?}"
     );
+    let explain = optout(
+        &["explain", "https://open.org/", "--agents", "CCbott"],
+        None,
+    );
+    assert_eq!(explain.code, 2, "{explain:?}");
+    assert!(explain.stderr.contains("did you mean CCBot"), "{explain:?}");
 }
 
 #[test]
@@ -262,6 +296,14 @@ fn missing_policy_modes() {
     assert_eq!(error.code, 2, "{error:?}");
     assert!(
         error.stderr.contains("2 origins have no robots.txt policy"),
+        "{error:?}"
+    );
+    // The hint fits the source: a robots directory is added to, not
+    // fetched into (issue 15).
+    assert!(
+        error.stderr.contains("add their robots.txt files to")
+            && error.stderr.contains("as <host>.txt")
+            && !error.stderr.contains("optout fetch"),
         "{error:?}"
     );
     assert_eq!(error.stdout_text(), "https://open.org/b\n");

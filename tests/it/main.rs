@@ -22,6 +22,7 @@ mod indexed;
 mod observe;
 mod one_pass;
 mod oracle;
+mod readme;
 mod resume;
 mod server;
 mod signals;
