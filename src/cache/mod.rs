@@ -659,16 +659,17 @@ impl Cache {
     pub fn insert(&mut self, records: &[Arc<FetchRecord>], source: &str) -> Result<()> {
         let stored: Vec<StoredFetch> = records.iter().map(|r| stored_of(r, source)).collect();
         let bodies: Vec<Option<&[u8]>> = records.iter().map(|r| r.body.as_deref()).collect();
-        self.insert_rows(&stored, &bodies, false)
+        self.insert_rows(&stored, &bodies, false).map(drop)
     }
 
     /// Stores fetch rows that are not already stored (same origin, time,
     /// outcome and body), in one transaction: imports are idempotent.
+    /// Returns how many were new.
     pub(crate) fn insert_new(
         &mut self,
         rows: &[StoredFetch],
         bodies: &[Option<&[u8]>],
-    ) -> Result<()> {
+    ) -> Result<u64> {
         self.insert_rows(rows, bodies, true)
     }
 
@@ -677,11 +678,12 @@ impl Cache {
         rows: &[StoredFetch],
         bodies: &[Option<&[u8]>],
         skip_known: bool,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         let tx = self
             .conn
             .transaction()
             .map_err(|e| Error::cache(&self.path, e))?;
+        let mut new = 0;
         {
             let this = Cache::borrowed(&tx, &self.path);
             for (row, body) in rows.iter().zip(bodies) {
@@ -689,9 +691,11 @@ impl Cache {
                     continue;
                 }
                 this.insert_one(row, *body)?;
+                new += 1;
             }
         }
-        tx.commit().map_err(|e| Error::cache(&self.path, e))
+        tx.commit().map_err(|e| Error::cache(&self.path, e))?;
+        Ok(new)
     }
 
     fn borrowed<'a>(conn: &'a Connection, path: &'a Path) -> Borrowed<'a> {

@@ -36,7 +36,8 @@ enum CacheCommand {
     },
     /// One origin: the policy in force and every fetch, oldest first.
     Show {
-        /// The origin (`https://example.com`) or any URL of it.
+        /// The origin (`https://example.com`), any URL of it, or a bare
+        /// host (its https origin, else its http one).
         origin: String,
         #[command(flatten)]
         cache: CacheArg,
@@ -140,9 +141,23 @@ fn origin_of(text: &str) -> Result<String> {
     match parser.parse(text.trim()) {
         Ok(url) => Ok(Origin::of(&url).to_string()),
         Err(e) => Err(Error::config(format!(
-            "`{text}` is not an origin or URL: {e}"
+            "`{text}` is not a host, origin or URL: {e}"
         ))),
     }
+}
+
+/// The origins `text` may name: the one of an origin or URL; for a bare
+/// host (`example.com`), its `https` origin, then its `http` one.
+fn origins_of(text: &str) -> Result<Vec<String>> {
+    let text = text.trim();
+    if !text.contains("://") && !text.contains('/') {
+        let https = origin_of(&format!("https://{text}"));
+        if let Ok(https) = https {
+            let http = origin_of(&format!("http://{text}"))?;
+            return Ok(vec![https, http]);
+        }
+    }
+    Ok(vec![origin_of(text)?])
 }
 
 #[derive(Serialize)]
@@ -197,17 +212,24 @@ fn command(command: CacheCommand) -> Result<ExitStatus> {
             json,
         } => {
             let cache = open_existing(&cache)?;
-            let origin = origin_of(&origin)?;
             let at = at(as_of.as_deref())?;
-            let effective = cache.effective(&origin, at)?;
-            let fetches = cache.history(&origin)?;
-            if fetches.is_empty() {
+            // A bare host shows its https origin, else its http one.
+            let mut found = None;
+            for candidate in origins_of(&origin)? {
+                let fetches = cache.history(&candidate)?;
+                if !fetches.is_empty() {
+                    found = Some((candidate, fetches));
+                    break;
+                }
+            }
+            let Some((origin, fetches)) = found else {
                 say!(
                     "error: `{origin}` is not in the cache `{}`",
                     cache.path().display()
                 );
                 return Ok(ExitStatus::UserError);
-            }
+            };
+            let effective = cache.effective(&origin, at)?;
             let mut out = Destination::stdout();
             if body {
                 let stored = match effective.as_ref().and_then(|e| e.used.sha256.as_deref()) {
@@ -358,11 +380,14 @@ fn command(command: CacheCommand) -> Result<ExitStatus> {
         CacheCommand::Import { file, cache } => {
             let path = cache.path()?;
             let mut cache = Cache::open(&path)?;
-            let n = snapshot::import(&mut cache, &file)?;
+            let imported = snapshot::import(&mut cache, &file)?;
             say!(
-                "optout: imported {n} origins from `{}` into `{}`",
+                "optout: imported `{}` ({} origins) into `{}`: {} new fetch records, {} already held",
                 file.display(),
-                path.display()
+                imported.origins,
+                path.display(),
+                imported.new,
+                imported.records - imported.new
             );
             Ok(ExitStatus::Success)
         }

@@ -453,6 +453,14 @@ fn summary(args: &FilterArgs, outcome: &RunOutcome) {
     if !reasons.is_empty() {
         say!("  removed: {}", reasons.join(", "));
     }
+    let unusable = invalid + stats.skipped_total();
+    if stats.rows > 0 && unusable == stats.rows {
+        say!(
+            "hint: no row of `{}` holds a URL to judge ({invalid} not URLs, {} skipped; the first are named above): a URL list has one http(s) URL per line, JSON Lines records name theirs with --url-field PATH (default `url`), and CDXJ, WARC and Parquet are told by their bytes",
+            args.input().display(),
+            stats.skipped_total()
+        );
+    }
     if stats.kept_without_policy > 0 {
         say!(
             "  kept without a policy (--missing-policy allow): {}",
@@ -462,7 +470,7 @@ fn summary(args: &FilterArgs, outcome: &RunOutcome) {
     let [allowed, unknown, disallowed] = stats.usage;
     if allowed + unknown + disallowed > 0 {
         say!(
-            "  usage statements on what robots.txt lets through: {allowed} allowed, {unknown} unknown, {disallowed} disallowed"
+            "  of the rows robots.txt allows, what the sites say about this use of their content (Content-Usage, Content-Signal, tdmrep.json, ai.txt): {allowed} allowed, {unknown} say nothing, {disallowed} refused"
         );
     }
 }

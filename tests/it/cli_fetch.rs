@@ -788,6 +788,21 @@ fn exported_snapshots_give_byte_identical_decisions_elsewhere() {
         None,
     );
     assert_eq!(again.code, 0, "{again:?}");
+    // Each run says what it added: the second, nothing (issue 15).
+    let n = hosts.len();
+    assert!(
+        import.stderr.contains(&format!("({n} origins)"))
+            && import
+                .stderr
+                .contains(&format!(": {n} new fetch records, 0 already held")),
+        "{import:?}"
+    );
+    assert!(
+        again
+            .stderr
+            .contains(&format!(": 0 new fetch records, {n} already held")),
+        "{again:?}"
+    );
     let stats = optout(&["cache", "stats", "--json", "--cache", &arg(&other)], None);
     let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
     assert_eq!(stats["origins"], hosts.len(), "{stats:#}");
@@ -840,11 +855,25 @@ fn cache_stats_and_show_are_readable() {
         "{}",
         show.stdout_text()
     );
+    // A bare host names its origin (issue 15): here only http was fetched.
+    let bare = optout(&["cache", "show", "ok.test", "--cache", &cache], None);
+    assert_eq!(bare.code, 0, "{bare:?}");
+    assert!(
+        bare.stdout_text().contains("origin  http://ok.test"),
+        "{}",
+        bare.stdout_text()
+    );
     let missing = optout(
         &["cache", "show", "http://nope.test", "--cache", &cache],
         None,
     );
     assert_eq!(missing.code, 1);
+    let missing = optout(&["cache", "show", "nope.test", "--cache", &cache], None);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("`nope.test` is not in the cache"),
+        "{missing:?}"
+    );
     // The database opens with standard tools' SQL.
     let conn = rusqlite_free_check(&site.cache());
     assert!(conn);

@@ -648,3 +648,43 @@ fn broken_pipe_exits_0() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn an_input_with_no_url_to_judge_says_what_its_rows_are() {
+    // Issue 15: every row invalid used to end with 0 kept, exit 0 and no
+    // word on why.
+    let dir = TestDir::new();
+    let (robots, _) = world(&dir);
+    let input = dir.write(
+        "names.txt",
+        "example.com
+open.org/page
+# a comment
+",
+    );
+    let run = optout(&["filter", &arg(&input), "--robots-dir", &robots], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.contains("hint: no row of")
+            && run.stderr.contains("(2 not URLs, 1 skipped")
+            && run.stderr.contains("one http(s) URL per line"),
+        "{run:?}"
+    );
+    // An input with one URL among them gets no such hint.
+    let input = dir.write(
+        "mixed.txt",
+        "example.com
+https://open.org/page
+",
+    );
+    let run = optout(&["filter", &arg(&input), "--robots-dir", &robots], None);
+    assert!(!run.stderr.contains("hint: no row of"), "{run:?}");
+    // The usage line speaks plainly.
+    assert!(
+        run.stderr
+            .contains("what the sites say about this use of their content")
+            && run.stderr.contains("1 say nothing"),
+        "{run:?}"
+    );
+}

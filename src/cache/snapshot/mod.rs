@@ -255,14 +255,25 @@ pub fn read_any(
     })?;
     Ok(reader.meta().header())
 }
+/// What an import did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Imported {
+    /// Origins the snapshot holds.
+    pub origins: u64,
+    /// Fetch records read from it.
+    pub records: u64,
+    /// Of those, the ones the cache did not hold yet.
+    pub new: u64,
+}
+
 /// Imports a snapshot into `cache`: its fetches become cache records marked
-/// `import:<file name>`. Fetches already in the cache are not duplicated.
-/// Returns the number of origins.
+/// `import:<file name>`. Fetches already in the cache are not duplicated,
+/// so importing a file again adds nothing.
 ///
 /// # Errors
 ///
 /// See [`read`]; and when the cache cannot be written.
-pub fn import(cache: &mut Cache, path: &Path) -> Result<u64> {
+pub fn import(cache: &mut Cache, path: &Path) -> Result<Imported> {
     let source = format!(
         "import:{}",
         path.file_name().map_or_else(
@@ -285,6 +296,10 @@ pub fn import(cache: &mut Cache, path: &Path) -> Result<u64> {
         Ok(())
     })?;
     let bodies: Vec<Option<&[u8]>> = bodies.iter().map(Option::as_deref).collect();
-    cache.insert_new(&rows, &bodies)?;
-    Ok(header.origins)
+    let new = cache.insert_new(&rows, &bodies)?;
+    Ok(Imported {
+        origins: header.origins,
+        records: rows.len() as u64,
+        new,
+    })
 }
