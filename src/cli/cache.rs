@@ -379,8 +379,27 @@ fn command(command: CacheCommand) -> Result<ExitStatus> {
         }
         CacheCommand::Import { file, cache } => {
             let path = cache.path()?;
-            let mut cache = Cache::open(&path)?;
-            let imported = snapshot::import(&mut cache, &file)?;
+            // A failed import leaves no cache it created: an empty one
+            // would look like a cache that holds nothing.
+            let created = !path.exists();
+            let imported = Cache::open(&path).and_then(|mut cache| {
+                let imported = snapshot::import(&mut cache, &file);
+                drop(cache);
+                imported
+            });
+            let imported = match imported {
+                Ok(imported) => imported,
+                Err(err) => {
+                    if created {
+                        for suffix in ["", "-wal", "-shm", "-journal"] {
+                            let mut name = path.clone().into_os_string();
+                            name.push(suffix);
+                            let _ = std::fs::remove_file(name);
+                        }
+                    }
+                    return Err(err);
+                }
+            };
             say!(
                 "optout: imported `{}` ({} origins) into `{}`: {} new fetch records, {} already held",
                 file.display(),

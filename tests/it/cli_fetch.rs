@@ -788,6 +788,22 @@ fn exported_snapshots_give_byte_identical_decisions_elsewhere() {
         None,
     );
     assert_eq!(again.code, 0, "{again:?}");
+    // A failed import into a new cache leaves no empty cache behind, and
+    // is a user error like a missing snapshot elsewhere (issue 15).
+    let never = site.dir.path("never.sqlite");
+    let failed = optout(
+        &[
+            "cache",
+            "import",
+            &arg(&site.dir.path("nosuch.jsonl")),
+            "--cache",
+            &arg(&never),
+        ],
+        None,
+    );
+    assert_eq!(failed.code, 1, "{failed:?}");
+    assert!(failed.stderr.contains("nosuch.jsonl"), "{failed:?}");
+    assert!(!never.exists(), "an empty cache was left behind");
     // Each run says what it added: the second, nothing (issue 15).
     let n = hosts.len();
     assert!(
