@@ -58,13 +58,6 @@ fn audit(args: &AuditArgs) -> Result<()> {
             _ => "markdown".into(),
         },
     };
-    let ignored = filter.row_outputs();
-    if !ignored.is_empty() {
-        return Err(crate::Error::config(format!(
-            "audit writes a report, not rows: {} belong to `filter`",
-            ignored.join(", ")
-        )));
-    }
     if !matches!(format.as_str(), "json" | "markdown" | "html") {
         return Err(crate::Error::config(format!(
             "--report-format `{format}`: expected json, markdown or html"
@@ -74,7 +67,7 @@ fn audit(args: &AuditArgs) -> Result<()> {
         .report
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from("-"));
-    let plan = filter.plan()?;
+    let plan = filter.plan(None)?;
     run::check_outputs(
         &plan,
         &[("--report", report)],

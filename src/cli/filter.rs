@@ -16,6 +16,50 @@ use crate::run::{self, FilterOutputs, Filtered, Prepared, RunPlan};
 use crate::signals::ReasonCode;
 use crate::source::PolicySource;
 
+/// `filter`'s command line: the run's options, shared with `audit`, and
+/// the row outputs only `filter` writes.
+#[derive(Debug, Args)]
+pub(crate) struct FilterCommand {
+    #[command(flatten)]
+    args: FilterArgs,
+
+    #[command(flatten)]
+    rows: RowOutputArgs,
+}
+
+/// Where `filter` writes rows and what their evidence leaves out. Apart
+/// from the run's options so that `audit`, which writes a report, neither
+/// lists nor takes them.
+#[derive(Debug, Args)]
+pub(crate) struct RowOutputArgs {
+    /// Write kept URLs here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    kept: Option<PathBuf>,
+
+    /// Write removed rows here as JSON Lines, one object per row with its
+    /// reason and evidence.
+    #[arg(long, value_name = "FILE")]
+    removed: Option<PathBuf>,
+
+    /// Write the run's counts and configuration here as JSON.
+    #[arg(long, value_name = "FILE")]
+    stats: Option<PathBuf>,
+
+    /// Write the origins that have no robots.txt policy here, one per line
+    /// (`scheme://host[:port]`, a list `optout fetch` accepts).
+    #[arg(long, value_name = "FILE", alias = "missing-hosts")]
+    missing_origins: Option<PathBuf>,
+
+    /// What the URLs of removed records (the evidence) leave out:
+    /// `userinfo` (credentials become `REDACTED@`), `query` (the query
+    /// string becomes `?REDACTED`), both comma-separated, or `none`. The
+    /// manifest records it.
+    /// [default: userinfo]
+    #[arg(long, value_name = "userinfo,query|none")]
+    redact: Option<String>,
+}
+
+/// The run's options, shared by `filter` and `audit`.
 #[derive(Debug, Args)]
 pub(crate) struct FilterArgs {
     /// The corpus: a URL list (one URL per line), JSON Lines (one record
@@ -117,19 +161,6 @@ pub(crate) struct FilterArgs {
     #[arg(long, default_value = "error", value_name = "allow|deny|error")]
     missing_policy: String,
 
-    /// Write kept URLs here instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    kept: Option<PathBuf>,
-
-    /// Write removed rows here as JSON Lines, one object per row with its
-    /// reason and evidence.
-    #[arg(long, value_name = "FILE")]
-    removed: Option<PathBuf>,
-
-    /// Write the run's counts and configuration here as JSON.
-    #[arg(long, value_name = "FILE")]
-    stats: Option<PathBuf>,
-
     /// Write the run's manifest here (JSON): every file read and written
     /// with its SHA-256, the resolved configuration, the registry version,
     /// the blocklists' and policies' hashes, and the counts, for `optout
@@ -137,19 +168,6 @@ pub(crate) struct FilterArgs {
     /// `FILE.policies.jsonl`. The input must be a file.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
-
-    /// Write the origins that have no robots.txt policy here, one per line
-    /// (`scheme://host[:port]`, a list `optout fetch` accepts).
-    #[arg(long, value_name = "FILE", alias = "missing-hosts")]
-    missing_origins: Option<PathBuf>,
-
-    /// What the URLs of removed records (the evidence) leave out:
-    /// `userinfo` (credentials become `REDACTED@`), `query` (the query
-    /// string becomes `?REDACTED`), both comma-separated, or `none`. The
-    /// manifest records it.
-    /// [default: userinfo]
-    #[arg(long, value_name = "userinfo,query|none")]
-    redact: Option<String>,
 
     /// Worker threads; 1 runs sequentially. Default: all cores.
     #[arg(long, value_name = "N")]
@@ -188,23 +206,6 @@ impl FilterArgs {
         &self.inputs[0]
     }
 
-    /// The row outputs and evidence options given (`--kept`, `--removed`,
-    /// `--stats`, `--missing-origins`, `--redact`), which `audit` does not
-    /// write or use.
-    pub(crate) fn row_outputs(&self) -> Vec<&'static str> {
-        [
-            ("--kept", self.kept.is_some()),
-            ("--removed", self.removed.is_some()),
-            ("--stats", self.stats.is_some()),
-            ("--missing-origins", self.missing_origins.is_some()),
-            ("--redact", self.redact.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, given)| *given)
-        .map(|(name, _)| name)
-        .collect()
-    }
-
     /// Whether only errors are printed.
     pub(crate) fn quiet(&self) -> bool {
         self.quiet
@@ -216,20 +217,21 @@ impl FilterArgs {
     }
 }
 
-pub(crate) fn run(args: FilterArgs) -> ExitStatus {
+pub(crate) fn run(command: FilterCommand) -> ExitStatus {
+    let FilterCommand { args, rows } = command;
     if args.inputs.len() > 1 {
         say!("error: `filter` takes one input (`optout audit` takes several)");
         return ExitStatus::UserError;
     }
     let outputs = FilterOutputs {
-        kept: args.kept.clone(),
-        removed: args.removed.clone(),
-        stats: args.stats.clone(),
+        kept: rows.kept,
+        removed: rows.removed,
+        stats: rows.stats,
         manifest: args.manifest.clone(),
-        missing_origins: args.missing_origins.clone(),
+        missing_origins: rows.missing_origins,
     };
     let observer = Terminal::new(args.quiet);
-    let prepared = args.plan().and_then(|plan| {
+    let prepared = args.plan(rows.redact.as_deref()).and_then(|plan| {
         run::check_outputs(&plan, &outputs.named(), outputs.manifest.as_deref())?;
         args.prepare(plan, &observer)
     });
@@ -244,8 +246,9 @@ pub(crate) fn run(args: FilterArgs) -> ExitStatus {
 }
 
 impl FilterArgs {
-    /// The run the flags ask for.
-    pub(crate) fn plan(&self) -> Result<RunPlan> {
+    /// The run the flags ask for, its evidence leaving out what `redact`
+    /// names (`filter --redact`; default userinfo).
+    pub(crate) fn plan(&self, redact: Option<&str>) -> Result<RunPlan> {
         if self.manifest.is_some() && self.inputs.iter().any(|i| i.as_os_str() == "-") {
             return Err(Error::config(
                 "--manifest needs the input as a file: its hash must be recomputable",
@@ -255,7 +258,7 @@ impl FilterArgs {
             .net
             .source(self.robots_dir.as_ref(), self.snapshot.as_ref())?;
         let offline = self.offline || !matches!(source, PolicySource::Cache { .. });
-        let mut plan = RunPlan::new(self.inputs.clone(), filter_config(self)?, source);
+        let mut plan = RunPlan::new(self.inputs.clone(), filter_config(self, redact)?, source);
         plan.rows = self.corpus.rows();
         plan.blocklists = self
             .blocklist
@@ -295,7 +298,7 @@ fn flag<T>(name: &str, value: &str, parse: fn(&str) -> Result<T>) -> Result<T> {
 /// The run's configuration from the flags, each value checked and named
 /// by its flag when wrong. The row format and URL field or column are
 /// filled in from the input when the run is prepared.
-fn filter_config(args: &FilterArgs) -> Result<FilterConfig> {
+fn filter_config(args: &FilterArgs, redact: Option<&str>) -> Result<FilterConfig> {
     let agents = crate::cli::agents::checked(&args.agents, &args.agent_tokens)?;
     let mut config = FilterConfig::for_purpose(args.purpose.as_deref(), &agents)?;
     flag("--on-error", &args.on_error, config::parse_on_error)?;
@@ -319,8 +322,7 @@ fn filter_config(args: &FilterArgs) -> Result<FilterConfig> {
     config.files = args.net.file_names()?;
     config.as_of = as_of.name();
     config.tokens_field.clone_from(&args.tokens_field);
-    config.redact =
-        crate::redact::Redaction::parse(args.redact.as_deref().unwrap_or("userinfo"))?.names();
+    config.redact = crate::redact::Redaction::parse(redact.unwrap_or("userinfo"))?.names();
     Ok(config)
 }
 

@@ -46,7 +46,7 @@ pub struct Cli {
 enum Command {
     /// Filter a URL list: keep what may enter AI training data, remove the
     /// rest with a reason.
-    Filter(Box<filter::FilterArgs>),
+    Filter(Box<filter::FilterCommand>),
     /// Fetch the robots.txt of every origin of a URL list into the cache.
     Fetch(Box<fetch::FetchArgs>),
     /// Inspect, export or import the policy cache.
