@@ -323,6 +323,11 @@ impl Engine {
                         HostVerdict::Rules(policy, _) => self.plan_of(Some(policy)),
                         _ => None,
                     };
+                    if matches!(verdict, HostVerdict::Missing) {
+                        // Kept rows name their origin too (`--missing-policy
+                        // allow`): reports count every origin without one.
+                        out.stats.note_without_policy(key);
+                    }
                     current = Some((host, verdict, plan));
                     group.start(verdict);
                     (verdict, plan)

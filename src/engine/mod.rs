@@ -477,12 +477,7 @@ impl Engine {
             }
         }
         match &removal.evidence {
-            Evidence::NoPolicy => {
-                let origin = removal.origin.unwrap_or_default();
-                if !stats.origins_without_policy.contains(origin) {
-                    stats.origins_without_policy.insert(origin.to_owned());
-                }
-            }
+            Evidence::NoPolicy => stats.note_without_policy(removal.origin.unwrap_or_default()),
             Evidence::InvalidUrl(err) if problems.len() < MAX_PROBLEMS => {
                 problems.push(RowProblem {
                     line: number,

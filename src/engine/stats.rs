@@ -53,6 +53,14 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Notes that `origin` has no policy (its rows were kept under
+    /// `--missing-policy allow` or removed as no-policy): counted once.
+    pub fn note_without_policy(&mut self, origin: &str) {
+        if !self.origins_without_policy.contains(origin) {
+            self.origins_without_policy.insert(origin.to_owned());
+        }
+    }
+
     /// Empty stats for a run with `agents` selected agents.
     #[must_use]
     pub fn new(agents: usize) -> Stats {

@@ -185,6 +185,12 @@ impl Engine {
         let removal = match decision {
             Decision::Keep { without_policy, .. } => {
                 stats.kept_without_policy += u64::from(without_policy);
+                if without_policy {
+                    // The key of the URL just decided, as the row path
+                    // notes it.
+                    let origin = std::str::from_utf8(&scratch.key).expect("origin keys are ASCII");
+                    stats.note_without_policy(origin);
+                }
                 if let Some(crawl) = self.crawl_of(url.as_bytes(), at, scratch) {
                     stats.crawl_time[crawl.time.index()] += records;
                 }

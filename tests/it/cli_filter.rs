@@ -334,12 +334,40 @@ fn missing_policy_modes() {
             &robots,
             "--missing-policy",
             "allow",
+            "--stats",
+            &arg(&dir.path("stats.json")),
+            "--missing-origins",
+            &arg(&dir.path("missing-allowed.txt")),
         ],
         None,
     );
     assert_eq!(allow.code, 0);
     assert_eq!(allow.stdout_text().lines().count(), 3);
     assert!(allow.stderr.contains("kept without a policy"), "{allow:?}");
+    // Kept or not, the origins without a policy are counted and listed
+    // (issue 15: under allow they used to count 0).
+    assert_eq!(stats(&dir)["origins_without_policy"], 2);
+    assert_eq!(
+        dir.read("missing-allowed.txt"),
+        "https://nowhere.net\nhttps://sub.nowhere.net\n"
+    );
+    let audit = optout(
+        &[
+            "audit",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--missing-policy",
+            "allow",
+        ],
+        None,
+    );
+    assert_eq!(audit.code, 0, "{audit:?}");
+    assert!(
+        audit.stdout_text().contains("| no policy known | 2 |"),
+        "{}",
+        audit.stdout_text()
+    );
 }
 
 #[test]
