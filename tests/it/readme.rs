@@ -1,5 +1,6 @@
-//! The README against the repository: what its commands write in a
-//! fresh clone stays out of version control (issue 15).
+//! The README against the repository: it says how to install the
+//! binary, and what its commands write in a fresh clone stays out of
+//! version control (issue 15).
 
 use crate::util::root;
 
@@ -32,4 +33,18 @@ fn the_readme_s_example_outputs_are_ignored_by_git() {
             "`{file}`, which the README's command writes, is not in .gitignore"
         );
     }
+}
+
+#[test]
+fn the_readme_says_how_to_install_and_how_long_the_first_build_takes() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let install = readme
+        .split("\n## ")
+        .find(|section| section.starts_with("Install"))
+        .expect("an Install section");
+    assert!(install.contains("cargo install --path ."), "{install}");
+    assert!(install.contains("~/.cargo/bin"), "{install}");
+    assert!(install.contains("several minutes"), "{install}");
+    // It comes before the commands that use the binary.
+    assert!(readme.find("## Install") < readme.find("## Commands"));
 }
