@@ -38,12 +38,15 @@ pub(crate) struct AuditArgs {
 
 pub(crate) fn run(args: &AuditArgs) -> ExitStatus {
     match audit(args) {
-        Ok(()) => ExitStatus::Success,
+        Ok(status) => status,
         Err(err) => failed(&err, One::UserError),
     }
 }
 
-fn audit(args: &AuditArgs) -> Result<()> {
+/// Writes the report (and manifest); the status is a failure when origins
+/// lack a policy under `--missing-policy error`, as for `filter`: the
+/// report, which counts them, is written all the same.
+fn audit(args: &AuditArgs) -> Result<ExitStatus> {
     let filter = &args.filter;
     let format = match args.report_format.as_deref() {
         Some(f) => f.to_owned(),
@@ -111,5 +114,8 @@ fn audit(args: &AuditArgs) -> Result<()> {
         .expect("counts serialise");
         run::write_run_manifest(&prepared, "audit", counts, outputs, path)?;
     }
-    Ok(())
+    if crate::cli::filter::missing_failed(&prepared, &audited.stats) {
+        return Ok(ExitStatus::Failure);
+    }
+    Ok(ExitStatus::Success)
 }

@@ -381,23 +381,7 @@ fn finish(args: &FilterArgs, prepared: &Prepared, filtered: &Filtered) -> ExitSt
         };
     }
     let stats = &outcome.stats;
-    if prepared.engine.missing_policy() == MissingPolicy::Error
-        && !stats.origins_without_policy.is_empty()
-    {
-        let mut sample: Vec<&String> = stats.origins_without_policy.iter().collect();
-        sample.sort();
-        sample.truncate(5);
-        say!(
-            "error: {} origins have no robots.txt policy ({} rows removed as no-policy), e.g. {}",
-            stats.origins_without_policy.len(),
-            stats.removed[ReasonCode::NoPolicy.index()],
-            sample
-                .iter()
-                .map(|h| format!("`{h}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        say!("hint: {}", missing_hint(&prepared.plan.source));
+    if missing_failed(prepared, stats) {
         status = ExitStatus::Failure;
     }
     if !stats.check() {
@@ -475,6 +459,31 @@ fn summary(args: &FilterArgs, outcome: &RunOutcome) {
             "  of the rows robots.txt allows, what the sites say about this use of their content (Content-Usage, Content-Signal, tdmrep.json, ai.txt): {allowed} allowed, {unknown} say nothing, {disallowed} refused"
         );
     }
+}
+
+/// Whether the run fails for origins without a policy (`--missing-policy
+/// error`), after saying which and what to do; `filter` and `audit` alike.
+pub(crate) fn missing_failed(prepared: &Prepared, stats: &crate::engine::Stats) -> bool {
+    if prepared.engine.missing_policy() != MissingPolicy::Error
+        || stats.origins_without_policy.is_empty()
+    {
+        return false;
+    }
+    let mut sample: Vec<&String> = stats.origins_without_policy.iter().collect();
+    sample.sort();
+    sample.truncate(5);
+    say!(
+        "error: {} origins have no robots.txt policy ({} rows removed as no-policy), e.g. {}",
+        stats.origins_without_policy.len(),
+        stats.removed[ReasonCode::NoPolicy.index()],
+        sample
+            .iter()
+            .map(|h| format!("`{h}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    say!("hint: {}", missing_hint(&prepared.plan.source));
+    true
 }
 
 /// What a run whose policies miss some origins can do about it: where the

@@ -368,6 +368,17 @@ fn missing_policy_modes() {
         "{}",
         audit.stdout_text()
     );
+    // Under the default `--missing-policy error`, audit fails as filter
+    // does, after writing its report (issue 15: it ignored the mode).
+    let strict = optout(&["audit", &arg(&input), "--robots-dir", &robots], None);
+    assert_eq!(strict.code, 2, "{strict:?}");
+    assert!(
+        strict.stdout_text().contains("| no policy known | 2 |")
+            && strict
+                .stderr
+                .contains("2 origins have no robots.txt policy"),
+        "{strict:?}"
+    );
 }
 
 #[test]
