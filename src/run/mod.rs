@@ -35,13 +35,14 @@
 
 pub mod audit;
 mod filter;
+mod loading;
 mod manifest;
 mod prepare;
 mod stats;
 
 pub use filter::{FilterOutputs, Filtered, check_outputs, filter};
+pub use loading::{loads_by_window, loads_only_inputs};
 pub use manifest::{policy_snapshot_path, write_run_manifest};
 pub use prepare::{
-    InputKind, Prepared, RowRequest, RunPlan, default_threads, loads_by_window, loads_only_inputs,
-    prepare, scan_origins,
+    InputKind, Prepared, RowRequest, RunPlan, default_threads, prepare, scan_origins,
 };
