@@ -6,6 +6,13 @@
 //!   cached copy for more than 24 hours. Every finished fetch counts,
 //!   whatever its outcome, so that a run killed and started again fetches
 //!   only what it had not finished.
+//! * A fetch that found the file unreachable is fresh for much less: 5
+//!   minutes after the first such fetch, four times longer after each
+//!   further one in a row (20 min, 80 min, 5 h 20 min, 21 h 20 min), never longer than
+//!   the maximum age, and never shorter than the server's `Retry-After`
+//!   (also capped at the maximum age). A broken network or a passing
+//!   outage is thus retried by the next run a few minutes later, while an
+//!   origin down for days is asked about a few times a day.
 //! * An older copy is revalidated: the validators of the stored body are
 //!   sent (`If-None-Match`, `If-Modified-Since`) and a 304 refreshes it.
 //! * The copy that decides at a time `t` is the last fetch finished by `t`.
@@ -27,6 +34,55 @@ pub const FALLBACK_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 
 /// The default maximum age of a cached fetch.
 pub const MAX_AGE: Duration = Duration::from_secs(86_400);
+
+/// How long an unreachable outcome stays fresh after the first one in a
+/// row (see [`fresh_for`]).
+pub const UNREACHABLE_RETRY: Duration = Duration::from_secs(300);
+
+/// When stored fetches are fetched again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// The age at which any fetch is stale (RFC 9309 §2.4: at most 24 h).
+    pub max_age: Duration,
+    /// How long the first unreachable outcome in a row stays fresh.
+    pub unreachable_retry: Duration,
+}
+
+impl Schedule {
+    /// The default schedule: 24 hours, unreachable outcomes after 5 minutes.
+    #[must_use]
+    pub fn new(max_age: Duration) -> Schedule {
+        Schedule {
+            max_age,
+            unreachable_retry: UNREACHABLE_RETRY,
+        }
+    }
+}
+
+/// How long a fetch stays fresh: `max_age` for a body or an absent file;
+/// for the `streak`-th unreachable fetch in a row (1 for the first),
+/// `unreachable_retry` × 4^(streak − 1), at least the `retry_after` the
+/// server asked for, both capped at `max_age`. `retry_after` is the
+/// header's text, read relative to `fetched_at`.
+#[must_use]
+pub fn fresh_for(
+    said: Said,
+    streak: u32,
+    retry_after: Option<&str>,
+    fetched_at: Millis,
+    max_age: Duration,
+    unreachable_retry: Duration,
+) -> Duration {
+    if said != Said::Unreachable {
+        return max_age;
+    }
+    let backoff = unreachable_retry.saturating_mul(4u32.saturating_pow(streak.saturating_sub(1)));
+    let at = std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(fetched_at).unwrap_or(0));
+    let asked = retry_after
+        .and_then(|v| crate::fetch::retry::parse_retry_after(v, at))
+        .unwrap_or(Duration::ZERO);
+    backoff.max(asked).min(max_age)
+}
 
 fn millis(d: Duration) -> Millis {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -96,6 +152,51 @@ mod tests {
         assert!(
             needs_fetch(Some(11 * D), 10 * D, MAX_AGE),
             "a fetch from the future is not trusted"
+        );
+    }
+
+    #[test]
+    fn unreachable_is_retried_sooner_and_backs_off() {
+        let m = |n: u64| Duration::from_secs(60 * n);
+        let fresh = |said, streak, retry_after| {
+            fresh_for(
+                said,
+                streak,
+                retry_after,
+                10 * D,
+                MAX_AGE,
+                UNREACHABLE_RETRY,
+            )
+        };
+        assert_eq!(fresh(Said::Body, 1, None), MAX_AGE);
+        assert_eq!(fresh(Said::Unavailable, 3, None), MAX_AGE);
+        assert_eq!(fresh(Said::Unreachable, 1, None), m(5));
+        assert_eq!(fresh(Said::Unreachable, 2, None), m(20));
+        assert_eq!(fresh(Said::Unreachable, 3, None), m(80));
+        assert_eq!(fresh(Said::Unreachable, 4, None), m(320));
+        assert_eq!(fresh(Said::Unreachable, 5, None), m(1280));
+        assert_eq!(fresh(Said::Unreachable, 6, None), MAX_AGE, "capped");
+        assert_eq!(fresh(Said::Unreachable, 40, None), MAX_AGE, "no overflow");
+        assert_eq!(
+            fresh(Said::Unreachable, 1, Some("3600")),
+            m(60),
+            "Retry-After is waited for"
+        );
+        assert_eq!(fresh(Said::Unreachable, 3, Some("60")), m(80));
+        assert_eq!(
+            fresh(Said::Unreachable, 1, Some("604800")),
+            MAX_AGE,
+            "a week's Retry-After is capped at the maximum age"
+        );
+        let date = httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH + Duration::from_millis(10 * D as u64) + m(30),
+        );
+        assert_eq!(fresh(Said::Unreachable, 1, Some(&date)), m(30));
+        assert_eq!(fresh(Said::Unreachable, 1, Some("later")), m(5));
+        assert_eq!(
+            fresh_for(Said::Unreachable, 2, None, 0, MAX_AGE, Duration::ZERO),
+            Duration::ZERO,
+            "a zero base retries at every run"
         );
     }
 

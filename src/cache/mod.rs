@@ -452,6 +452,8 @@ pub struct Plan {
     pub jobs: Vec<Job>,
     /// Origins with a fresh fetch, left alone.
     pub fresh: usize,
+    /// Of those, origins whose fresh fetch found robots.txt unreachable.
+    pub fresh_unreachable: usize,
 }
 
 /// An open cache database.
@@ -1057,7 +1059,7 @@ impl Cache {
         }
     }
 
-    /// Which of `origins` need a fetch at `now` under `max_age`, with the
+    /// Which of `origins` need a fetch at `now` under `schedule`, with the
     /// validators of their stored bodies.
     ///
     /// # Errors
@@ -1068,7 +1070,7 @@ impl Cache {
         origins: &[Origin],
         files: &[SiteFile],
         now: Millis,
-        max_age: Duration,
+        schedule: freshness::Schedule,
     ) -> Result<Plan> {
         let this = Cache::borrowed(&self.conn, &self.path);
         let mut plan = Plan::default();
@@ -1090,14 +1092,29 @@ impl Cache {
                     break;
                 }
                 let last = this.latest(&key, file, Millis::MAX, false)?;
+                let fresh = match &last {
+                    None => false,
+                    Some(l) => {
+                        let said = l.said();
+                        let streak = if said == Said::Unreachable {
+                            this.unreachable_streak(&key, file)?
+                        } else {
+                            0
+                        };
+                        let age = freshness::fresh_for(
+                            said,
+                            streak,
+                            l.retry_after.as_deref(),
+                            l.fetched_at,
+                            schedule.max_age,
+                            schedule.unreachable_retry,
+                        );
+                        !freshness::needs_fetch(Some(l.fetched_at), now, age)
+                    }
+                };
                 if file == SiteFile::Robots {
                     robots_unreachable =
-                        last.as_ref().is_some_and(|l| l.said() == Said::Unreachable)
-                            && !freshness::needs_fetch(
-                                last.as_ref().map(|l| l.fetched_at),
-                                now,
-                                max_age,
-                            );
+                        fresh && last.as_ref().is_some_and(|l| l.said() == Said::Unreachable);
                 }
                 // A License line that now names another document makes
                 // the stored one stale (SIGNALS.md §8.3 case 7).
@@ -1105,11 +1122,10 @@ impl Cache {
                     && last
                         .as_ref()
                         .is_some_and(|l| Some(&l.url) != job.license.as_ref());
-                if !moved
-                    && !freshness::needs_fetch(last.as_ref().map(|l| l.fetched_at), now, max_age)
-                {
+                if !moved && fresh {
                     if file == SiteFile::Robots {
                         plan.fresh += 1;
+                        plan.fresh_unreachable += usize::from(robots_unreachable);
                     }
                     continue;
                 }
@@ -1244,6 +1260,40 @@ impl Borrowed<'_> {
 
     /// The last fetch of `origin`'s `file` by `at`; with `good`, the last
     /// one with a body.
+    /// How many of `origin`'s last fetches of `file` in a row found it
+    /// unreachable (counted up to 8: the schedule is at its ceiling long
+    /// before).
+    fn unreachable_streak(&self, origin: &str, file: SiteFile) -> Result<u32> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT f.outcome, f.body_sha256 IS NOT NULL FROM fetches f \
+                 JOIN origins o ON o.id = f.origin_id \
+                 WHERE o.origin = ?1 AND f.file = ?2 \
+                 ORDER BY f.fetched_at DESC, f.id DESC LIMIT 8",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![origin, file.name()], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut streak = 0;
+        for row in rows {
+            let (outcome, body) = row.map_err(|e| self.err(e))?;
+            let reached = match Outcome::from_code(&outcome) {
+                Some(Outcome::Ok | Outcome::NotModified) => body,
+                Some(Outcome::Unavailable) => true,
+                _ => false,
+            };
+            if reached {
+                break;
+            }
+            streak += 1;
+        }
+        Ok(streak)
+    }
+
     fn latest(
         &self,
         origin: &str,
@@ -1526,11 +1576,21 @@ mod tests {
             .collect();
         let robots = [SiteFile::Robots];
         let plan = cache
-            .plan(&origins, &robots, 10 * D + 1000, freshness::MAX_AGE)
+            .plan(
+                &origins,
+                &robots,
+                10 * D + 1000,
+                freshness::Schedule::new(freshness::MAX_AGE),
+            )
             .unwrap();
         assert_eq!((plan.fresh, plan.jobs.len()), (2, 1));
         let plan = cache
-            .plan(&origins, &robots, 12 * D, freshness::MAX_AGE)
+            .plan(
+                &origins,
+                &robots,
+                12 * D,
+                freshness::Schedule::new(freshness::MAX_AGE),
+            )
             .unwrap();
         assert_eq!(plan.jobs.len(), 3);
         assert_eq!(plan.jobs[0].files[0].1.etag.as_deref(), Some("\"v1\""));
@@ -1539,7 +1599,12 @@ mod tests {
         // robots.txt is fresh, unless that robots.txt is unreachable (b).
         let all = [SiteFile::Robots, SiteFile::TdmRep, SiteFile::AiTxt];
         let plan = cache
-            .plan(&origins, &all, 10 * D + 1000, freshness::MAX_AGE)
+            .plan(
+                &origins,
+                &all,
+                10 * D + 1000,
+                freshness::Schedule::new(freshness::MAX_AGE),
+            )
             .unwrap();
         assert_eq!((plan.fresh, plan.jobs.len()), (2, 2));
         assert_eq!(plan.jobs[1].origin.to_string(), "https://c.test");
@@ -1547,6 +1612,77 @@ mod tests {
             plan.jobs[0].files.iter().map(|f| f.0).collect::<Vec<_>>(),
             [SiteFile::TdmRep, SiteFile::AiTxt]
         );
+    }
+
+    #[test]
+    fn unreachable_is_planned_again_on_its_own_schedule() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = Cache::open(&dir.path().join("c.sqlite")).unwrap();
+        let origins = [Origin::parse_key("https://b.test").unwrap()];
+        let robots = [SiteFile::Robots];
+        let schedule = freshness::Schedule::new(freshness::MAX_AGE);
+        let min: Millis = 60_000;
+        let due = |cache: &Cache, at: Millis| {
+            cache
+                .plan(&origins, &robots, at, schedule)
+                .unwrap()
+                .jobs
+                .len()
+                == 1
+        };
+        cache
+            .insert(
+                &[record("https://b.test", 10 * D, Outcome::Ok, Some(b"x"))],
+                "fetch",
+            )
+            .unwrap();
+        let t1 = 11 * D;
+        cache
+            .insert(&[record("https://b.test", t1, DOWN, None)], "fetch")
+            .unwrap();
+        assert!(!due(&cache, t1 + 4 * min), "first failure: fresh for 5 min");
+        assert!(due(&cache, t1 + 5 * min));
+        let t2 = t1 + 5 * min;
+        cache
+            .insert(&[record("https://b.test", t2, DOWN, None)], "fetch")
+            .unwrap();
+        assert!(!due(&cache, t2 + 19 * min), "second in a row: 20 min");
+        assert!(due(&cache, t2 + 20 * min));
+        let t3 = t2 + 20 * min;
+        let mut asked = (*record("https://b.test", t3, DOWN, None)).clone();
+        asked.retry_after = Some("7200".into());
+        cache.insert(&[Arc::new(asked)], "fetch").unwrap();
+        assert!(
+            !due(&cache, t3 + 119 * min),
+            "the server's Retry-After outlasts the 80 min backoff"
+        );
+        assert!(due(&cache, t3 + 120 * min));
+        let now = freshness::Schedule {
+            unreachable_retry: std::time::Duration::ZERO,
+            ..schedule
+        };
+        assert_eq!(
+            cache
+                .plan(&origins, &robots, t3 + min, now)
+                .unwrap()
+                .jobs
+                .len(),
+            0,
+            "Retry-After holds even with a zero base"
+        );
+        // A good answer ends the streak: the next failure is fresh for
+        // 5 min again.
+        let t4 = t3 + 3 * 60 * min;
+        cache
+            .insert(
+                &[record("https://b.test", t4, Outcome::Ok, Some(b"x"))],
+                "fetch",
+            )
+            .unwrap();
+        cache
+            .insert(&[record("https://b.test", t4 + min, DOWN, None)], "fetch")
+            .unwrap();
+        assert!(due(&cache, t4 + 6 * min));
     }
 
     #[test]

@@ -114,7 +114,8 @@ fn audit(args: &AuditArgs) -> Result<ExitStatus> {
         .expect("counts serialise");
         run::write_run_manifest(&prepared, "audit", counts, outputs, path)?;
     }
-    if crate::cli::filter::missing_failed(&prepared, &audited.stats) {
+    let unreachable = filter.unreachable_failed(&prepared);
+    if crate::cli::filter::missing_failed(&prepared, &audited.stats) || unreachable {
         return Ok(ExitStatus::Failure);
     }
     Ok(ExitStatus::Success)

@@ -86,6 +86,14 @@ pub(crate) struct NetArgs {
     #[arg(long, default_value = "24h", value_name = "DURATION")]
     pub(crate) max_age: String,
 
+    /// Fetch again, after this long, a robots.txt (or other file) whose
+    /// last fetch found it unreachable (DNS, network, 429, 5xx); four
+    /// times longer after each further unreachable fetch in a row, never
+    /// longer than --max-age. A server's Retry-After is always waited for
+    /// (up to --max-age). `0` retries them at every run.
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub(crate) retry_unreachable: String,
+
     /// The User-Agent header. Name your operation and a contact, e.g.
     /// 'optout/0.1 (+https://example.org/crawler)'.
     #[arg(long, value_name = "TEXT")]
@@ -216,7 +224,10 @@ impl NetArgs {
         Ok(RefreshPlan {
             cache: self.cache.path()?,
             files: self.files()?,
-            max_age: self.max_age()?,
+            schedule: crate::cache::freshness::Schedule {
+                max_age: self.max_age()?,
+                unreachable_retry: time::parse_duration(&self.retry_unreachable)?,
+            },
             options: self.options()?,
         })
     }
@@ -254,6 +265,53 @@ impl NetArgs {
     }
 }
 
+/// `--max-unreachable`: how many unreachable robots.txt files a run
+/// accepts before it fails.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct UnreachableArg {
+    /// Fail (exit 2) when more than this share (0 to 1) of the origins
+    /// have an unreachable robots.txt: their rows are all removed as
+    /// robots-unreachable, which after a network failure is most of a
+    /// corpus. Without it, a share over one half is a warning.
+    #[arg(long, value_name = "SHARE", value_parser = share)]
+    max_unreachable: Option<f64>,
+}
+
+fn share(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{text}` is not a share from 0 to 1 (e.g. 0.2)")),
+    }
+}
+
+impl UnreachableArg {
+    /// Says so when `unreachable` of `origins` is more than half, or more
+    /// than `--max-unreachable`; returns whether the run fails for it.
+    pub(crate) fn failed(&self, unreachable: usize, origins: usize, quiet: bool) -> bool {
+        if origins == 0 || unreachable == 0 {
+            return false;
+        }
+        let share = unreachable as f64 / origins as f64;
+        let fails = self.max_unreachable.is_some_and(|max| share > max);
+        if !fails && (quiet || share <= 0.5) {
+            return false;
+        }
+        say!(
+            "{}: {unreachable} of {origins} origins ({:.0}%) have an unreachable robots.txt, so all their rows are removed as robots-unreachable{}",
+            if fails { "error" } else { "warning" },
+            share * 100.0,
+            match self.max_unreachable {
+                Some(max) => format!(" (--max-unreachable {max})"),
+                None => String::new(),
+            }
+        );
+        say!(
+            "hint: is the network down or blocked? `optout cache show HOST` shows each fetch's outcome; unreachable ones are fetched again 5 minutes after the first failure (--retry-unreachable), backing off after that"
+        );
+        fails
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct FetchArgs {
     /// The corpus whose origins to fetch, of any kind `filter` reads (a URL
@@ -266,6 +324,9 @@ pub(crate) struct FetchArgs {
 
     #[command(flatten)]
     net: NetArgs,
+
+    #[command(flatten)]
+    unreachable: UnreachableArg,
 
     /// Print the summary as JSON on standard output.
     #[arg(long)]
@@ -281,6 +342,11 @@ pub(crate) fn run(args: &FetchArgs) -> ExitStatus {
         Ok(refresh) => {
             if refresh.interrupted {
                 ExitStatus::Interrupted
+            } else if args
+                .unreachable
+                .failed(refresh.unreachable(), refresh.origins, args.quiet)
+            {
+                ExitStatus::Failure
             } else {
                 ExitStatus::Success
             }

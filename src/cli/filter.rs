@@ -161,6 +161,9 @@ pub(crate) struct FilterArgs {
     #[arg(long, default_value = "error", value_name = "allow|deny|error")]
     missing_policy: String,
 
+    #[command(flatten)]
+    unreachable: crate::cli::fetch::UnreachableArg,
+
     /// Write the run's manifest here (JSON): every file read and written
     /// with its SHA-256, the resolved configuration, the registry version,
     /// the blocklists' and policies' hashes, and the counts, for `optout
@@ -196,6 +199,14 @@ pub(crate) struct FilterArgs {
 }
 
 impl FilterArgs {
+    /// Whether the run fails for its unreachable policies
+    /// (`--max-unreachable`), after saying so; loud when most are.
+    pub(crate) fn unreachable_failed(&self, prepared: &Prepared) -> bool {
+        let tally = prepared.policy_tally();
+        self.unreachable
+            .failed(tally.unreachable, tally.origins, self.quiet)
+    }
+
     /// Where the run's manifest goes.
     pub(crate) fn manifest(&self) -> Option<&PathBuf> {
         self.manifest.as_ref()
@@ -381,7 +392,7 @@ fn finish(args: &FilterArgs, prepared: &Prepared, filtered: &Filtered) -> ExitSt
         };
     }
     let stats = &outcome.stats;
-    if missing_failed(prepared, stats) {
+    if missing_failed(prepared, stats) || args.unreachable_failed(prepared) {
         status = ExitStatus::Failure;
     }
     if !stats.check() {

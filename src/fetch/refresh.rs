@@ -27,9 +27,9 @@ pub struct RefreshPlan {
     pub cache: PathBuf,
     /// The files fetched per origin, robots.txt first.
     pub files: Vec<SiteFile>,
-    /// A fetch older than this is fetched again (RFC 9309 §2.4: at most
-    /// 24 hours).
-    pub max_age: Duration,
+    /// When a stored fetch is fetched again: after the maximum age
+    /// (RFC 9309 §2.4: at most 24 hours), an unreachable one sooner.
+    pub schedule: crate::cache::freshness::Schedule,
     /// How to fetch.
     pub options: FetchOptions,
 }
@@ -43,6 +43,9 @@ pub struct Refresh {
     pub origins: usize,
     /// Origins with a fresh fetch in the cache, not fetched.
     pub fresh: usize,
+    /// Of the fresh ones, origins whose robots.txt was unreachable (not
+    /// yet due for a retry).
+    pub fresh_unreachable: usize,
     /// Origins fetched and stored.
     pub fetched: usize,
     /// Fetched origins by outcome code.
@@ -60,6 +63,13 @@ pub struct Refresh {
 }
 
 impl Refresh {
+    /// Origins whose robots.txt is unreachable after this refresh: found
+    /// so now, or so recently that it is not yet due for a retry.
+    #[must_use]
+    pub fn unreachable(&self) -> usize {
+        self.fresh_unreachable + self.by_class.get("unreachable").copied().unwrap_or(0) as usize
+    }
+
     /// One line for a person: origins, fetched, fresh and outcomes.
     #[must_use]
     pub fn summary(&self) -> String {
@@ -68,8 +78,16 @@ impl Refresh {
             .iter()
             .map(|(code, n)| format!("{code} {n}"))
             .collect();
+        let fresh_unreachable = if self.fresh_unreachable > 0 {
+            format!(
+                " ({} of them unreachable, not yet due for a retry)",
+                self.fresh_unreachable
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "{} origins: {} fetched in {:.1} s, {} fresh in the cache{}",
+            "{} origins: {} fetched in {:.1} s, {} fresh in the cache{fresh_unreachable}{}",
             self.origins,
             self.fetched,
             self.seconds,
@@ -104,11 +122,12 @@ struct Counts {
 pub fn refresh(plan: &RefreshPlan, origins: &[Origin], observer: &dyn Observer) -> Result<Refresh> {
     let path: &Path = &plan.cache;
     let cache = Cache::open(path)?;
-    let work = cache.plan(origins, &plan.files, crate::time::now(), plan.max_age)?;
+    let work = cache.plan(origins, &plan.files, crate::time::now(), plan.schedule)?;
     let mut refresh = Refresh {
         cache: path.display().to_string(),
         origins: origins.len(),
         fresh: work.fresh,
+        fresh_unreachable: work.fresh_unreachable,
         ..Refresh::default()
     };
     if work.jobs.is_empty() {

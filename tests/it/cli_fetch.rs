@@ -902,3 +902,83 @@ fn rusqlite_free_check(path: &Path) -> bool {
         .unwrap()
         .starts_with(b"SQLite format 3\0")
 }
+
+/// A failed fetch is not fresh for a day: the next run a few minutes later
+/// fetches it again (here at once, with `--retry-unreachable 0`), and a run
+/// whose origins are mostly unreachable says so, or fails when asked to.
+#[test]
+fn unreachable_origins_are_retried_soon_and_a_mostly_unreachable_run_says_so() {
+    let site = Site::new();
+    site.server.set("down.test", Reply::new(503, "down"));
+    let urls = ["http://down.test/a", "http://nx.test/b", "http://ok.test/c"];
+    let list = site.list(&urls);
+    let fetch = |extra: &[&str]| {
+        let mut args: Vec<String> = vec!["fetch".into(), arg(&list), "--json".into()];
+        args.extend(site.net());
+        args.extend(["--retries".into(), "0".into()]);
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        optout(&args, None)
+    };
+    let loud = "2 of 3 origins (67%) have an unreachable robots.txt";
+
+    let first = fetch(&[]);
+    assert_eq!(first.code, 0, "a warning, not a failure: {first:?}");
+    assert!(
+        first.stderr.contains(&format!("warning: {loud}")),
+        "{first:?}"
+    );
+    assert_eq!(site.server.hits("down.test"), 1);
+
+    let again = fetch(&["--max-unreachable", "0.5"]);
+    assert_eq!(again.code, 2, "{again:?}");
+    assert!(
+        again.stderr.contains(&format!("error: {loud}")),
+        "{again:?}"
+    );
+    let summary: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        (&summary["fresh"], &summary["fresh_unreachable"]),
+        (&Value::from(3), &Value::from(2)),
+        "minutes later: not yet due (the schedule is held by the cache's unit tests)"
+    );
+    assert!(
+        again.stderr.contains("2 of them unreachable, not yet due"),
+        "{again:?}"
+    );
+    assert_eq!(site.server.hits("down.test"), 1);
+    assert_eq!(fetch(&["--max-unreachable", "0.7"]).code, 0);
+
+    site.server
+        .set("down.test", Reply::new(200, "User-agent: *\nAllow: /\n"));
+    let retried = fetch(&["--retry-unreachable", "0"]);
+    assert_eq!(retried.code, 0, "{retried:?}");
+    assert_eq!(site.server.hits("down.test"), 2, "retried");
+    assert_eq!(site.server.hits("ok.test"), 1, "a good copy stays fresh");
+    assert!(
+        !retried.stderr.contains("warning: 1 of 3"),
+        "a third is not most: {retried:?}"
+    );
+
+    // filter and audit judge the input's origins alike.
+    let run = |command: &str, extra: &[&str]| {
+        let mut args: Vec<String> = [command, &arg(&list), "--offline", "--cache"]
+            .map(String::from)
+            .to_vec();
+        args.push(arg(&site.cache()));
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        optout(&args, None)
+    };
+    let filtered = run("filter", &["--max-unreachable", "0.2"]);
+    assert_eq!(filtered.code, 2, "{filtered:?}");
+    assert!(
+        filtered
+            .stderr
+            .contains("error: 1 of 3 origins (33%) have an unreachable robots.txt"),
+        "{filtered:?}"
+    );
+    assert_eq!(run("audit", &["--max-unreachable", "0.2"]).code, 2);
+    assert_eq!(run("filter", &["--max-unreachable", "0.4"]).code, 0);
+    let bad = run("filter", &["--max-unreachable", "2"]);
+    assert_eq!(bad.code, 1, "{bad:?}");
+    assert!(bad.stderr.contains("not a share from 0 to 1"), "{bad:?}");
+}
