@@ -72,7 +72,8 @@ pub struct StatementOut {
 /// One agent's statements about one purpose.
 #[derive(Debug, Serialize)]
 pub struct PurposeOut {
-    /// `allowed`, `disallowed`, `unknown`, or `not-crawlable` when access is denied.
+    /// `allowed`, `disallowed`, `unknown`, `not-crawlable` when access is
+    /// denied, or `no-policy` when nothing is known about the origin.
     pub verdict: &'static str,
     /// The signal that decides, when one does.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,8 +85,13 @@ pub struct PurposeOut {
 /// One agent's robots.txt access to the URL.
 #[derive(Debug, Serialize)]
 pub struct AccessOut {
-    /// Whether robots.txt lets the agent fetch the URL.
+    /// Whether robots.txt lets the agent fetch the URL (false without a
+    /// policy: nothing is known to allow it).
     pub allowed: bool,
+    /// `allowed` or `disallowed` by the rules, `no-robots-txt` (a 4xx: no
+    /// restrictions), `unreachable` (complete disallow) or `no-policy`
+    /// (nothing known about the origin; `--missing-policy` decides).
+    pub state: &'static str,
     /// The deciding rule, as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
@@ -393,6 +399,7 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
         let access = match (policy.map(|p| &p.access), &compiled) {
             (Some(Access::Unreachable { .. }), _) => AccessOut {
                 allowed: false,
+                state: "unreachable",
                 rule: None,
                 line: None,
                 group: None,
@@ -411,15 +418,31 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
                 let rule = verdict.rule.map(|r| &rules.rules[r]);
                 AccessOut {
                     allowed: verdict.allowed,
+                    state: if verdict.allowed {
+                        "allowed"
+                    } else {
+                        "disallowed"
+                    },
                     rule: rule.map(|r| rules.rule_text(r)),
                     line: rule.map(|r| r.line),
                     group: rule.map(|r| rules.group_of(r).line()),
                     reading,
                 }
             }
-            // No robots.txt (a 4xx), or none known: no access rule.
-            _ => AccessOut {
+            // No robots.txt (a 4xx): no access rule.
+            (Some(_), _) => AccessOut {
                 allowed: true,
+                state: "no-robots-txt",
+                rule: None,
+                line: None,
+                group: None,
+                reading: "rfc9309",
+            },
+            // Nothing known: neither allowed nor disallowed by the site;
+            // the run's --missing-policy decides the row.
+            (None, _) => AccessOut {
+                allowed: false,
+                state: "no-policy",
                 rule: None,
                 line: None,
                 group: None,
@@ -479,10 +502,10 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
             purposes.insert(
                 purpose.as_str(),
                 PurposeOut {
-                    verdict: if access.allowed {
-                        pref.as_str()
-                    } else {
-                        "not-crawlable"
+                    verdict: match access.state {
+                        "no-policy" => "no-policy",
+                        _ if access.allowed => pref.as_str(),
+                        _ => "not-crawlable",
                     },
                     decided_by: by.map(Signal::code).filter(|_| access.allowed),
                     statements,

@@ -71,13 +71,15 @@ impl Explanation {
             e.unknown
         );
         for (purpose, v) in &e.verdict {
-            let _ = writeln!(
-                s,
-                "  {purpose:<9} {:<10} {}{}",
-                v.verdict,
-                if v.kept { "kept" } else { "removed" },
-                v.reason.map(|r| format!(" ({r})")).unwrap_or_default()
-            );
+            // The usage verdict matters only where a row reached the usage
+            // stage: for a removal, the reason says why.
+            let _ = match v.reason {
+                Some(reason) => writeln!(s, "  {purpose:<9} removed ({reason})"),
+                None if e.robots.state == "missing" => {
+                    writeln!(s, "  {purpose:<9} kept (no policy: --missing-policy allow)")
+                }
+                None => writeln!(s, "  {purpose:<9} kept (usage {})", v.verdict),
+            };
         }
         let _ = writeln!(s, "agents:");
         for agent in &e.agents {
@@ -86,7 +88,12 @@ impl Explanation {
                 s,
                 "  {:<22} access {}",
                 agent.agent,
-                if a.allowed { "allowed" } else { "disallowed" }
+                match a.state {
+                    "no-robots-txt" => "allowed (no robots.txt)",
+                    "unreachable" => "disallowed (robots.txt unreachable)",
+                    "no-policy" => "unknown (no policy)",
+                    state => state,
+                }
             );
             if let (Some(rule), Some(line)) = (&a.rule, a.line) {
                 let _ = write!(s, " by line {line} `{rule}`");

@@ -727,3 +727,56 @@ https://open.org/page
         "{run:?}"
     );
 }
+
+/// `explain` on the bundled fixtures: an origin without a policy is
+/// neither allowed nor disallowed per agent (the row follows
+/// --missing-policy, as in `filter`), and a known one cites its line.
+#[test]
+fn explain_reads_a_robots_dir_and_does_not_contradict_itself_without_a_policy() {
+    let robots = arg(&fixture("robots/real"));
+    let explain = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "explain",
+            url,
+            "--robots-dir",
+            &robots,
+            "--agents",
+            "GPTBot",
+        ];
+        args.extend_from_slice(extra);
+        optout(&args, None)
+    };
+    let none = explain("https://nosuch.example/a", &[]);
+    assert_eq!(none.code, 1, "removed as no-policy by default: {none:?}");
+    let text = none.stdout_text();
+    assert!(text.contains("train     removed (no-policy)"), "{text}");
+    assert!(text.contains("access unknown (no policy)"), "{text}");
+    assert!(!text.contains("access allowed"), "{text}");
+    let json = explain("https://nosuch.example/a", &["--json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["agents"][0]["access"]["state"], "no-policy");
+    assert_eq!(value["agents"][0]["access"]["allowed"], false);
+    assert_eq!(
+        value["agents"][0]["purposes"]["train"]["verdict"],
+        "no-policy"
+    );
+    let allowed = explain("https://nosuch.example/a", &["--missing-policy", "allow"]);
+    assert_eq!(allowed.code, 0, "{allowed:?}");
+    assert!(
+        allowed
+            .stdout_text()
+            .contains("train     kept (no policy: --missing-policy allow)"),
+        "{allowed:?}"
+    );
+    let known = explain("https://cnn.com/a", &[]);
+    assert_eq!(known.code, 1, "{known:?}");
+    let text = known.stdout_text();
+    assert!(
+        text.contains("train     removed (robots-disallow)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("GPTBot                 access disallowed by line 42 `Disallow: /`"),
+        "{text}"
+    );
+}
