@@ -194,3 +194,65 @@ fn sigint_during_filters_fetch_stage_exits_130_and_writes_no_rows() {
     assert_eq!(run.integrity(), "ok");
     run.resume(&run.stored());
 }
+
+/// SIGINT while `command` judges rows from a pipe the test feeds: the
+/// rows are fed, then the signal, then more rows until the process stops
+/// reading. Returns its exit code and standard error.
+fn interrupt_judging(dir: &crate::util::TestDir, command: &[&str]) -> (Option<i32>, String) {
+    use std::io::Write as _;
+    let robots = arg(&crate::util::fixture("robots/real"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_optout"))
+        .args(command)
+        .args(["-", "--robots-dir", &robots, "--missing-policy", "allow"])
+        .args(["--threads", "1", "--chunk-bytes", "4096"])
+        .current_dir(dir.path("."))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let rows: String = (0..2000)
+        .map(|i| format!("https://cnn.com/story/{i}\nhttps://nosuch.example/{i}\n"))
+        .collect();
+    stdin.write_all(rows.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    // The run notices between chunks: keep it reading until it stops.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stdin.write_all(rows.as_bytes()).is_ok() {
+        assert!(Instant::now() < deadline, "the run did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn sigint_while_judging_keeps_outputs_as_partial_and_says_so() {
+    let dir = crate::util::TestDir::new();
+    let (code, stderr) = interrupt_judging(
+        &dir,
+        &["filter", "--kept", "kept.txt", "--removed", "removed.jsonl"],
+    );
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(
+        stderr.contains("`kept.txt.partial`") && stderr.contains("`removed.jsonl.partial`"),
+        "{stderr}"
+    );
+    assert!(!dir.path("kept.txt").exists() && !dir.path("removed.jsonl").exists());
+    assert!(std::fs::metadata(dir.path("kept.txt.partial")).unwrap().len() > 0);
+
+    let (code, stderr) = interrupt_judging(&dir, &["audit", "--report", "report.md"]);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(!dir.path("report.md").exists(), "no report that looks complete");
+}
