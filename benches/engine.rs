@@ -16,7 +16,7 @@ mod world;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use optout::agents::{AgentRule, AgentSet, Purpose, Registry};
 use optout::blocklist::{Blocklist, Blocklists};
-use optout::corpus::{Chunk, ChunkReader, Compression, Input};
+use optout::corpus::{Chunk, ChunkReader, Input};
 use optout::engine::column::ColumnScratch;
 use optout::engine::{self, ChunkResult, Engine, MissingPolicy, Outputs, Scratch, Sink};
 use optout::policy::PolicySet;
@@ -70,11 +70,10 @@ fn setup() -> (Engine, world::World) {
 
 fn chunks(urls: &[u8]) -> Vec<Chunk> {
     let mut out = Vec::new();
-    let mut reader = ChunkReader::new(Input {
-        path: "bench".into(),
-        compression: Compression::None,
-        reader: Box::new(std::io::Cursor::new(urls.to_vec())),
-    });
+    let mut reader = ChunkReader::new(Input::from_reader(
+        "bench",
+        Box::new(std::io::Cursor::new(urls.to_vec())),
+    ));
     loop {
         let mut chunk = Chunk::default();
         if !reader.next_chunk(&mut chunk).unwrap() {
@@ -109,11 +108,10 @@ fn decision_core(c: &mut Criterion) {
     });
     group.bench_function("run_1m_urls_2_threads", |b| {
         b.iter(|| {
-            let reader = ChunkReader::new(Input {
-                path: "bench".into(),
-                compression: Compression::None,
-                reader: Box::new(std::io::Cursor::new(world.urls.clone())),
-            });
+            let reader = ChunkReader::new(Input::from_reader(
+                "bench",
+                Box::new(std::io::Cursor::new(world.urls.clone())),
+            ));
             let outcome = engine::run(
                 &engine,
                 reader,

@@ -20,7 +20,7 @@ mod world;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use optout::corpus::json::Scratch;
-use optout::corpus::{Chunk, ChunkReader, Compression, Input, RowFormat, RowUrl};
+use optout::corpus::{Chunk, ChunkReader, Input, RowFormat, RowUrl};
 use std::hint::black_box;
 
 fn data(rows: usize) -> (Vec<u8>, Vec<u8>) {
@@ -49,11 +49,10 @@ fn data(rows: usize) -> (Vec<u8>, Vec<u8>) {
 }
 
 fn chunks(bytes: &[u8]) -> Vec<Chunk> {
-    let mut reader = ChunkReader::new(Input {
-        path: "bench".into(),
-        compression: Compression::None,
-        reader: Box::new(std::io::Cursor::new(bytes.to_vec())),
-    });
+    let mut reader = ChunkReader::new(Input::from_reader(
+        "bench",
+        Box::new(std::io::Cursor::new(bytes.to_vec())),
+    ));
     let mut out = Vec::new();
     loop {
         let mut chunk = Chunk::default();

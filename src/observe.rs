@@ -17,6 +17,10 @@ pub enum Stage {
     Fetch,
     /// Judging rows; units are rows.
     Judge,
+    /// Reading the input for the origins it names; no units.
+    Scan,
+    /// Loading policies; no units.
+    Load,
 }
 
 impl Stage {
@@ -26,6 +30,8 @@ impl Stage {
         match self {
             Stage::Fetch => "fetch",
             Stage::Judge => "judge",
+            Stage::Scan => "scan",
+            Stage::Load => "load",
         }
     }
 }
@@ -54,6 +60,13 @@ pub trait Observer: Sync {
     /// (counts by outcome, say), or is empty.
     fn progress(&self, stage: Stage, done: u64, status: &str) {
         let _ = (stage, done, status);
+    }
+
+    /// `read` bytes of the input are read in all, of `total` when known
+    /// (the file's size, compressed as it is on disk): what an ETA is
+    /// reckoned from.
+    fn read(&self, stage: Stage, read: u64, total: Option<u64>) {
+        let _ = (stage, read, total);
     }
 
     /// `stage` is over.

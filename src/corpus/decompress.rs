@@ -61,6 +61,8 @@ pub struct Input {
     pub compression: Compression,
     /// The decompressed bytes.
     pub reader: Box<dyn BufRead + Send>,
+    /// Raw bytes read so far, and the file's size, for progress.
+    pub meter: super::ReadMeter,
 }
 
 impl std::fmt::Debug for Input {
@@ -82,10 +84,18 @@ impl Input {
     /// When the file cannot be opened or its first bytes cannot be read.
     pub fn open(path: impl AsRef<Path>) -> Result<Input> {
         let path = path.as_ref();
-        let raw: Box<dyn Read + Send> = if path == Path::new("-") {
-            Box::new(io::stdin())
+        let (raw, meter): (Box<dyn Read + Send>, _) = if path == Path::new("-") {
+            let meter = super::ReadMeter::new(None);
+            (Box::new(meter.wrap(io::stdin())), meter)
         } else {
-            Box::new(File::open(path).map_err(|e| Error::io(path, e))?)
+            let file = File::open(path).map_err(|e| Error::io(path, e))?;
+            let size = file
+                .metadata()
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .map(|m| m.len());
+            let meter = super::ReadMeter::new(size);
+            (Box::new(meter.wrap(file)), meter)
         };
         let mut raw = BufReader::with_capacity(BUFFER, raw);
         let head = raw.fill_buf().map_err(|e| Error::io(path, e))?;
@@ -105,11 +115,23 @@ impl Input {
             path: path.to_path_buf(),
             compression,
             reader,
+            meter,
         })
     }
 }
 
 impl Input {
+    /// An input of bytes already decompressed (in memory, say), named
+    /// `path` in errors; its size is not known to progress.
+    pub fn from_reader(path: impl Into<PathBuf>, reader: Box<dyn BufRead + Send>) -> Input {
+        Input {
+            path: path.into(),
+            compression: Compression::None,
+            reader,
+            meter: super::ReadMeter::default(),
+        }
+    }
+
     /// The first decompressed bytes, left unread. A decoder error names
     /// the file and its format (a corrupt or cut compressed file).
     ///

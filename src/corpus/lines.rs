@@ -120,6 +120,12 @@ impl ChunkReader {
         &self.input.path
     }
 
+    /// How much of the input has been read.
+    #[must_use]
+    pub fn meter(&self) -> &crate::corpus::ReadMeter {
+        &self.input.meter
+    }
+
     /// The chunk size.
     #[must_use]
     pub fn chunk_size(&self) -> usize {
@@ -246,6 +252,7 @@ mod tests {
                 path: "test".into(),
                 compression: Compression::None,
                 reader: Box::new(Cursor::new(data.to_vec())),
+                meter: crate::corpus::ReadMeter::default(),
             },
             size,
         )

@@ -7,11 +7,13 @@
 pub mod decompress;
 pub mod json;
 pub mod lines;
+pub mod meter;
 pub mod origins;
 pub mod rows;
 pub mod warc;
 
 pub use decompress::{Compression, Input};
 pub use lines::{Chunk, ChunkReader};
+pub use meter::ReadMeter;
 pub use origins::{OriginScan, scan};
 pub use rows::{OnError, RowFormat, RowUrl};

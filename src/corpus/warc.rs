@@ -81,6 +81,7 @@ pub struct WarcReader {
     /// as one stream), and the offset it starts at.
     member: Option<(Member, u64)>,
     number: u64,
+    meter: crate::corpus::ReadMeter,
 }
 
 /// The file's bytes, as read.
@@ -158,8 +159,9 @@ impl WarcReader {
     ///
     /// When it cannot be opened.
     pub fn open(path: &Path) -> Result<WarcReader> {
-        let file: Box<dyn Read + Send> =
-            Box::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?);
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let meter = crate::corpus::ReadMeter::new(file.metadata().ok().map(|m| m.len()));
+        let file: Box<dyn Read + Send> = Box::new(meter.wrap(file));
         let mut inner = BufReader::with_capacity(1 << 20, file);
         let head = inner.fill_buf().map_err(|e| Error::io(path, e))?;
         let gzip = head.starts_with(&[0x1F, 0x8B]);
@@ -169,7 +171,14 @@ impl WarcReader {
             file: Some(Tee::new(inner)),
             member: None,
             number: 0,
+            meter,
         })
+    }
+
+    /// How much of the file has been read.
+    #[must_use]
+    pub fn meter(&self) -> &crate::corpus::ReadMeter {
+        &self.meter
     }
 
     /// The file.

@@ -205,6 +205,12 @@ impl Engine {
             None => None,
         };
         let metadata = builder.metadata().clone();
+        // Rows are known up front: they are the progress's units.
+        observer.start(
+            crate::observe::Stage::Judge,
+            Some(u64::try_from(metadata.file_metadata().num_rows()).unwrap_or(0)),
+        );
+        let _finished = super::run::Finished(observer);
         let group_rows = metadata.row_groups().first().map_or(1 << 20, |g| {
             usize::try_from(g.num_rows()).unwrap_or(1 << 20).max(1)
         });

@@ -56,6 +56,7 @@ pub fn run(
     use crate::observe::Stage;
     observer.start(Stage::Judge, None);
     let _finished = Finished(observer);
+    let meter = reader.meter().clone();
     let stopped = || -> Option<Error> {
         observer
             .cancelled()
@@ -82,6 +83,7 @@ pub fn run(
             engine.process_chunk(&chunk, outputs, &mut scratch, &mut result);
             absorb.take(&mut result, &mut outcome)?;
             observer.progress(Stage::Judge, outcome.stats.rows, "");
+            observer.read(Stage::Judge, meter.read(), meter.total());
             if let Some(stop) = stopped() {
                 outcome.read_error = Some(stop);
                 break;
@@ -125,6 +127,7 @@ pub fn run(
                 break;
             }
             observer.progress(Stage::Judge, outcome.stats.rows, "");
+            observer.read(Stage::Judge, meter.read(), meter.total());
             if let Some(stop) = stopped() {
                 outcome.read_error = Some(stop);
                 break;

@@ -77,6 +77,9 @@ impl Engine {
         mut removed: Option<&mut dyn Write>,
         observer: &dyn crate::observe::Observer,
     ) -> Result<WarcOutcome> {
+        observer.start(crate::observe::Stage::Judge, None);
+        let _finished = super::run::Finished(observer);
+        let meter = reader.meter().clone();
         let mut stats = Stats::new(self.agents.len());
         let mut scratch = Scratch::default();
         let mut group: Vec<Record> = Vec::new();
@@ -121,6 +124,7 @@ impl Engine {
                         return Err(crate::ErrorKind::Interrupted.into());
                     }
                     observer.progress(crate::observe::Stage::Judge, stats.rows, "");
+                    observer.read(crate::observe::Stage::Judge, meter.read(), meter.total());
                 }
             }
             if done {

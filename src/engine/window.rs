@@ -191,6 +191,7 @@ pub fn run(
     };
     let batch = threads.max(1);
     let reader = reader.at_most(WINDOW_CHUNK);
+    let meter = reader.meter().clone();
     std::thread::scope(|scope| -> Result<RunOutcome> {
         let receiver = read_ahead(scope, reader, batch);
         let mut held: Vec<(Chunk, Option<Error>)> = Vec::new();
@@ -242,6 +243,7 @@ pub fn run(
                     absorb.take(result, &mut outcome)?;
                 }
                 observer.progress(Stage::Judge, outcome.stats.rows, "");
+                observer.read(Stage::Judge, meter.read(), meter.total());
                 if observer.cancelled() {
                     outcome.read_error = Some(crate::error::ErrorKind::Interrupted.into());
                     return Ok(outcome);

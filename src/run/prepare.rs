@@ -14,7 +14,7 @@ use crate::engine::Engine;
 use crate::engine::window::PolicyWindow;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetch::refresh::{Refresh, RefreshPlan};
-use crate::observe::{Level, Observer};
+use crate::observe::{Level, Observer, Stage};
 use crate::policy::PolicyTally;
 use crate::source::PolicySource;
 
@@ -288,8 +288,16 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
     // Loading compiles for the run's agents as it parses, so whole parses
     // of every origin are never held at once.
     let agents = plan.config.resolve()?.agents;
-    let open =
-        |origins: Option<&[String]>| source.open_with(as_of, origins, plan.threads, Some(&agents));
+    let open = |origins: Option<&[String]>| {
+        staged(observer, Stage::Load, || {
+            source.open_with(as_of, origins, plan.threads, Some(&agents))
+        })
+    };
+    let scan = || {
+        staged(observer, Stage::Scan, || {
+            scan_origins(&plan.inputs, &plan.rows, plan.threads)
+        })
+    };
     if let Some(window) = windowed(&plan, kind, as_of, &agents, observer)? {
         let engine = plan.config.build_compiled(
             crate::policy::PolicySet::new(),
@@ -316,7 +324,7 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
                     "fetching reads the input twice (origins first, then rows): give a file, or pass --offline, --snapshot or --robots-dir",
                 ));
             }
-            let origins = scan_origins(&plan.inputs, &plan.rows, plan.threads)?.origins;
+            let origins = scan()?.origins;
             let fetched = crate::fetch::refresh::refresh(fetch, &origins, observer)?;
             if fetched.interrupted {
                 return Err(ErrorKind::Interrupted.into());
@@ -337,7 +345,7 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
             (open(None)?, None)
         }
         None if loads_only_inputs(&plan.inputs, kind) => {
-            match scan_origins(&plan.inputs, &plan.rows, plan.threads) {
+            match scan() {
                 Ok(scan) => {
                     let origins: Vec<String> =
                         scan.origins.iter().map(ToString::to_string).collect();
@@ -406,6 +414,15 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         window: None,
         tally_named,
     })
+}
+
+/// Runs `work` as `stage` of the run, so that a long scan or load shows
+/// on the observer.
+fn staged<T>(observer: &dyn Observer, stage: Stage, work: impl FnOnce() -> T) -> T {
+    observer.start(stage, None);
+    let out = work();
+    observer.finish(stage);
+    out
 }
 
 /// The window a run over `plan` loads its policies through, when it

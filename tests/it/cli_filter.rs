@@ -780,3 +780,103 @@ fn explain_reads_a_robots_dir_and_does_not_contradict_itself_without_a_policy() 
         "{text}"
     );
 }
+
+/// Runs `optout ARGS` under a pseudo-terminal (util-linux `script`), the
+/// way a person at a terminal runs it: what it printed, escapes removed.
+fn on_a_terminal(dir: &TestDir, args: &[&str]) -> String {
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_optout"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+        .collect();
+    let output = std::process::Command::new("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .current_dir(dir.path("."))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("util-linux `script` runs commands under a pseudo-terminal");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut plain = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters final-byte.
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        plain.push(c);
+    }
+    plain
+}
+
+/// filter and verify show rows, bytes read, rows per second and an ETA on
+/// a terminal, within 80 columns; never with -q, never in a pipe.
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let dir = TestDir::new();
+    let rows: String = (0..20_000)
+        .map(|i| format!("https://cnn.com/story/{i}\n"))
+        .collect();
+    let input = dir.write("urls.txt", &rows);
+    let robots = arg(&fixture("robots/real"));
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "filter",
+            &arg(&input),
+            "--robots-dir",
+            &robots,
+            "--threads",
+            "1",
+            "--chunk-bytes",
+            "2048",
+            "--kept",
+            "/dev/null",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args
+    };
+    let shown = on_a_terminal(
+        &dir,
+        &args(&["--manifest", "m.json"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(
+        shown.contains("judge") && shown.contains("rows/s") && shown.contains("ETA"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("/20,000 rows") || shown.contains(" rows "),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(" KiB ") || shown.contains(" MiB "),
+        "bytes read: {shown}"
+    );
+    for line in shown.split(['\r', '\n']) {
+        assert!(line.trim_end().chars().count() <= 80, "`{line}`");
+    }
+    let verified = on_a_terminal(&dir, &["verify", "m.json"]);
+    assert!(verified.contains("verified"), "{verified}");
+    assert!(
+        verified.contains("rows/s"),
+        "verify shows progress: {verified}"
+    );
+
+    let quiet = on_a_terminal(
+        &dir,
+        &args(&["-q"]).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(!quiet.contains("rows/s"), "{quiet}");
+    let piped = optout(&args(&[]), None);
+    assert_eq!(piped.code, 0, "{piped:?}");
+    assert!(!piped.stderr.contains("rows/s"), "{piped:?}");
+}

@@ -161,7 +161,7 @@ fn compressed_inputs_decide_the_same() {
 fn chunk_processor_agrees_with_single_row_decisions() {
     use optout::agents::{AgentRule, AgentSet, Purpose, Registry};
     use optout::blocklist::{self, Blocklists};
-    use optout::corpus::{Chunk, ChunkReader, Compression, Input};
+    use optout::corpus::{Chunk, ChunkReader, Input};
     use optout::engine::UsageOptions;
     use optout::engine::{
         ChunkResult, Decision, Engine, Evidence, MissingPolicy, Outputs, Scratch,
@@ -206,11 +206,7 @@ fn chunk_processor_agrees_with_single_row_decisions() {
         let mut data = corpus();
         data.extend_from_slice(&usage_corpus());
         let mut reader = ChunkReader::with_chunk_size(
-            Input {
-                path: "corpus".into(),
-                compression: Compression::None,
-                reader: Box::new(std::io::Cursor::new(data)),
-            },
+            Input::from_reader("corpus", Box::new(std::io::Cursor::new(data))),
             50_000,
         );
         let (mut chunk, mut result, mut scratch, mut single) = (

@@ -249,10 +249,18 @@ fn sigint_while_judging_keeps_outputs_as_partial_and_says_so() {
         "{stderr}"
     );
     assert!(!dir.path("kept.txt").exists() && !dir.path("removed.jsonl").exists());
-    assert!(std::fs::metadata(dir.path("kept.txt.partial")).unwrap().len() > 0);
+    assert!(
+        std::fs::metadata(dir.path("kept.txt.partial"))
+            .unwrap()
+            .len()
+            > 0
+    );
 
     let (code, stderr) = interrupt_judging(&dir, &["audit", "--report", "report.md"]);
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
-    assert!(!dir.path("report.md").exists(), "no report that looks complete");
+    assert!(
+        !dir.path("report.md").exists(),
+        "no report that looks complete"
+    );
 }
