@@ -1,7 +1,8 @@
 //! The audit report: how much of a corpus is opted out, by reason, agent
 //! and domain, with the origins' policies and, for runs by crawl time,
 //! today's verdicts beside. One model, rendered as JSON (serde), Markdown
-//! and HTML ([`AuditReport::markdown`], [`AuditReport::html`]).
+//! and HTML ([`AuditReport::markdown`], [`AuditReport::html`]); the two
+//! renderings for people walk the same list of sections.
 
 mod render;
 
@@ -131,12 +132,18 @@ impl AuditReport {
     #[must_use]
     pub fn new(prepared: &Prepared, stats: &Stats, now: Option<&Stats>, top: usize) -> AuditReport {
         let engine = &prepared.engine;
-        let line = |name: &str, rows: u64, bytes: Option<u64>| Line {
-            name: name.to_owned(),
-            rows,
-            bytes,
-            share_rows: percent(rows, stats.rows),
-            share_bytes: bytes.map(|b| percent(b, stats.bytes)),
+        // Every row of a format that counts bytes has at least one (its
+        // line end); Parquet rows count none, and then no line has bytes.
+        let bytes_counted = stats.bytes > 0;
+        let line = |name: &str, rows: u64, bytes: Option<u64>| {
+            let bytes = bytes.filter(|_| bytes_counted);
+            Line {
+                name: name.to_owned(),
+                rows,
+                bytes,
+                share_rows: percent(rows, stats.rows),
+                share_bytes: bytes.map(|b| percent(b, stats.bytes)),
+            }
         };
         let removed_bytes: u64 = stats.removed_bytes.iter().sum();
         let skipped_bytes = stats.bytes - stats.kept_bytes - removed_bytes;

@@ -202,22 +202,24 @@ pub struct Prepared {
     /// policies, loaded a window at a time as the rows are judged (the
     /// engine holds none until then).
     pub window: Option<PolicyWindow>,
-    /// The source was loaded whole in place of the origins a scan of the
-    /// input would name (it is small beside the input):
-    /// the policy tally counts the policies that judged a row, which are
-    /// those.
-    pub tally_named: bool,
 }
 
 impl Prepared {
-    /// The tally of the policies the run judged by: those the engine holds,
-    /// or those its windows loaded so far.
+    /// The tally of the policies of the input's origins: those that judged
+    /// a row so far, or those the windows loaded for the rows they held.
+    /// A source loaded whole (a robots directory, standard input or WARC
+    /// over the whole cache) thus counts the input's origins, never the
+    /// rest of the cache.
     #[must_use]
     pub fn policy_tally(&self) -> PolicyTally {
         match &self.window {
             Some(window) => window.tally().clone(),
-            None if self.tally_named => self.engine.named_tally(),
-            None => PolicyTally::of(self.engine.snapshot().policies()),
+            None => {
+                let mut tally = self.engine.named_tally();
+                // Earlier policies are held for the whole source.
+                tally.earlier = self.engine.snapshot().policies().history_len();
+                tally
+            }
         }
     }
 }
@@ -280,7 +282,6 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
 
     let source = &plan.source;
     let mut refresh = None;
-    let mut tally_named = false;
     let fetch = match (&plan.refresh, source) {
         (Some(fetch), PolicySource::Cache { .. }) if !matches!(as_of, AsOf::Date(_)) => Some(fetch),
         _ => None,
@@ -314,7 +315,6 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
             from_cache: None,
             refresh: None,
             window: Some(window),
-            tally_named: false,
         });
     }
     let (opened, origins) = match fetch {
@@ -341,7 +341,6 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         // missing column) loads every policy instead: the run itself then
         // judges what can be read and names the failure, as it always has.
         None if loads_only_inputs(&plan.inputs, kind) && loads_whole(&plan, as_of) => {
-            tally_named = true;
             (open(None)?, None)
         }
         None if loads_only_inputs(&plan.inputs, kind) => {
@@ -412,7 +411,6 @@ pub fn prepare(mut plan: RunPlan, observer: &dyn Observer) -> Result<Prepared> {
         from_cache,
         refresh,
         window: None,
-        tally_named,
     })
 }
 

@@ -303,3 +303,69 @@ fn one_thread_and_two_give_the_same_rows_records_and_counts() {
     assert!(!outputs[0].0.is_empty());
     assert!(outputs[0] == outputs[1], "threads 1 and 2 differ");
 }
+
+/// The Markdown and HTML audits walk the same sections (skipped rows, usage
+/// statements and tokens included); Parquet rows count no bytes, so no
+/// bytes column is printed; and every chart is on one scale, a bar's
+/// length its share of all rows.
+#[test]
+fn markdown_and_html_audits_have_the_same_sections_and_charts_share_one_scale() {
+    let dir = TestDir::new();
+    let input = dir.path("data.parquet");
+    write_parquet(&input, &urls(), "url", 50);
+    let input = arg(&input);
+    let mut args = crate::audit::gptbot_args();
+    args.extend(["--tokens-field".to_owned(), "id".to_owned()]);
+    let report = crate::audit::audit_json(&dir, &[&input], &args);
+    let render = |format: &str| {
+        let mut all = vec!["audit".to_owned(), input.clone(), "--report-format".into()];
+        all.push(format.to_owned());
+        all.extend(args.iter().cloned());
+        let run = optout(&all, None);
+        assert_eq!(run.code, 0, "{run:?}");
+        run.stdout_text()
+    };
+    let markdown = render("markdown");
+    let html = render("html");
+    let md_titles: Vec<&str> = markdown
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .collect();
+    let html_titles: Vec<&str> = html
+        .split("<h2>")
+        .skip(1)
+        .map(|part| part.split("</h2>").next().unwrap())
+        .collect();
+    assert_eq!(md_titles, html_titles);
+    for title in [
+        "Rows",
+        "Skipped, by reason",
+        "What sites say about this use",
+        "Origins",
+        "Tokens",
+    ] {
+        assert!(md_titles.contains(&title), "{title}: {md_titles:?}");
+    }
+    assert!(
+        !markdown.contains("bytes"),
+        "Parquet counts no bytes: {markdown}"
+    );
+    assert!(!html.contains("<th>bytes</th>"), "{html}");
+    // The first chart (Rows) draws `kept` first, at 4 px per percent.
+    let kept = report["kept"]["share_rows"].as_f64().unwrap();
+    assert!(kept > 0.0 && kept < 50.0, "{report}");
+    let width: f64 = html
+        .split("<rect ")
+        .nth(1)
+        .and_then(|r| r.split("width=\"").nth(1))
+        .and_then(|w| w.split('"').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((width - kept * 4.0).abs() < 0.06, "{width} for {kept}%");
+    assert!(
+        html.contains("share of all rows read (0 to 100%)"),
+        "{html}"
+    );
+    assert!(html.contains(">100%</text>"), "an axis with its scale");
+}

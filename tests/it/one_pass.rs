@@ -66,12 +66,12 @@ fn a_small_source_loaded_whole_counts_the_policies_the_input_names() {
     let (kept, removed, stats) = run(&big, false);
     assert_eq!(stats["rows"], 3000, "{stats}");
     assert_eq!(stats["policies"]["origins"], 3, "{stats}");
-    // Standard input cannot be read twice: it loads whole too, and has
-    // always counted every policy it loaded.
+    // Standard input cannot be read twice: it loads whole too, and counts
+    // the input's origins, not the fourth file it never names.
     let (stdin_kept, stdin_removed, stdin_stats) = run(&big, true);
     assert_eq!(kept, stdin_kept);
     assert_eq!(removed, stdin_removed);
-    assert_eq!(stdin_stats["policies"]["origins"], 4, "{stdin_stats}");
+    assert_eq!(stdin_stats["policies"]["origins"], 3, "{stdin_stats}");
     // Two rows per kind: small beside the files, so the input is scanned
     // first and only its origins' policies load. Same count.
     let small = world(2);
@@ -85,4 +85,37 @@ fn a_small_source_loaded_whole_counts_the_policies_the_input_names() {
         small_stats["removed"].as_u64().unwrap() * 300,
         "{stats}"
     );
+}
+
+/// The audit's Origins table counts the input's origins, from a file or
+/// from standard input, never the rest of the source.
+#[test]
+fn the_audit_counts_the_input_origins_only() {
+    let dir = world(2);
+    let urls = std::fs::read(dir.path("urls.txt")).unwrap();
+    for (input, stdin) in [
+        (arg(&dir.path("urls.txt")), None),
+        ("-".to_owned(), Some(&urls[..])),
+    ] {
+        let out = optout(
+            &[
+                "audit",
+                &input,
+                "--robots-dir",
+                &arg(&dir.path("robots")),
+                "--report-format",
+                "json",
+            ],
+            stdin,
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let origins: u64 = report["origins"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum();
+        assert_eq!(origins, 3, "{input}: {report}");
+    }
 }
