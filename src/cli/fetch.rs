@@ -47,10 +47,11 @@ impl CacheArg {
 /// How rows of a corpus are read, shared by `filter` and `fetch`.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct CorpusArgs {
-    /// The row format: `auto` (CDXJ for `.cdxj` names or a first line
-    /// `SURT TIMESTAMP {json}`; JSON Lines for `.jsonl`, `.ndjson` or
-    /// `.json` names, or content starting with `{`; else a URL list),
-    /// `lines`, `jsonl` or `cdxj`.
+    /// The row format of a row input: `auto` (CDXJ for `.cdxj` names or a
+    /// first line `SURT TIMESTAMP {json}`; JSON Lines for `.jsonl`,
+    /// `.ndjson` or `.json` names, or content starting with `{`; else a URL
+    /// list), `lines`, `jsonl` or `cdxj`. WARC and Parquet files are told
+    /// by their bytes whatever this says.
     #[arg(long, default_value = "auto", value_name = "auto|lines|jsonl|cdxj")]
     pub(crate) format: String,
 

@@ -64,7 +64,9 @@ pub(crate) struct RowOutputArgs {
 pub(crate) struct FilterArgs {
     /// The corpus: a URL list (one URL per line), JSON Lines (one record
     /// per line, the URL in --url-field) or CDXJ, plain, `.gz` or `.zst`;
-    /// `-` for standard input. `filter` takes one; `audit` several.
+    /// a WARC file (`.warc`, `.warc.gz`: response records' target URIs);
+    /// or a Parquet file (the URL in --url-column). `-` for standard input
+    /// (rows only). `filter` takes one; `audit` several.
     #[arg(required = true, num_args = 1.., value_name = "INPUT")]
     inputs: Vec<PathBuf>,
 

@@ -44,10 +44,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Filter a URL list: keep what may enter AI training data, remove the
-    /// rest with a reason.
+    /// Filter a corpus (URL list, JSON Lines, CDXJ, WARC or Parquet): keep
+    /// what may enter AI training data, remove the rest with a reason.
     Filter(Box<filter::FilterCommand>),
-    /// Fetch the robots.txt of every origin of a URL list into the cache.
+    /// Fetch the robots.txt (and tdmrep.json, ai.txt) of every origin of a
+    /// corpus into the cache.
     Fetch(Box<fetch::FetchArgs>),
     /// Inspect, export or import the policy cache.
     Cache(cache::CacheArgs),
@@ -59,8 +60,8 @@ enum Command {
     /// Report how much of one or more corpora is opted out, by reason,
     /// agent and domain, without writing a dataset.
     Audit(Box<audit::AuditArgs>),
-    /// Verify a `filter` run from its manifest: file hashes, and decisions
-    /// made again (exit 0 verified, 1 mismatch, 2 error).
+    /// Verify a `filter` or `audit` run from its manifest: file hashes, and
+    /// decisions made again (exit 0 verified, 1 mismatch, 2 error).
     Verify(verify::VerifyArgs),
     /// List the agent registry.
     Agents(agents::AgentsArgs),

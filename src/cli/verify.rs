@@ -17,7 +17,7 @@ use crate::verify::{Depth, verify};
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// The manifest `filter --manifest` wrote.
+    /// The manifest `filter --manifest` or `audit --manifest` wrote.
     manifest: PathBuf,
 
     /// Re-run every row and compare the outputs' hashes (a run without
