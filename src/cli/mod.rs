@@ -8,8 +8,10 @@
 //! |---|---|---|
 //! | 0 | success | a positive answer (allowed, kept, verified) |
 //! | 1 | user error: bad option, unusable input, list, directory or snapshot | a negative answer (disallowed, removed, not verified) |
-//! | 2 | failure: the run could not finish cleanly (corrupt input, cache, network or write error, origins without policy under `--missing-policy error`) | any error |
-//! | 130 | interrupted by SIGINT; what finished is saved | — |
+//! | 2 | failure: the run could not finish cleanly (corrupt input, cache, network or write error, origins without policy under `--missing-policy error`, more unreachable origins than `--max-unreachable`) | any error, a bad option included |
+//! | 130 | interrupted by SIGINT; what finished is saved | interrupted |
+//!
+//! `tests/it/exit_codes.rs` holds every cell.
 
 mod agents;
 mod audit;
@@ -87,8 +89,15 @@ pub fn main() -> ExitStatus {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                     ExitStatus::Success
                 }
-                // `check` reserves 1 for "disallowed".
-                _ if std::env::args().nth(1).as_deref() == Some("check") => ExitStatus::Failure,
+                // `check`, `explain` and `verify` give 1 an answer's
+                // meaning (disallowed, removed, a mismatch): an error is 2.
+                _ if matches!(
+                    std::env::args().nth(1).as_deref(),
+                    Some("check" | "explain" | "verify")
+                ) =>
+                {
+                    ExitStatus::Failure
+                }
                 _ => ExitStatus::UserError,
             };
         }

@@ -12,6 +12,7 @@ mod cli_parquet;
 mod cli_warc;
 mod conformance;
 mod equivalence;
+mod exit_codes;
 mod fetch_formats;
 mod fetcher;
 mod hardening;
