@@ -202,9 +202,32 @@ pub(crate) struct FilterArgs {
 
 impl FilterArgs {
     /// Whether the run fails for its unreachable policies
-    /// (`--max-unreachable`), after saying so; loud when most are.
+    /// (`--max-unreachable`), after saying so; loud when most are. Also
+    /// warns of tdmrep.json files it could not read whole.
     pub(crate) fn unreachable_failed(&self, prepared: &Prepared) -> bool {
         let tally = prepared.policy_tally();
+        let tdmrep = |state: &str| {
+            tally
+                .files
+                .get("tdmrep.json")
+                .and_then(|states| states.get(state))
+                .copied()
+                .unwrap_or(0)
+        };
+        if !self.quiet {
+            let unreadable = tdmrep("unreadable");
+            if unreadable > 0 {
+                say!(
+                    "warning: {unreadable} origins serve a tdmrep.json that cannot be read past its first rules (broken JSON, or cut at the size limit): every path past those rules is read as reserving TDM rights; `optout explain URL` says why"
+                );
+            }
+            let invalid = tdmrep("invalid");
+            if invalid > 0 {
+                say!(
+                    "note: {invalid} origins answer /.well-known/tdmrep.json with something that is not one (an HTML page, a JSON object): read as no tdmrep.json, no reservation; `optout explain URL` shows it"
+                );
+            }
+        }
         self.unreachable
             .failed(tally.unreachable, tally.origins, self.quiet)
     }

@@ -120,7 +120,10 @@ pub struct AgentOut {
 /// One per-origin file: its state and source.
 #[derive(Debug, Serialize)]
 pub struct FileOut {
-    /// `read`, `absent`, `unreachable`, `not-fetched` or `missing`.
+    /// `read`, `unreadable` (a tdmrep.json broken past its first rules:
+    /// read as reserved), `invalid` (a body that is no tdmrep.json, such
+    /// as an HTML page: no reservation), `absent`, `unreachable`, `not-fetched` or
+    /// `missing`.
     pub state: &'static str,
     /// Where it came from.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -569,7 +572,24 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
     }
     let mut files = std::collections::BTreeMap::new();
     if let Some(policy) = policy {
-        files.insert("tdmrep.json", file_out(&policy.files.tdmrep));
+        let mut tdmrep = file_out(&policy.files.tdmrep);
+        if let FileState::Read { parsed, .. } = &policy.files.tdmrep {
+            // Read, but broken: its rules before the fault hold, and every
+            // path past them is read as reserved (fail closed).
+            if let Some(why) = &parsed.unreadable {
+                tdmrep.state = "unreadable";
+                let kept = parsed.rules.len();
+                tdmrep.note = format!(
+                    "{why}; {kept} rules read before the fault, every other path read as reserved"
+                );
+            } else if let Some(why) = &parsed.invalid {
+                // An HTML page or a JSON object served at the path (a soft
+                // 404): no tdmrep.json, no file-level reservation.
+                tdmrep.state = "invalid";
+                tdmrep.note = format!("{why}: not a tdmrep.json, so no reservation");
+            }
+        }
+        files.insert("tdmrep.json", tdmrep);
         files.insert("ai.txt", file_out(&policy.files.ai_txt));
         files.insert("rsl", file_out(&policy.files.rsl));
     }

@@ -27,8 +27,8 @@ pub struct PolicyTally {
     /// Earlier policies held, for runs by crawl time.
     pub earlier: usize,
     /// Per file: origins by state (`read`, `absent`, `unreachable`,
-    /// `not-fetched`, and `unreadable` for a tdmrep.json broken past its
-    /// first rules).
+    /// `not-fetched`, and for a tdmrep.json `unreadable` when broken past
+    /// its first rules, `invalid` when it is no tdmrep.json at all).
     pub files: BTreeMap<&'static str, BTreeMap<&'static str, usize>>,
     /// Origins by what they state (see [`PolicyTally::kind`]).
     pub kinds: BTreeMap<&'static str, usize>,
@@ -62,6 +62,7 @@ impl PolicyTally {
         }
         let tdmrep = match &policy.files.tdmrep {
             FileState::Read { parsed, .. } if parsed.unreadable.is_some() => "unreadable",
+            FileState::Read { parsed, .. } if parsed.invalid.is_some() => "invalid",
             state => state.state(),
         };
         for (name, state) in [

@@ -515,12 +515,18 @@ fn oversized_and_broken_tdmrep_files_do_not_fail_open() {
         tdmrep,
         crate::server::Reply::new(200, broken.to_vec()),
     );
+    site.set_path(
+        "notjson.test",
+        tdmrep,
+        crate::server::Reply::new(200, "<html>Not found</html>"),
+    );
     let dir = TestDir::new();
     let cache = arg(&dir.path("cache.sqlite"));
     let urls = [
         "http://huge.test/x",
         "http://broken.test/free/x",
         "http://broken.test/other",
+        "http://notjson.test/a",
     ];
     let list = dir.write("urls.txt", urls.join("\n") + "\n");
     fetch_into(&site, &list, &cache, "tdmrep.json");
@@ -538,11 +544,58 @@ fn oversized_and_broken_tdmrep_files_do_not_fail_open() {
         &arg(&removed),
         "--stats",
         &arg(&stats_path),
-        "-q",
     ];
     let run = optout(&args, None);
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(run.stdout_text(), "http://broken.test/free/x\n", "{run:?}");
+    // An HTML page at the path is no tdmrep.json (SIGNALS.md §6.8: only a
+    // file that starts as an array and breaks is read as reserved).
+    assert_eq!(
+        run.stdout_text(),
+        "http://broken.test/free/x\nhttp://notjson.test/a\n",
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("warning: 2 origins serve a tdmrep.json that cannot be read"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains(
+            "note: 1 origins answer /.well-known/tdmrep.json with something that is not one"
+        ),
+        "{run:?}"
+    );
+    let explain = |url: &str| {
+        optout(
+            &[
+                "explain",
+                url,
+                "--offline",
+                "--cache",
+                &cache,
+                "--agents",
+                "CCBot",
+                "--json",
+            ],
+            None,
+        )
+    };
+    let broken = explain("http://broken.test/other");
+    assert_eq!(broken.code, 1, "removed: {broken:?}");
+    let broken: serde_json::Value = serde_json::from_slice(&broken.stdout).unwrap();
+    assert_eq!(
+        broken["files"]["tdmrep.json"]["state"], "unreadable",
+        "{broken}"
+    );
+    let explained = explain("http://notjson.test/a");
+    assert_eq!(explained.code, 0, "kept: {explained:?}");
+    let explained: serde_json::Value = serde_json::from_slice(&explained.stdout).unwrap();
+    let file = &explained["files"]["tdmrep.json"];
+    assert_eq!(file["state"], "invalid", "{file}");
+    assert!(
+        file["note"].as_str().unwrap().contains("not a tdmrep.json"),
+        "{file}"
+    );
     let removed = crate::util::read_jsonl(&removed);
     assert_eq!(removed.len(), 2, "{removed:?}");
     assert!(
@@ -557,6 +610,10 @@ fn oversized_and_broken_tdmrep_files_do_not_fail_open() {
     let stats = read_json(&stats_path);
     assert_eq!(
         stats["policies"]["files"]["tdmrep.json"]["unreadable"], 2,
+        "{stats}"
+    );
+    assert_eq!(
+        stats["policies"]["files"]["tdmrep.json"]["invalid"], 1,
         "{stats}"
     );
 }
