@@ -62,6 +62,23 @@ pub struct FilterConfig {
     /// manifests written before redaction existed applied none.
     #[serde(default)]
     pub redact: Vec<String>,
+    /// The aipref vocabulary read: `aipref-vocab-08` or `aipref-vocab-07`;
+    /// manifests written before the choice existed read vocab-07.
+    #[serde(default = "vocab_07")]
+    pub aipref_vocab: String,
+    /// The model a training run trains: `generative` (aipref `train-ai`
+    /// applies) or `non-generative` (it does not).
+    #[serde(default = "generative")]
+    pub model: String,
+}
+
+/// What manifests written before vocab-08 was read ran by.
+fn vocab_07() -> String {
+    crate::signals::aipref::Vocab::V07.as_str().into()
+}
+
+fn generative() -> String {
+    "generative".into()
 }
 
 /// What manifests written before `--as-of crawl` ran by.
@@ -93,6 +110,8 @@ impl Default for FilterConfig {
             as_of: as_of_now(),
             tokens_field: None,
             redact: vec!["userinfo".into()],
+            aipref_vocab: crate::signals::aipref::Vocab::default().as_str().into(),
+            model: generative(),
         }
     }
 }
@@ -235,6 +254,10 @@ impl FilterConfig {
                     .ok_or_else(|| bad("purpose", &self.purpose))?,
                 unknown: parse_unknown(&self.unknown).map_err(|_| bad("unknown", &self.unknown))?,
                 legacy_conservative: self.legacy_conservative,
+                vocab: crate::signals::aipref::Vocab::from_name(&self.aipref_vocab)
+                    .ok_or_else(|| bad("aipref_vocab", &self.aipref_vocab))?,
+                model: crate::signals::aipref::ModelKind::from_name(&self.model)
+                    .ok_or_else(|| bad("model", &self.model))?,
                 tdmrep_file: true,
             },
             files,
@@ -397,6 +420,8 @@ mod tests {
             ("agent_rule", "most"),
             ("format", "auto"),
             ("as_of", "yesterday"),
+            ("aipref_vocab", "aipref-vocab-09"),
+            ("model", "llm"),
         ] {
             let mut json = serde_json::to_value(FilterConfig::default()).unwrap();
             json[field] = value.into();
@@ -409,6 +434,22 @@ mod tests {
             ..FilterConfig::default()
         };
         assert!(config.resolve().unwrap_err().to_string().contains("files"));
+    }
+
+    #[test]
+    fn manifests_from_before_vocab_08_read_vocab_07() {
+        let mut json = serde_json::to_value(FilterConfig::default()).unwrap();
+        assert_eq!(
+            json["aipref_vocab"], "aipref-vocab-08",
+            "new runs read vocab-08"
+        );
+        let object = json.as_object_mut().unwrap();
+        object.remove("aipref_vocab");
+        object.remove("model");
+        let old: FilterConfig = serde_json::from_value(json).unwrap();
+        let usage = old.resolve().unwrap().usage;
+        assert_eq!(usage.vocab, crate::signals::aipref::Vocab::V07);
+        assert_eq!(usage.model, crate::signals::aipref::ModelKind::Generative);
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub(crate) struct ExplainArgs {
     #[arg(long)]
     legacy_conservative: bool,
 
+    #[command(flatten)]
+    reading: crate::cli::filter::ReadingArgs,
+
     /// As for `filter`: what a URL whose origin has no policy becomes,
     /// `allow` (kept), `deny` or `error` (removed as no-policy).
     #[arg(long, default_value = "error", value_name = "allow|deny|error")]
@@ -114,6 +117,7 @@ fn request(args: &ExplainArgs) -> Result<ExplainRequest> {
     config.agent_rule.clone_from(&args.agent_rule);
     config.unknown.clone_from(&args.unknown);
     config.legacy_conservative = args.legacy_conservative;
+    args.reading.apply(&mut config)?;
     config.missing_policy.clone_from(&args.missing_policy);
     config.files = args.net.file_names()?;
     let source = args

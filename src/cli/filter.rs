@@ -152,6 +152,9 @@ pub(crate) struct FilterArgs {
     #[arg(long)]
     legacy_conservative: bool,
 
+    #[command(flatten)]
+    reading: ReadingArgs,
+
     /// Remove a URL when `any` selected agent is disallowed, or only when
     /// `all` are.
     #[arg(long, default_value = "any", value_name = "any|all")]
@@ -355,11 +358,56 @@ fn filter_config(args: &FilterArgs, redact: Option<&str>) -> Result<FilterConfig
     config.missing_policy.clone_from(&args.missing_policy);
     config.unknown.clone_from(&args.unknown);
     config.legacy_conservative = args.legacy_conservative;
+    args.reading.apply(&mut config)?;
     config.files = args.net.file_names()?;
     config.as_of = as_of.name();
     config.tokens_field.clone_from(&args.tokens_field);
     config.redact = crate::redact::Redaction::parse(redact.unwrap_or("userinfo"))?.names();
     Ok(config)
+}
+
+/// How aipref statements are read: `--aipref-vocab` and `--model`, shared
+/// by `filter`, `audit` and `explain`.
+#[derive(Clone, Debug, clap::Args)]
+pub(crate) struct ReadingArgs {
+    /// The aipref vocabulary read: `08` (draft-ietf-aipref-vocab-08: the
+    /// categories train-ai, ai-use and search; ai-use speaks to the
+    /// ai-input purpose) or `07` (train-ai and search only).
+    #[arg(long, default_value = "08", value_name = "08|07")]
+    aipref_vocab: String,
+
+    /// The model a training run trains. aipref's train-ai is about
+    /// generative models only (vocab-08 §4.1): with `non-generative` (a
+    /// classifier, a ranker, a scorer) train-ai says nothing and the other
+    /// signals decide. Default `generative`, the conservative reading.
+    #[arg(
+        long,
+        default_value = "generative",
+        value_name = "generative|non-generative"
+    )]
+    model: String,
+}
+
+impl ReadingArgs {
+    /// Checks the flags and writes them into `config`.
+    pub(crate) fn apply(&self, config: &mut crate::config::FilterConfig) -> Result<()> {
+        use crate::signals::aipref::{ModelKind, Vocab};
+        let vocab = Vocab::from_name(&self.aipref_vocab).ok_or_else(|| {
+            Error::config(format!(
+                "--aipref-vocab `{}`: expected 08 or 07",
+                self.aipref_vocab
+            ))
+        })?;
+        let model = ModelKind::from_name(&self.model).ok_or_else(|| {
+            Error::config(format!(
+                "--model `{}`: expected generative or non-generative",
+                self.model
+            ))
+        })?;
+        config.aipref_vocab = vocab.as_str().to_owned();
+        config.model = model.as_str().to_owned();
+        Ok(())
+    }
 }
 
 /// The `--blocklist NAME=PATH`.

@@ -24,6 +24,7 @@ mod hosts;
 pub mod load;
 pub mod parquet;
 mod prefetch;
+mod removed;
 pub mod row_code;
 mod rows;
 mod run;
@@ -46,6 +47,7 @@ use crate::policy::Snapshot;
 
 pub use as_of::{Crawl, CrawlTime};
 pub use decide::{Decision, Evidence, Removal, Scratch};
+pub use removed::Preference;
 pub use run::{RunOutcome, run};
 pub use stats::Stats;
 pub use usage::{UsageHit, UsageOptions, UsagePlan};
@@ -213,60 +215,6 @@ pub trait Sink {
     ///
     /// When writing fails; the run stops.
     fn chunk(&mut self, result: &ChunkResult) -> Result<()>;
-}
-
-/// One removed row of the `--removed` JSON Lines file.
-#[derive(Serialize)]
-struct RemovedRecord<'a> {
-    row: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url_base64: Option<String>,
-    reason: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    origin: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    host: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    domain: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    agent: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    purpose: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    statement: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rule: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    list: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    entry: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    policy: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    policy_sha256: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source_sha256: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fetched_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<String>,
-    /// Runs by crawl time: when the record was crawled.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    crawled_at: Option<String>,
-    /// Runs by crawl time: how the deciding policy relates to the crawl
-    /// time (`in-force`, `later-policy`, `undated`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    policy_time: Option<&'static str>,
 }
 
 impl Engine {
@@ -487,139 +435,5 @@ impl Engine {
             }
             _ => {}
         }
-    }
-
-    /// Writes the record of a removed row whose URL text is `line`.
-    pub(crate) fn write_removed(
-        &self,
-        line: &[u8],
-        number: u64,
-        removal: &Removal<'_>,
-        out: &mut Vec<u8>,
-    ) {
-        let text = std::str::from_utf8(line).ok();
-        let redacted = text.map(|t| self.redaction.apply(t.trim()));
-        let mut record = RemovedRecord {
-            row: number,
-            url: redacted.as_deref(),
-            url_base64: if text.is_none() {
-                use base64::Engine as _;
-                Some(base64::engine::general_purpose::STANDARD.encode(line))
-            } else {
-                None
-            },
-            reason: removal.reason.as_str(),
-            origin: removal.origin,
-            host: removal.host,
-            domain: removal
-                .domain
-                .or_else(|| removal.host.map(registrable_domain)),
-            agent: None,
-            purpose: None,
-            statement: None,
-            group: None,
-            line: None,
-            rule: None,
-            list: None,
-            entry: None,
-            policy: None,
-            policy_sha256: None,
-            source: None,
-            source_sha256: None,
-            fetched_at: None,
-            note: None,
-            detail: None,
-            crawled_at: removal.crawl.and_then(|c| c.at).map(crate::time::format),
-            policy_time: removal.crawl.map(|c| c.time.as_str()),
-        };
-        match &removal.evidence {
-            Evidence::InvalidUrl(err) => record.detail = Some(err.to_string()),
-            Evidence::Blocklist(hit) => {
-                record.list = Some(&hit.list.name);
-                record.entry = Some(&hit.entry.host);
-                record.line = Some(hit.entry.line);
-            }
-            Evidence::NoPolicy => {
-                record.detail = Some(format!(
-                    "no robots.txt policy for the origin (--missing-policy {})",
-                    match self.missing {
-                        MissingPolicy::Allow => "allow",
-                        MissingPolicy::Deny => "deny",
-                        MissingPolicy::Error => "error",
-                    }
-                ));
-            }
-            Evidence::Unreachable(policy) => {
-                record.policy = Some(&policy.source);
-                record.fetched_at = policy.fetched_at.map(crate::time::format);
-                record.note = Some(&policy.note)
-                    .filter(|n| !n.is_empty())
-                    .map(String::as_str);
-                if let crate::policy::Access::Unreachable { detail } = &policy.access {
-                    record.detail = Some(detail.clone());
-                }
-            }
-            Evidence::Usage { policy, pref, hit } => {
-                record.purpose = Some(self.usage.purpose.as_str());
-                record.statement = Some(pref.as_str());
-                if let Some(policy) = policy {
-                    record.policy = Some(&policy.policy.source);
-                    record.policy_sha256 = Some(&policy.policy.sha256);
-                    record.fetched_at = policy.policy.fetched_at.map(crate::time::format);
-                }
-                match (hit, policy) {
-                    (Some(hit), Some(policy)) => {
-                        let located = usage::locate(policy.policy, hit);
-                        record.agent = Some(&self.agents.names()[usize::from(hit.agent)]);
-                        record.line = located.line.map(u64::from);
-                        record.rule = Some(located.text);
-                        if located.source != policy.policy.source {
-                            record.source = Some(located.source);
-                            record.source_sha256 = located.sha256;
-                        }
-                        record.fetched_at = located.fetched_at.map(crate::time::format);
-                    }
-                    _ => {
-                        record.detail = Some(format!(
-                            "no statement allows {} and --unknown is drop",
-                            self.usage.purpose
-                        ));
-                    }
-                }
-            }
-            Evidence::Disallow {
-                policy,
-                agent,
-                rule,
-                aware,
-            } => {
-                let primary = policy.robots().expect("disallow implies rules");
-                let robots = if *aware {
-                    primary.usage_reading()
-                } else {
-                    primary
-                };
-                let rule = &robots.rules[*rule];
-                record.agent = Some(&self.agents.names()[*agent]);
-                if *aware {
-                    record.detail = Some(
-                        "disallowed when Content-Usage lines are read as rules (aipref attach): \
-                         they split the group, and the stricter reading applies"
-                            .into(),
-                    );
-                }
-                record.group = Some(robots.group_of(rule).line());
-                record.line = Some(u64::from(rule.line));
-                record.rule = Some(robots.rule_text(rule));
-                record.policy = Some(&policy.policy.source);
-                record.policy_sha256 = Some(&policy.policy.sha256);
-                record.fetched_at = policy.policy.fetched_at.map(crate::time::format);
-                record.note = Some(&policy.policy.note)
-                    .filter(|n| !n.is_empty())
-                    .map(String::as_str);
-            }
-        }
-        serde_json::to_writer(&mut *out, &record).expect("writing JSON to a Vec cannot fail");
-        out.push(b'\n');
     }
 }

@@ -44,6 +44,11 @@ pub struct UsageOptions {
     pub unknown: UnknownPolicy,
     /// Read legacy aipref keys (`ai=n`, `tdm=n`, ...) as `train-ai=n`.
     pub legacy_conservative: bool,
+    /// The aipref vocabulary read.
+    pub vocab: crate::signals::aipref::Vocab,
+    /// The model a training run trains (aipref `train-ai` is about
+    /// generative ones).
+    pub model: crate::signals::aipref::ModelKind,
     /// Read the site's tdmrep.json. A page whose own `tdm-reservation`
     /// (header or meta) supersedes the file is judged without it.
     pub tdmrep_file: bool,
@@ -55,7 +60,21 @@ impl Default for UsageOptions {
             purpose: Purpose::Train,
             unknown: UnknownPolicy::Keep,
             legacy_conservative: false,
+            vocab: crate::signals::aipref::Vocab::default(),
+            model: crate::signals::aipref::ModelKind::default(),
             tdmrep_file: true,
+        }
+    }
+}
+
+impl UsageOptions {
+    /// How aipref statements are read.
+    #[must_use]
+    pub fn aipref(&self) -> crate::signals::aipref::Reading {
+        crate::signals::aipref::Reading {
+            vocab: self.vocab,
+            model: self.model,
+            conservative: self.legacy_conservative,
         }
     }
 }
@@ -329,8 +348,9 @@ impl UsagePlan {
                 (UsageKind::ContentUsage, Signal::ContentUsage),
                 (UsageKind::ContentSignal, Signal::ContentSignal),
             ] {
-                // aipref has no category for AI input.
-                if kind == UsageKind::ContentUsage && purpose == Purpose::AiInput {
+                // aipref says nothing about AI input before vocab-08, nor
+                // about training a model that is not generative.
+                if kind == UsageKind::ContentUsage && options.aipref().category(purpose).is_none() {
                     continue;
                 }
                 let found = robots.usage_for(

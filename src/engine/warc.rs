@@ -330,7 +330,7 @@ impl Engine {
             self.usage.purpose,
             Reservation::Unset,
             image,
-            self.usage.legacy_conservative,
+            self.usage.aipref(),
         );
         statements
             .into_iter()

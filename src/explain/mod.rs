@@ -308,7 +308,6 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
     let agents = &resolved.agents;
     let enforced = resolved.usage.purpose;
     let unknown = resolved.usage.unknown;
-    let legacy_conservative = resolved.usage.legacy_conservative;
     let mut parser = UrlParser::new();
     let url = parser
         .parse(request.url.trim())
@@ -456,9 +455,7 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
         for purpose in Purpose::ALL {
             let options = UsageOptions {
                 purpose,
-                unknown,
-                legacy_conservative,
-                tdmrep_file: true,
+                ..resolved.usage
             };
             let mut statements = Vec::new();
             let mut says = Vec::new();
@@ -488,7 +485,7 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
                 purpose,
                 file_tdm,
                 false,
-                legacy_conservative,
+                resolved.usage.aipref(),
             ) {
                 says.push((s.pref, s.signal));
                 statements.push(StatementOut {

@@ -1,9 +1,16 @@
 //! IETF AI preferences (aipref): the usage-preference vocabulary of
-//! draft-ietf-aipref-vocab-07 in its "exemplary format", as carried by the
-//! `Content-Usage` robots.txt rule and HTTP header of
-//! draft-ietf-aipref-attach-05 (design notes: SIGNALS.md §4). Parsing only:
-//! no I/O, and no decision about what `unknown` means, which is the
-//! decision model's business.
+//! draft-ietf-aipref-vocab-08 (read by default) or -07, in its "exemplary
+//! format", as carried by the `Content-Usage` robots.txt rule and HTTP
+//! header of draft-ietf-aipref-attach-05 (design notes: SIGNALS.md §4 and
+//! §14.1). Parsing only: no I/O, and no decision about what `unknown`
+//! means, which is the decision model's business.
+//!
+//! The two vocabularies share their syntax and combination; they differ in
+//! their categories. vocab-07 has `train-ai` and `search`; vocab-08 (§4)
+//! has `train-ai` (§4.1), `ai-use` (§4.2: input to a generative model that
+//! the user did not supply) and `search` (§4.3). Both define `train-ai` as
+//! training of *generative* models: a [`Reading`] says whether the run
+//! trains one, and by default (conservatively) it does.
 //!
 //! A preference string is an RFC 9651 Structured-Field Dictionary, parsed
 //! with the `sfv` crate. Per category (`train-ai`, `search`) the last member
@@ -58,6 +65,135 @@ impl fmt::Display for Pref {
     }
 }
 
+/// The aipref vocabulary a run reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Vocab {
+    /// draft-ietf-aipref-vocab-07 (19 Aug 2026): `train-ai`, `search`.
+    V07,
+    /// draft-ietf-aipref-vocab-08 (14 Sep 2026): `train-ai`, `ai-use`,
+    /// `search`.
+    #[default]
+    V08,
+}
+
+impl Vocab {
+    /// The name configurations and evidence record: `aipref-vocab-08`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vocab::V07 => "aipref-vocab-07",
+            Vocab::V08 => "aipref-vocab-08",
+        }
+    }
+
+    /// The vocabulary of a name [`Vocab::as_str`] gives, or of its short
+    /// form (`07`, `08`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Vocab> {
+        match name {
+            "aipref-vocab-07" | "07" => Some(Vocab::V07),
+            "aipref-vocab-08" | "08" => Some(Vocab::V08),
+            _ => None,
+        }
+    }
+}
+
+/// The kind of model a training run trains, which decides whether aipref's
+/// `train-ai` (generative models only, vocab-07 §3 and vocab-08 §4.1)
+/// speaks to it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ModelKind {
+    /// A generative model, or one that may become one: `train-ai` applies.
+    /// The default, being the conservative reading.
+    #[default]
+    Generative,
+    /// A model used only to classify, rank or score: `train-ai` does not
+    /// apply and says nothing about it; other signals still do.
+    NonGenerative,
+}
+
+impl ModelKind {
+    /// `generative` or `non-generative`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Generative => "generative",
+            ModelKind::NonGenerative => "non-generative",
+        }
+    }
+
+    /// The kind of a name [`ModelKind::as_str`] gives.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<ModelKind> {
+        match name {
+            "generative" => Some(ModelKind::Generative),
+            "non-generative" => Some(ModelKind::NonGenerative),
+            _ => None,
+        }
+    }
+}
+
+/// A category of the vocabulary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// `train-ai`.
+    TrainAi,
+    /// `ai-use` (vocab-08 only).
+    AiUse,
+    /// `search`.
+    Search,
+}
+
+impl Category {
+    /// The label as written.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::TrainAi => "train-ai",
+            Category::AiUse => "ai-use",
+            Category::Search => "search",
+        }
+    }
+}
+
+/// How a run reads aipref statements: which vocabulary, for which model,
+/// with or without the conservative legacy mapping.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Reading {
+    /// The vocabulary.
+    pub vocab: Vocab,
+    /// The model a training run trains.
+    pub model: ModelKind,
+    /// Legacy keys' `n` read as `train-ai=n` (SIGNALS.md §4.5).
+    pub conservative: bool,
+}
+
+impl Reading {
+    /// The categories of this vocabulary, in the order evidence lists them.
+    #[must_use]
+    pub fn categories(self) -> &'static [Category] {
+        match self.vocab {
+            Vocab::V07 => &[Category::TrainAi, Category::Search],
+            Vocab::V08 => &[Category::TrainAi, Category::AiUse, Category::Search],
+        }
+    }
+
+    /// The category that speaks to `purpose`, or `None` when aipref says
+    /// nothing about it under this reading: AI input before vocab-08, and
+    /// training of a non-generative model.
+    #[must_use]
+    pub fn category(self, purpose: crate::signals::usage::Purpose) -> Option<Category> {
+        use crate::signals::usage::Purpose;
+        match purpose {
+            Purpose::Train if self.model == ModelKind::NonGenerative => None,
+            Purpose::Train => Some(Category::TrainAi),
+            Purpose::Search => Some(Category::Search),
+            Purpose::AiInput if self.vocab == Vocab::V07 => None,
+            Purpose::AiInput => Some(Category::AiUse),
+        }
+    }
+}
+
 /// Keys of earlier drafts whose `n` the conservative mapping reads as
 /// `train-ai=n` (SIGNALS.md §4.5).
 pub const LEGACY_TRAINING_KEYS: [&str; 6] = ["ai", "genai", "train-genai", "tdm", "bots", "all"];
@@ -69,8 +205,11 @@ pub struct UsagePrefs {
     pub train_ai: Pref,
     /// `search`: search applications.
     pub search: Pref,
-    /// Other keys with a `y` or `n` Token, in order: not part of vocab-07,
-    /// recorded as evidence.
+    /// `ai-use` (vocab-08 §4.2): input to a generative model that the user
+    /// did not supply. Parsed always; a vocab-07 reading ignores it.
+    pub ai_use: Pref,
+    /// Other keys with a `y` or `n` Token, in order: not part of the
+    /// vocabularies, recorded as evidence.
     pub other: Vec<(String, Pref)>,
     /// The string is not a valid Dictionary: every category is unknown.
     pub malformed: bool,
@@ -100,6 +239,7 @@ impl UsagePrefs {
             match key.as_str() {
                 "train-ai" => prefs.train_ai = pref,
                 "search" => prefs.search = pref,
+                "ai-use" => prefs.ai_use = pref,
                 other if pref != Pref::Unknown => prefs.other.push((other.to_owned(), pref)),
                 _ => {}
             }
@@ -126,6 +266,17 @@ impl UsagePrefs {
         }
     }
 
+    /// What the string says about `category`, with the conservative
+    /// legacy mapping for `train-ai` when `conservative`.
+    #[must_use]
+    pub fn get(&self, category: Category, conservative: bool) -> Pref {
+        match category {
+            Category::TrainAi => self.train_ai(conservative),
+            Category::AiUse => self.ai_use,
+            Category::Search => self.search,
+        }
+    }
+
     /// Combines with another statement, category by category.
     #[must_use]
     pub fn combine(&self, other: &UsagePrefs) -> UsagePrefs {
@@ -134,6 +285,7 @@ impl UsagePrefs {
         UsagePrefs {
             train_ai: self.train_ai.combine(other.train_ai),
             search: self.search.combine(other.search),
+            ai_use: self.ai_use.combine(other.ai_use),
             other: keys,
             malformed: self.malformed || other.malformed,
         }
@@ -246,6 +398,77 @@ mod tests {
                 "{text:?} ({source})"
             );
         }
+    }
+
+    /// vocab-08 §4 (categories), §6.4 (unknown labels ignored), §6.5.1
+    /// (last duplicate wins): (string, train-ai, ai-use, search).
+    const VOCAB_08: &[(&str, Pref, Pref, Pref, &str)] = &[
+        ("ai-use=n", U, N, U, "§4.2: the new category"),
+        ("train-ai=y, ai-use=n, search=y", Y, N, Y, "§4: all three"),
+        (
+            "ai-use=y, ai-use=n",
+            U,
+            N,
+            U,
+            "§6.5.1: the last member wins",
+        ),
+        (
+            "train-genai=n, all=n, bots=n, ai-output=n",
+            U,
+            U,
+            U,
+            "§6.4: old labels ignored",
+        ),
+        ("ai-use=\"n\"", U, U, U, "a String is not a Token"),
+        (
+            "ai-use;reason=x=n",
+            U,
+            U,
+            U,
+            "not a Dictionary member: a parse failure",
+        ),
+    ];
+
+    #[test]
+    fn vocab_08_categories() {
+        for &(text, train, ai_use, search, source) in VOCAB_08 {
+            let prefs = UsagePrefs::parse(text.as_bytes());
+            assert_eq!(
+                (prefs.train_ai, prefs.ai_use, prefs.search),
+                (train, ai_use, search),
+                "{text:?} ({source})"
+            );
+        }
+    }
+
+    #[test]
+    fn readings_choose_the_category_of_a_purpose() {
+        use crate::signals::usage::Purpose;
+        let v08 = Reading::default();
+        let v07 = Reading {
+            vocab: Vocab::V07,
+            ..v08
+        };
+        let classifier = Reading {
+            model: ModelKind::NonGenerative,
+            ..v08
+        };
+        assert_eq!(v08.category(Purpose::AiInput), Some(Category::AiUse));
+        assert_eq!(
+            v07.category(Purpose::AiInput),
+            None,
+            "vocab-07 has no ai-use"
+        );
+        assert_eq!(v08.category(Purpose::Train), Some(Category::TrainAi));
+        assert_eq!(
+            classifier.category(Purpose::Train),
+            None,
+            "§4.1: train-ai is about generative models"
+        );
+        assert_eq!(classifier.category(Purpose::Search), Some(Category::Search));
+        assert_eq!(v07.categories().len(), 2);
+        assert_eq!(Vocab::from_name("08"), Some(Vocab::V08));
+        assert_eq!(Vocab::from_name(Vocab::V07.as_str()), Some(Vocab::V07));
     }
 
     #[test]

@@ -87,7 +87,7 @@ impl PageSignals {
         purpose: Purpose,
         file: Reservation,
         image: bool,
-        conservative: bool,
+        reading: crate::signals::aipref::Reading,
     ) -> Vec<Statement> {
         let mut out = Vec::new();
         let statement = |pref, signal, source: &str| Statement {
@@ -97,14 +97,9 @@ impl PageSignals {
             source: format!("{source} of {url}"),
             line: None,
         };
-        if let Some(prefs) = &self.content_usage {
-            let pref = match purpose {
-                Purpose::Train => prefs.train_ai(conservative),
-                Purpose::Search => prefs.search,
-                Purpose::AiInput => Pref::Unknown,
-            };
+        if let (Some(prefs), Some(category)) = (&self.content_usage, reading.category(purpose)) {
             out.push(statement(
-                pref,
+                prefs.get(category, reading.conservative),
                 Signal::ContentUsage,
                 "header Content-Usage",
             ));
@@ -196,7 +191,7 @@ mod tests {
             Purpose::Train,
             Reservation::Unset,
             false,
-            false,
+            crate::signals::aipref::Reading::default(),
         )
         .into_iter()
         .map(|s| (s.signal, s.pref))
@@ -265,7 +260,7 @@ mod tests {
             Purpose::Train,
             Reservation::Reserved,
             false,
-            false,
+            crate::signals::aipref::Reading::default(),
         );
         assert_eq!(s.len(), 1);
         assert_eq!((s[0].signal, s[0].pref), (Signal::TdmRep, Y));
@@ -279,7 +274,7 @@ mod tests {
                     Purpose::Train,
                     Reservation::Reserved,
                     false,
-                    false
+                    crate::signals::aipref::Reading::default()
                 )
                 .is_empty(),
             "the file's own statement is not repeated as the page's"

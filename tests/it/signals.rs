@@ -663,3 +663,105 @@ fn a_cache_run_writes_its_policies_beside_the_manifest_and_verifies() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout_text().ends_with("verified\n"));
 }
+
+/// aipref vocab-08 (draft-ietf-aipref-vocab-08 §4.1-§4.3, SIGNALS.md
+/// §14.1) on a robots directory: `ai-use` decides the ai-input purpose
+/// (not under `--aipref-vocab 07`), `train-ai` does not decide for a
+/// non-generative model while other signals still do, and a removal names
+/// the vocabulary and carries the row's whole preference vector.
+#[test]
+fn aipref_vocab_08_reads_ai_use_and_records_the_vector() {
+    let dir = crate::util::TestDir::new();
+    dir.write(
+        "robots/a.test.txt",
+        "User-agent: *\nAllow: /\nContent-Usage: train-ai=n, ai-use=n, search=y\nContent-Usage: /open/ train-ai=y\n",
+    );
+    dir.write(
+        "robots/b.test.txt",
+        "User-agent: *\nAllow: /\nContent-Usage: train-ai=n\nContent-Signal: search=yes,ai-train=no,use=reference\n",
+    );
+    let list = dir.write(
+        "urls.txt",
+        "https://a.test/x\nhttps://a.test/open/y\nhttps://b.test/z\n",
+    );
+    let robots = arg(&dir.path("robots"));
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "filter".to_owned(),
+            arg(&list),
+            "--robots-dir".into(),
+            robots.clone(),
+            "--agents".into(),
+            "GPTBot".into(),
+            "--removed".into(),
+            arg(&dir.path("removed.jsonl")),
+            "-q".into(),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let out = optout(&args, None);
+        assert_eq!(out.code, 0, "{out:?}");
+        let removed = crate::util::read_jsonl(&dir.path("removed.jsonl"));
+        (out.stdout_text(), removed)
+    };
+    let (kept, removed) = run(&[]);
+    assert_eq!(kept, "https://a.test/open/y\n");
+    let a = &removed[0];
+    assert_eq!(
+        (&a["reason"], &a["vocab"]),
+        (
+            &Value::from("content-usage"),
+            &Value::from("aipref-vocab-08")
+        )
+    );
+    let vector: Vec<(String, String)> = a["preferences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["category"].as_str().unwrap().to_owned(),
+                p["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        vector,
+        [
+            ("train-ai".to_owned(), "disallowed".to_owned()),
+            ("ai-use".to_owned(), "disallowed".to_owned()),
+            ("search".to_owned(), "allowed".to_owned()),
+        ]
+    );
+    assert_eq!(a["preferences"][1]["line"], 3);
+
+    let (kept, removed) = run(&["--purpose", "ai-input", "--agents", "GPTBot"]);
+    assert!(!kept.contains("https://a.test/x"), "§4.2: ai-use=n: {kept}");
+    assert!(
+        removed
+            .iter()
+            .any(|r| r["url"] == "https://a.test/x" && r["reason"] == "content-usage")
+    );
+    let (kept, _) = run(&["--purpose", "ai-input", "--aipref-vocab", "07"]);
+    assert!(
+        kept.contains("https://a.test/x"),
+        "vocab-07 has no ai-use: {kept}"
+    );
+
+    // A classifier: train-ai does not speak to it; Content-Signal does.
+    let (kept, removed) = run(&["--model", "non-generative"]);
+    assert_eq!(kept, "https://a.test/x\nhttps://a.test/open/y\n");
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0]["reason"], "content-signal");
+    let bad = optout(
+        &[
+            "filter",
+            &arg(&list),
+            "--robots-dir",
+            &robots,
+            "--model",
+            "llm",
+        ],
+        None,
+    );
+    assert_eq!(bad.code, 1, "{bad:?}");
+}

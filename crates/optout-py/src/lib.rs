@@ -115,7 +115,8 @@ impl Filter {
     #[pyo3(signature = (
         *, snapshot=None, cache=None, robots_dir=None, agents=None, purpose=None,
         blocklists=None, unknown="keep", agent_rule="any", missing="error",
-        threads=None, legacy_conservative=false, files=None, redact="userinfo", as_of="now"
+        threads=None, legacy_conservative=false, files=None, redact="userinfo", as_of="now",
+        aipref_vocab="08", model="generative"
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -133,6 +134,8 @@ impl Filter {
         files: Option<Vec<String>>,
         redact: &str,
         as_of: &str,
+        aipref_vocab: &str,
+        model: &str,
     ) -> PyResult<Filter> {
         let source = match (snapshot, cache, robots_dir) {
             (Some(path), None, None) => PolicySource::Snapshot { path },
@@ -153,6 +156,13 @@ impl Filter {
         config.agent_rule = agent_rule.to_owned();
         config.missing_policy = missing.to_owned();
         config.legacy_conservative = legacy_conservative;
+        config.aipref_vocab = optout::signals::aipref::Vocab::from_name(aipref_vocab)
+            .ok_or_else(|| {
+                PyValueError::new_err(format!("aipref_vocab `{aipref_vocab}`: expected 08 or 07"))
+            })?
+            .as_str()
+            .to_owned();
+        config.model = model.to_owned();
         if let Some(files) = files {
             config.files = files.into_iter().filter(|f| f != "none").collect();
         }

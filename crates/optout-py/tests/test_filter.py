@@ -115,3 +115,28 @@ def test_host_keys_are_optouts_own():
     assert optout.host_key("not a url") is None
     keys = optout.host_keys(["http://[::1]:8080/", None, "x", "http://A.example/"])
     assert keys.to_pylist() == ["[::1]", None, None, "a.example"]
+
+
+def test_aipref_vocab_and_model_are_options(tmp_path):
+    """vocab-08's ai-use decides the ai-input purpose (not under vocab-07);
+    train-ai says nothing about a non-generative model."""
+    robots = tmp_path / "robots"
+    robots.mkdir()
+    (robots / "a.test.txt").write_text(
+        "User-agent: *\nAllow: /\nContent-Usage: train-ai=n, ai-use=n\n"
+    )
+    urls = ["https://a.test/x"]
+
+    def kept(**kwargs):
+        flt = optout.Filter(robots_dir=str(robots), agents=["GPTBot"], **kwargs)
+        batch = flt.judge(urls)
+        return batch.column("keep").to_pylist()
+
+    assert kept(purpose="ai-input") == [False]
+    assert kept(purpose="ai-input", aipref_vocab="07") == [True]
+    assert kept() == [False]
+    assert kept(model="non-generative") == [True]
+    config = optout.Filter(robots_dir=str(robots), aipref_vocab="07").config()
+    assert config["aipref_vocab"] == "aipref-vocab-07"
+    with pytest.raises(ValueError):
+        optout.Filter(robots_dir=str(robots), aipref_vocab="09")

@@ -125,6 +125,8 @@ impl UsageRule {
             let prefs = UsagePrefs::parse(prefs);
             rule.train = prefs.train_ai;
             rule.search = prefs.search;
+            // vocab-08's `ai-use`; a vocab-07 run never asks for it.
+            rule.ai_input = prefs.ai_use;
             rule.legacy_train = prefs.legacy_training_disallowed();
             rule.malformed = prefs.malformed;
             rule.other = prefs

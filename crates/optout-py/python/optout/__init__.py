@@ -62,8 +62,10 @@ class Filter:
     ``blocklists`` (``{name: path}``), ``unknown`` (``keep``/``drop``),
     ``agent_rule`` (``any``/``all``), ``missing`` (``allow``/``deny``/
     ``error``; in a batch, ``error`` removes as ``no-policy`` like
-    ``deny``), ``threads``, ``legacy_conservative``, ``files``, ``redact``
-    and ``as_of`` (``now`` or a date) are the command line's options.
+    ``deny``), ``threads``, ``legacy_conservative``, ``files``, ``redact``,
+    ``as_of`` (``now`` or a date), ``aipref_vocab`` (``08``/``07``) and
+    ``model`` (``generative``/``non-generative``) are the command line's
+    options.
 
     A filter pickles as its :meth:`spec`; a worker that unpickles it
     rebuilds the engine from the same files.

@@ -33,6 +33,8 @@ class Filter:
         files: Optional[Sequence[str]] = ...,
         redact: str = ...,
         as_of: str = ...,
+        aipref_vocab: str = ...,
+        model: str = ...,
     ) -> None: ...
     @classmethod
     def from_spec(cls, spec: str) -> "Filter": ...

@@ -25,6 +25,8 @@ class Filter:
         files: Optional[Sequence[str]] = ...,
         redact: str = ...,
         as_of: str = ...,
+        aipref_vocab: str = ...,
+        model: str = ...,
     ) -> None: ...
     @staticmethod
     def from_spec(spec: str) -> "Filter": ...
