@@ -182,6 +182,7 @@ impl Engine {
                         }
                         record.preferences =
                             self.preferences(policy.policy, usize::from(hit.agent), text);
+                        record.detail = self.use_limit(policy.policy, hit);
                         let located = usage::locate(policy.policy, hit);
                         record.agent = Some(&self.agents.names()[usize::from(hit.agent)]);
                         record.line = located.line.map(u64::from);
@@ -235,6 +236,30 @@ impl Engine {
         }
         serde_json::to_writer(&mut *out, &record).expect("writing JSON to a Vec cannot fail");
         out.push(b'\n');
+    }
+
+    /// Why a Content-Signal line that does not say `ai-train=no` still
+    /// refuses training: its `use=` is below `full`.
+    fn use_limit(&self, policy: &OriginPolicy, hit: &usage::UsageHit) -> Option<String> {
+        use crate::signals::content_signal::UseLevel;
+        let (crate::signals::usage::Signal::ContentSignal, usage::StatementAt::Robots(index)) =
+            (hit.signal, hit.at)
+        else {
+            return None;
+        };
+        if self.usage.purpose != Purpose::Train {
+            return None;
+        }
+        let Access::Rules(robots) = &policy.access else {
+            return None;
+        };
+        let level = robots.usage_reading().usage[index as usize].use_level?;
+        (level < UseLevel::Full).then(|| {
+            format!(
+                "use={} allows less than the full content, which training needs: no training permission, whatever ai-train says",
+                level.as_str()
+            )
+        })
     }
 
     /// The aipref preference vector of the URL `text` for agent `agent`,

@@ -13,8 +13,13 @@
 //!   `nonstandard`;
 //! * a key given twice combines to the most restrictive value (the spec is
 //!   silent; SIGNALS.md §5.4 case 3);
-//! * unknown keys (`use=reference`, seen in Cloudflare-managed files) are
-//!   kept as evidence and ignored for the decision;
+//! * `use=` (Cloudflare's managed files since 2026-09-15; SIGNALS.md
+//!   §14.2) is an ordered key, `immediate` < `reference` < `full`: how
+//!   much of the content may be used. Training needs the full content, so
+//!   a `use` below `full` is no training permission: `ai-train` then reads
+//!   as `no` whatever it says, and the evidence says why. Given twice, the
+//!   lower level holds;
+//! * other keys are kept as evidence and ignored for the decision;
 //! * a leading `/path` scopes the line like an aipref `Content-Usage` path;
 //!   the form is used in the wild but is not in Cloudflare's documents, so
 //!   it is flagged `path_scope`.
@@ -23,6 +28,38 @@
 //! boundaries: it is an "other record" of its group.
 
 use crate::signals::aipref::{Pref, split_rule};
+
+/// How much of the content a `use=` item lets be used, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum UseLevel {
+    /// Use now, store nothing.
+    Immediate,
+    /// Index, excerpt and link.
+    Reference,
+    /// The whole content.
+    Full,
+}
+
+impl UseLevel {
+    /// The value as written.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UseLevel::Immediate => "immediate",
+            UseLevel::Reference => "reference",
+            UseLevel::Full => "full",
+        }
+    }
+
+    fn from_value(value: &[u8]) -> Option<UseLevel> {
+        match value {
+            b"immediate" => Some(UseLevel::Immediate),
+            b"reference" => Some(UseLevel::Reference),
+            b"full" => Some(UseLevel::Full),
+            _ => None,
+        }
+    }
+}
 
 /// What one `Content-Signal` value says.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -35,8 +72,10 @@ pub struct ContentSignals {
     pub ai_train: Pref,
     /// The path scope, when the value starts with `/` (non-standard).
     pub path: Option<Vec<u8>>,
+    /// `use=`: how much of the content may be used.
+    pub use_level: Option<UseLevel>,
     /// Items that are not `search`, `ai-input` or `ai-train` with a
-    /// yes/no value, as written.
+    /// yes/no value, nor `use` with a level, as written.
     pub other: Vec<String>,
     /// A value other than `yes`/`no` was read leniently (`y`, `true`, …).
     pub nonstandard: bool,
@@ -64,6 +103,16 @@ impl ContentSignals {
             };
             let key = item[..eq].trim_ascii().to_ascii_lowercase();
             let value = item[eq + 1..].trim_ascii().to_ascii_lowercase();
+            if key == b"use" {
+                match UseLevel::from_value(&value) {
+                    Some(level) => {
+                        signals.use_level =
+                            Some(signals.use_level.map_or(level, |held| held.min(level)));
+                    }
+                    None => signals.other.push(written()),
+                }
+                continue;
+            }
             let pref = match value.as_slice() {
                 b"yes" => Pref::Allowed,
                 b"no" => Pref::Disallowed,
@@ -91,7 +140,17 @@ impl ContentSignals {
             };
             *slot = slot.combine(pref);
         }
+        if signals.limits_training() {
+            signals.ai_train = signals.ai_train.combine(Pref::Disallowed);
+        }
         signals
+    }
+
+    /// Whether `use=` allows less than the full content, which training
+    /// needs: then `ai-train` reads as `no`.
+    #[must_use]
+    pub fn limits_training(&self) -> bool {
+        self.use_level.is_some_and(|level| level < UseLevel::Full)
     }
 
     /// Whether the line is scoped to a path (a non-standard form).
@@ -122,7 +181,47 @@ mod tests {
             U,
             N,
             false,
-            "managed files with `use`",
+            "Cloudflare managed default since 2026-09-15 (no spaces)",
+        ),
+        (
+            "search=yes, ai-train=yes, use=full",
+            Y,
+            U,
+            Y,
+            false,
+            "§14.2: full content allows training",
+        ),
+        (
+            "ai-train=yes,use=reference",
+            U,
+            U,
+            N,
+            false,
+            "§14.2: a use below full is no training permission",
+        ),
+        (
+            "search=yes,use=immediate",
+            Y,
+            U,
+            N,
+            false,
+            "§14.2: immediate < reference < full",
+        ),
+        (
+            "ai-train=yes, use=full, use=reference",
+            U,
+            U,
+            N,
+            false,
+            "use given twice: the lower level holds",
+        ),
+        (
+            "ai-train=yes, USE = Full",
+            U,
+            U,
+            Y,
+            false,
+            "case and spaces as for the other keys",
         ),
         ("ai-input=no", U, N, U, false, "contentsignals.org"),
         ("", U, U, U, false, "nothing stated"),
@@ -180,8 +279,14 @@ mod tests {
 
     #[test]
     fn unknown_items_are_kept_as_evidence() {
-        let s = ContentSignals::parse(b"search=yes, use=reference, ai-train=maybe, junk");
-        assert_eq!(s.other, ["use=reference", "ai-train=maybe", "junk"]);
+        let s = ContentSignals::parse(
+            b"search=yes, use=reference, ai-train=maybe, junk, use=most, x=1",
+        );
+        assert_eq!(s.other, ["ai-train=maybe", "junk", "use=most", "x=1"]);
+        assert_eq!(s.use_level, Some(UseLevel::Reference));
+        assert!(s.limits_training());
+        assert!(!ContentSignals::parse(b"use=full").limits_training());
+        assert!(!ContentSignals::parse(b"search=yes").limits_training());
     }
 
     #[test]

@@ -765,3 +765,62 @@ fn aipref_vocab_08_reads_ai_use_and_records_the_vector() {
     );
     assert_eq!(bad.code, 1, "{bad:?}");
 }
+
+/// Cloudflare's Content-Signal `use=` (SIGNALS.md §14.2; the managed file
+/// since 2026-09-15: `search=yes,ai-train=no,use=reference`, no spaces): a
+/// `use` below `full` is no training permission and the evidence says so;
+/// a line before every group speaks to every agent.
+#[test]
+fn content_signal_use_below_full_does_not_allow_training() {
+    let dir = crate::util::TestDir::new();
+    dir.write(
+        "robots/managed.test.txt",
+        "User-agent: *\nContent-Signal: search=yes,ai-train=no,use=reference\nAllow: /\n",
+    );
+    dir.write(
+        "robots/reference.test.txt",
+        "Content-Signal: ai-train=yes,use=reference\n\nUser-agent: *\nAllow: /\n",
+    );
+    dir.write(
+        "robots/full.test.txt",
+        "Content-Signal: ai-train=yes, use=full\nUser-agent: GPTBot\nAllow: /\n",
+    );
+    let list = dir.write(
+        "urls.txt",
+        "https://managed.test/a\nhttps://reference.test/b\nhttps://full.test/c\n",
+    );
+    let removed = dir.path("removed.jsonl");
+    let out = optout(
+        &[
+            "filter",
+            &arg(&list),
+            "--robots-dir",
+            &arg(&dir.path("robots")),
+            "--agents",
+            "GPTBot",
+            "--removed",
+            &arg(&removed),
+            "-q",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout_text(), "https://full.test/c\n");
+    let removed = crate::util::read_jsonl(&removed);
+    assert!(
+        removed.iter().all(|r| r["reason"] == "content-signal"),
+        "{removed:?}"
+    );
+    let reference = removed
+        .iter()
+        .find(|r| r["url"] == "https://reference.test/b")
+        .unwrap();
+    assert_eq!(reference["line"], 1, "read before every group: {reference}");
+    assert!(
+        reference["detail"]
+            .as_str()
+            .unwrap()
+            .contains("use=reference allows less than the full content"),
+        "{reference}"
+    );
+}

@@ -175,9 +175,16 @@ impl Builder<'_> {
                 self.groups[group_index].rules.end = to_u32(self.rules.len());
             }
             Key::ContentUsage | Key::ContentSignal => {
-                let Some(group) = self.groups.len().checked_sub(1) else {
-                    self.rules_before_agent += 1;
-                    return;
+                // Cloudflare's Content-Signal lines are read outside groups
+                // too, as speaking to every agent; a Content-Usage rule
+                // belongs to a group (attach-05) and is ignored there.
+                let group = match self.groups.len().checked_sub(1) {
+                    Some(group) => group,
+                    None if line.key == Key::ContentSignal => super::usage::GLOBAL,
+                    None => {
+                        self.rules_before_agent += 1;
+                        return;
+                    }
                 };
                 if line.key == Key::ContentUsage {
                     if self.aware {

@@ -50,12 +50,17 @@ impl UsageKind {
     }
 }
 
+/// The group of a `Content-Signal` line outside every group (before the
+/// first `User-agent` line): it speaks to every agent.
+pub const GLOBAL: usize = usize::MAX;
+
 /// One `Content-Usage` or `Content-Signal` line of a group, parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageRule {
     /// 1-based line number.
     pub line: u32,
-    /// Index of the group in [`RobotsTxt::groups`].
+    /// Index of the group in [`RobotsTxt::groups`]; [`GLOBAL`] for a
+    /// `Content-Signal` line before every group.
     pub group: usize,
     /// Which line it is.
     pub kind: UsageKind,
@@ -73,6 +78,8 @@ pub struct UsageRule {
     /// A key of an earlier aipref draft says `n` (`ai=n`, `tdm=n`, ...):
     /// training is disallowed under `--legacy-conservative` only.
     pub legacy_train: bool,
+    /// Content-Signal `use=`: how much of the content may be used.
+    pub use_level: Option<crate::signals::content_signal::UseLevel>,
     /// Keys that are not part of the vocabulary, as written, for evidence.
     pub other: Vec<String>,
     /// The value is not a valid RFC 9651 dictionary: every category is
@@ -108,6 +115,7 @@ impl UsageRule {
             search: Pref::Unknown,
             ai_input: Pref::Unknown,
             legacy_train: false,
+            use_level: None,
             other: Vec::new(),
             malformed: false,
             nonstandard: false,
@@ -119,6 +127,7 @@ impl UsageRule {
             rule.search = signals.search;
             rule.ai_input = signals.ai_input;
             rule.nonstandard = signals.nonstandard || signals.path_scope();
+            rule.use_level = signals.use_level;
             rule.other = signals.other;
         } else {
             let (_, prefs) = split_rule(value);
@@ -196,7 +205,10 @@ impl RobotsTxt {
     pub fn usage_rules_of(&self, groups: &[usize]) -> Vec<u32> {
         let reading = self.usage_reading();
         (0..reading.usage.len())
-            .filter(|&i| groups.contains(&reading.usage[i].group))
+            .filter(|&i| {
+                let group = reading.usage[i].group;
+                group == GLOBAL || groups.contains(&group)
+            })
             .map(to_u32)
             .collect()
     }
