@@ -456,6 +456,20 @@ pub struct Plan {
     pub fresh_unreachable: usize,
 }
 
+/// How long a stored RSL document (`body`) stays fresh: its own `max-age`
+/// (in days, 30 when absent or unreadable; RSL 1.0 §8.2 and its Feb 2026
+/// erratum on revalidation), not robots.txt's 24 hours; a maximum age of
+/// zero (`--max-age 0`, fetch everything again) still fetches it again.
+fn rsl_fresh_for(body: Option<&[u8]>, schedule: freshness::Schedule) -> std::time::Duration {
+    if schedule.max_age.is_zero() {
+        return std::time::Duration::ZERO;
+    }
+    let days = body
+        .and_then(|body| RslDocument::parse(body).ok())
+        .map_or(30, |doc| doc.max_age_days);
+    std::time::Duration::from_secs(u64::from(days) * 86_400)
+}
+
 /// An open cache database.
 #[derive(Debug)]
 pub struct Cache {
@@ -1101,14 +1115,22 @@ impl Cache {
                         } else {
                             0
                         };
-                        let age = freshness::fresh_for(
-                            said,
-                            streak,
-                            l.retry_after.as_deref(),
-                            l.fetched_at,
-                            schedule.max_age,
-                            schedule.unreachable_retry,
-                        );
+                        let age = if file == SiteFile::Rsl && said == Said::Body {
+                            let body = match &l.sha256 {
+                                Some(sha) => self.body(sha)?,
+                                None => None,
+                            };
+                            rsl_fresh_for(body.as_deref(), schedule)
+                        } else {
+                            freshness::fresh_for(
+                                said,
+                                streak,
+                                l.retry_after.as_deref(),
+                                l.fetched_at,
+                                schedule.max_age,
+                                schedule.unreachable_retry,
+                            )
+                        };
                         !freshness::needs_fetch(Some(l.fetched_at), now, age)
                     }
                 };
@@ -1612,6 +1634,23 @@ mod tests {
             plan.jobs[0].files.iter().map(|f| f.0).collect::<Vec<_>>(),
             [SiteFile::TdmRep, SiteFile::AiTxt]
         );
+    }
+
+    #[test]
+    fn an_rsl_document_is_fresh_for_its_own_max_age() {
+        let day = std::time::Duration::from_secs(86_400);
+        let schedule = freshness::Schedule::new(freshness::MAX_AGE);
+        let two = br#"<rsl xmlns="https://rslstandard.org/rsl" max-age="2"><content url="/"><license/></content></rsl>"#;
+        let plain = br#"<rsl xmlns="https://rslstandard.org/rsl"><content url="/"><license/></content></rsl>"#;
+        assert_eq!(rsl_fresh_for(Some(two), schedule), 2 * day);
+        assert_eq!(
+            rsl_fresh_for(Some(plain), schedule),
+            30 * day,
+            "§8.3 case 7"
+        );
+        assert_eq!(rsl_fresh_for(Some(b"not xml"), schedule), 30 * day);
+        let again = freshness::Schedule::new(std::time::Duration::ZERO);
+        assert_eq!(rsl_fresh_for(Some(two), again), std::time::Duration::ZERO);
     }
 
     #[test]

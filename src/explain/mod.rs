@@ -165,7 +165,8 @@ pub struct LicenseOut {
     pub line: u32,
     /// The license document's URL.
     pub url: String,
-    /// `global`, or `group` for the per-group placement read leniently.
+    /// `global`, or `group` for a line placed in a group: read as global
+    /// all the same (RSL 1.0 errata), a leniency toward the first 1.0 text.
     pub scope: &'static str,
 }
 

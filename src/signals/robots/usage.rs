@@ -273,26 +273,21 @@ impl RobotsTxt {
         best.map(|(_, found)| found)
     }
 
-    /// The `License` lines that apply to an agent selecting `groups` (of
-    /// the RFC reading): the groups' own lines when they have any, else
-    /// the global ones (RSL 1.0).
+    /// The `License` lines that apply to every agent: all of them. RSL
+    /// 1.0's errata (Feb 2026) made `License` global, belonging to no
+    /// group; a line placed inside a group (the earlier reading, where it
+    /// bound that group's agents) is read as global too, and
+    /// [`LicenseRecord::group`] still says where it stood.
     #[must_use]
-    pub fn licenses_for(&self, groups: &[usize]) -> Vec<&LicenseRecord> {
-        let own: Vec<&LicenseRecord> = self
-            .licenses
-            .iter()
-            .filter(|l| l.group.is_some_and(|g| groups.contains(&g)))
-            .collect();
-        if !own.is_empty() {
-            return own;
-        }
-        self.licenses.iter().filter(|l| l.group.is_none()).collect()
+    pub fn licenses(&self) -> Vec<&LicenseRecord> {
+        self.licenses.iter().collect()
     }
 }
 
 impl RobotsTxt {
     /// The RSL document a fetch for the whole origin reads: the first
-    /// global `License` line, else the first one, as an absolute URL. A
+    /// `License` line placed outside groups, else the first one, as an
+    /// absolute URL (on any host). A
     /// relative value (RSL asks for an absolute URL, but relative ones are
     /// seen) is resolved against `robots_url`; the flag says so.
     #[must_use]
@@ -536,28 +531,23 @@ mod tests {
         assert_eq!(robots.notes.rules_before_agent, 1);
     }
 
-    /// SIGNALS.md §8.3 case 2, and where a `License` line binds.
+    /// SIGNALS.md §8.3 case 2 and §14.3: `License` is global (RSL 1.0
+    /// errata), several lines may appear, and one placed in a group is
+    /// read as global too.
     #[test]
     fn license_scope() {
-        let body = "License: https://e.com/global.xml\nUser-agent: GPTBot\nLicense: https://e.com/gpt.xml\nDisallow: /x\n\nUser-agent: *\nAllow: /\nLicense: https://e.com/trailing.xml\n";
+        let body = "License: https://e.com/global.xml\nUser-agent: GPTBot\nLicense: https://cdn.other.example/gpt.xml\nDisallow: /x\n\nUser-agent: *\nAllow: /\nLicense: https://e.com/trailing.xml\n";
         let robots = RobotsTxt::parse(body.as_bytes());
-        let lines = |agent: &str| -> Vec<u32> {
-            let groups = match robots.select(&agent_key(agent)) {
-                Selection::Named(g) | Selection::Global(g) => g,
-                Selection::None => Vec::new(),
-            };
-            robots
-                .licenses_for(&groups)
-                .iter()
-                .map(|l| l.line)
-                .collect()
-        };
+        let lines: Vec<(u32, bool)> = robots
+            .licenses()
+            .iter()
+            .map(|l| (l.line, l.group.is_some()))
+            .collect();
         assert_eq!(
-            lines("GPTBot"),
-            [3],
-            "a group's own line replaces the global ones"
+            lines,
+            [(1, false), (3, true), (8, false)],
+            "every line, for every agent; a trailing line stands outside groups"
         );
-        assert_eq!(lines("CCBot"), [1, 8], "a trailing line is global");
         assert_eq!(
             robots.origin_license("https://e.com/robots.txt"),
             Some(("https://e.com/global.xml".to_owned(), false))
