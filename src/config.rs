@@ -70,6 +70,15 @@ pub struct FilterConfig {
     /// applies) or `non-generative` (it does not).
     #[serde(default = "generative")]
     pub model: String,
+    /// The usage signals read, by code (`content-usage`, `tdmrep`, …);
+    /// robots.txt access is always read. Manifests written before the
+    /// choice existed read every signal.
+    #[serde(default = "all_signals")]
+    pub signals: Vec<String>,
+}
+
+fn all_signals() -> Vec<String> {
+    crate::signals::usage::SignalSet::all().names()
 }
 
 /// What manifests written before vocab-08 was read ran by.
@@ -112,6 +121,7 @@ impl Default for FilterConfig {
             redact: vec!["userinfo".into()],
             aipref_vocab: crate::signals::aipref::Vocab::default().as_str().into(),
             model: generative(),
+            signals: all_signals(),
         }
     }
 }
@@ -258,6 +268,8 @@ impl FilterConfig {
                     .ok_or_else(|| bad("aipref_vocab", &self.aipref_vocab))?,
                 model: crate::signals::aipref::ModelKind::from_name(&self.model)
                     .ok_or_else(|| bad("model", &self.model))?,
+                signals: crate::signals::usage::SignalSet::from_names(&self.signals)
+                    .map_err(|_| bad("signals", &self.signals.join(",")))?,
                 tdmrep_file: true,
             },
             files,

@@ -386,6 +386,19 @@ pub(crate) struct ReadingArgs {
         value_name = "generative|non-generative"
     )]
     model: String,
+
+    /// The usage signals read, comma-separated: `all` (the default) or
+    /// codes among content-usage, content-signal, tdmrep, ai-txt,
+    /// x-robots-tag, meta-robots and rsl (`none`: robots.txt access only).
+    /// robots.txt access is always read. To match a published list of
+    /// generally agreed protocols; the manifest and stats record it.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "all",
+        value_name = "LIST"
+    )]
+    signals: Vec<String>,
 }
 
 impl ReadingArgs {
@@ -406,6 +419,9 @@ impl ReadingArgs {
         })?;
         config.aipref_vocab = vocab.as_str().to_owned();
         config.model = model.as_str().to_owned();
+        config.signals = crate::signals::usage::SignalSet::from_names(&self.signals)
+            .map_err(|e| Error::config(format!("--signals: {e}")))?
+            .names();
         Ok(())
     }
 }

@@ -49,6 +49,8 @@ pub struct UsageOptions {
     /// The model a training run trains (aipref `train-ai` is about
     /// generative ones).
     pub model: crate::signals::aipref::ModelKind,
+    /// The usage signals read (`--signals`).
+    pub signals: crate::signals::usage::SignalSet,
     /// Read the site's tdmrep.json. A page whose own `tdm-reservation`
     /// (header or meta) supersedes the file is judged without it.
     pub tdmrep_file: bool,
@@ -62,6 +64,7 @@ impl Default for UsageOptions {
             legacy_conservative: false,
             vocab: crate::signals::aipref::Vocab::default(),
             model: crate::signals::aipref::ModelKind::default(),
+            signals: crate::signals::usage::SignalSet::all(),
             tdmrep_file: true,
         }
     }
@@ -337,6 +340,13 @@ impl UsagePlan {
         mut emit: impl FnMut(UsageHit),
     ) {
         let purpose = options.purpose;
+        // Only the protocols the run reads (`--signals`) speak.
+        let signals = options.signals;
+        let mut emit = |hit: UsageHit| {
+            if signals.contains(hit.signal) {
+                emit(hit);
+            }
+        };
         let hit = |signal, pref, at| UsageHit {
             signal,
             pref,

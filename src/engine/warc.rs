@@ -334,6 +334,7 @@ impl Engine {
         );
         statements
             .into_iter()
+            .filter(|s| self.usage.signals.contains(s.signal))
             .find(|s| s.pref == Pref::Disallowed)
             .map(|s| (ReasonCode::of_signal(s.signal), s.source))
     }

@@ -195,6 +195,8 @@ pub struct Explanation {
     pub agent_rule: AgentRule,
     /// What unknown usage becomes: `keep` or `drop`.
     pub unknown: &'static str,
+    /// The usage signals read (`--signals`); the others are not listed.
+    pub signals: Vec<String>,
     /// The blocklist entry that names the host.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocklist: Option<String>,
@@ -488,6 +490,9 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
                 false,
                 resolved.usage.aipref(),
             ) {
+                if !resolved.usage.signals.contains(s.signal) {
+                    continue;
+                }
                 says.push((s.pref, s.signal));
                 statements.push(StatementOut {
                     signal: s.signal.code(),
@@ -600,6 +605,7 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
             crate::signals::usage::UnknownPolicy::Keep => "keep",
             crate::signals::usage::UnknownPolicy::Drop => "drop",
         },
+        signals: resolved.usage.signals.names(),
         blocklist: blocked,
         robots: robots_out(policy),
         files,

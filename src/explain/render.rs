@@ -13,6 +13,9 @@ impl Explanation {
         let mut s = String::new();
         let _ = writeln!(s, "{}", e.url);
         let _ = writeln!(s, "origin {}", e.origin);
+        if e.signals.len() < crate::signals::usage::Signal::ALL.len() {
+            let _ = writeln!(s, "signals read (--signals): {}", e.signals.join(", "));
+        }
         if let Some(hit) = &e.blocklist {
             let _ = writeln!(s, "blocklisted: {hit}");
         }

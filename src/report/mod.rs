@@ -44,6 +44,8 @@ pub struct AuditReport {
     pub agents: usize,
     /// Where policies came from: `cache`, `snapshot`, `robots-dir`.
     pub policies: &'static str,
+    /// The usage signals read (`--signals`).
+    pub signals: Vec<String>,
     /// Rows read.
     pub rows: u64,
     /// Bytes read.
@@ -169,6 +171,7 @@ impl AuditReport {
             purpose: engine.usage_options().purpose.as_str(),
             agents: engine.agents().len(),
             policies: prepared.plan.source.name(),
+            signals: engine.usage_options().signals.names(),
             rows: stats.rows,
             bytes: stats.bytes,
             kept: line("kept", stats.kept, Some(stats.kept_bytes)),

@@ -137,7 +137,7 @@ impl AuditReport {
 
     fn summary(&self) -> String {
         format!(
-            "{} rows{} in {}; purpose `{}`, {} agents, policies from {}.",
+            "{} rows{} in {}; purpose `{}`, {} agents, policies from {}; usage signals read: {}.",
             self.rows,
             if self.kept.bytes.is_some() {
                 format!(" ({} bytes)", self.bytes)
@@ -147,7 +147,12 @@ impl AuditReport {
             self.inputs.join(", "),
             self.purpose,
             self.agents,
-            self.policies
+            self.policies,
+            if self.signals.is_empty() {
+                "none".to_owned()
+            } else {
+                self.signals.join(", ")
+            }
         )
     }
 

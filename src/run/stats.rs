@@ -42,6 +42,12 @@ struct UsageConfig {
     purpose: &'static str,
     unknown: &'static str,
     legacy_conservative: bool,
+    /// The aipref vocabulary read.
+    aipref_vocab: &'static str,
+    /// The model a training run trains.
+    model: &'static str,
+    /// The usage signals read (`--signals`).
+    signals: Vec<String>,
     /// What evidence URLs leave out.
     redact: Vec<String>,
 }
@@ -98,6 +104,9 @@ impl<'a> StatsDocument<'a> {
                     UnknownPolicy::Drop => "drop",
                 },
                 legacy_conservative: engine.usage_options().legacy_conservative,
+                aipref_vocab: engine.usage_options().vocab.as_str(),
+                model: engine.usage_options().model.as_str(),
+                signals: engine.usage_options().signals.names(),
                 redact: engine.redaction().names(),
             },
             fetch: prepared.refresh.as_ref(),

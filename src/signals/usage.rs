@@ -82,6 +82,23 @@ pub enum Signal {
 }
 
 impl Signal {
+    /// Every signal, in the order outputs list them.
+    pub const ALL: [Signal; 7] = [
+        Signal::ContentUsage,
+        Signal::ContentSignal,
+        Signal::TdmRep,
+        Signal::AiTxt,
+        Signal::XRobotsTag,
+        Signal::MetaRobots,
+        Signal::Rsl,
+    ];
+
+    /// The signal of a code [`Signal::code`] gives.
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Signal> {
+        Signal::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// The stable code.
     #[must_use]
     pub fn code(self) -> &'static str {
@@ -94,6 +111,81 @@ impl Signal {
             Signal::MetaRobots => "meta-robots",
             Signal::Rsl => "rsl",
         }
+    }
+}
+
+/// The usage signals a run reads (`--signals`): a signatory can match a
+/// published list of generally agreed protocols. robots.txt access is not
+/// among them: it is always read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SignalSet(u16);
+
+impl Default for SignalSet {
+    /// Every supported signal.
+    fn default() -> Self {
+        SignalSet::all()
+    }
+}
+
+impl SignalSet {
+    /// Every supported signal.
+    #[must_use]
+    pub fn all() -> SignalSet {
+        Signal::ALL.into_iter().fold(SignalSet(0), SignalSet::with)
+    }
+
+    /// No usage signal: robots.txt access only.
+    #[must_use]
+    pub fn none() -> SignalSet {
+        SignalSet(0)
+    }
+
+    /// This set and `signal`.
+    #[must_use]
+    pub fn with(self, signal: Signal) -> SignalSet {
+        SignalSet(self.0 | 1 << signal as u16)
+    }
+
+    /// Whether the set holds `signal`.
+    #[must_use]
+    #[inline]
+    pub fn contains(self, signal: Signal) -> bool {
+        self.0 & 1 << signal as u16 != 0
+    }
+
+    /// The codes of the set, in [`Signal::ALL`] order.
+    #[must_use]
+    pub fn names(self) -> Vec<String> {
+        Signal::ALL
+            .into_iter()
+            .filter(|s| self.contains(*s))
+            .map(|s| s.code().to_owned())
+            .collect()
+    }
+
+    /// Reads codes (`all` for every signal, `none` for none).
+    ///
+    /// # Errors
+    ///
+    /// An unknown code, naming the known ones.
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Result<SignalSet, String> {
+        let mut set = SignalSet::none();
+        for name in names {
+            match name.as_ref().trim() {
+                "all" => set = SignalSet::all(),
+                "none" => {}
+                code => {
+                    let signal = Signal::from_code(code).ok_or_else(|| {
+                        format!(
+                            "unknown signal `{code}` (expected all, none or a list of {})",
+                            Signal::ALL.map(Signal::code).join(", ")
+                        )
+                    })?;
+                    set = set.with(signal);
+                }
+            }
+        }
+        Ok(set)
     }
 }
 
@@ -254,6 +346,19 @@ mod tests {
         assert!(!keeps(Pref::Unknown, UnknownPolicy::Drop));
         assert!(keeps(Pref::Allowed, UnknownPolicy::Drop));
         assert!(!keeps(Pref::Disallowed, UnknownPolicy::Keep));
+    }
+
+    #[test]
+    fn signal_sets_read_and_name_their_codes() {
+        let set = SignalSet::from_names(&["tdmrep", "content-usage"]).unwrap();
+        assert!(set.contains(Signal::TdmRep) && set.contains(Signal::ContentUsage));
+        assert!(!set.contains(Signal::AiTxt));
+        assert_eq!(set.names(), ["content-usage", "tdmrep"]);
+        assert_eq!(SignalSet::from_names(&["all"]).unwrap(), SignalSet::all());
+        assert_eq!(SignalSet::from_names(&["none"]).unwrap().names().len(), 0);
+        assert_eq!(SignalSet::all().names().len(), Signal::ALL.len());
+        let err = SignalSet::from_names(&["c2pa-typo"]).unwrap_err();
+        assert!(err.contains("c2pa-typo") && err.contains("tdmrep"), "{err}");
     }
 
     #[test]

@@ -824,3 +824,101 @@ fn content_signal_use_below_full_does_not_allow_training() {
         "{reference}"
     );
 }
+
+/// `--signals` chooses the usage protocols a run reads (SIGNALS.md §14.4:
+/// a signatory matches the Commission's list when it is published); the
+/// stats and manifest record the list, verify re-decides under it, and
+/// explain names it.
+#[test]
+fn signals_select_the_protocols_a_run_reads() {
+    let dir = crate::util::TestDir::new();
+    dir.write(
+        "robots/cu.test.txt",
+        "User-agent: *\nAllow: /\nContent-Usage: train-ai=n\n",
+    );
+    dir.write(
+        "robots/cs.test.txt",
+        "User-agent: *\nAllow: /\nContent-Signal: ai-train=no\n",
+    );
+    let list = dir.write("urls.txt", "https://cu.test/a\nhttps://cs.test/b\n");
+    let robots = arg(&dir.path("robots"));
+    let run = |signals: &str| {
+        let manifest = dir.path(&format!("m-{signals}.json"));
+        let out = optout(
+            &[
+                "filter",
+                &arg(&list),
+                "--robots-dir",
+                &robots,
+                "--agents",
+                "GPTBot",
+                "--signals",
+                signals,
+                "--kept",
+                &arg(&dir.path(&format!("kept-{signals}.txt"))),
+                "--stats",
+                &arg(&dir.path("stats.json")),
+                "--manifest",
+                &arg(&manifest),
+                "-q",
+            ],
+            None,
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        let stats = crate::util::read_json(&dir.path("stats.json"));
+        let kept = dir.read(&format!("kept-{signals}.txt"));
+        (kept, stats, manifest)
+    };
+    let (kept, stats, _) = run("all");
+    assert_eq!(kept, "", "both removed");
+    assert_eq!(stats["usage"]["signals"].as_array().unwrap().len(), 7);
+    let (kept, stats, manifest) = run("content-signal,tdmrep");
+    assert_eq!(kept, "https://cu.test/a\n", "Content-Usage is not read");
+    assert_eq!(
+        stats["usage"]["signals"],
+        serde_json::json!(["content-signal", "tdmrep"])
+    );
+    let recorded = crate::util::read_json(&manifest);
+    assert_eq!(recorded["config"]["signals"], stats["usage"]["signals"]);
+    let verified = optout(&["verify", &arg(&manifest), "--full", "-q"], None);
+    assert_eq!(verified.code, 0, "{verified:?}");
+    let (kept, _, _) = run("none");
+    assert_eq!(
+        kept, "https://cu.test/a\nhttps://cs.test/b\n",
+        "access only"
+    );
+
+    let explained = optout(
+        &[
+            "explain",
+            "https://cu.test/a",
+            "--robots-dir",
+            &robots,
+            "--agents",
+            "GPTBot",
+            "--signals",
+            "content-signal",
+        ],
+        None,
+    );
+    assert_eq!(explained.code, 0, "kept: {explained:?}");
+    assert!(
+        explained
+            .stdout_text()
+            .contains("signals read (--signals): content-signal"),
+        "{explained:?}"
+    );
+    let bad = optout(
+        &[
+            "filter",
+            &arg(&list),
+            "--robots-dir",
+            &robots,
+            "--signals",
+            "c2pa-x",
+        ],
+        None,
+    );
+    assert_eq!(bad.code, 1, "{bad:?}");
+    assert!(bad.stderr.contains("unknown signal `c2pa-x`"), "{bad:?}");
+}

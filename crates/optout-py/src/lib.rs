@@ -116,7 +116,7 @@ impl Filter {
         *, snapshot=None, cache=None, robots_dir=None, agents=None, purpose=None,
         blocklists=None, unknown="keep", agent_rule="any", missing="error",
         threads=None, legacy_conservative=false, files=None, redact="userinfo", as_of="now",
-        aipref_vocab="08", model="generative"
+        aipref_vocab="08", model="generative", signals=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -136,6 +136,7 @@ impl Filter {
         as_of: &str,
         aipref_vocab: &str,
         model: &str,
+        signals: Option<Vec<String>>,
     ) -> PyResult<Filter> {
         let source = match (snapshot, cache, robots_dir) {
             (Some(path), None, None) => PolicySource::Snapshot { path },
@@ -163,6 +164,11 @@ impl Filter {
             .as_str()
             .to_owned();
         config.model = model.to_owned();
+        if let Some(signals) = signals {
+            config.signals = optout::signals::usage::SignalSet::from_names(&signals)
+                .map_err(PyValueError::new_err)?
+                .names();
+        }
         if let Some(files) = files {
             config.files = files.into_iter().filter(|f| f != "none").collect();
         }

@@ -136,6 +136,7 @@ def test_aipref_vocab_and_model_are_options(tmp_path):
     assert kept(purpose="ai-input", aipref_vocab="07") == [True]
     assert kept() == [False]
     assert kept(model="non-generative") == [True]
+    assert kept(signals=["content-signal"]) == [True]
     config = optout.Filter(robots_dir=str(robots), aipref_vocab="07").config()
     assert config["aipref_vocab"] == "aipref-vocab-07"
     with pytest.raises(ValueError):

@@ -63,9 +63,9 @@ class Filter:
     ``agent_rule`` (``any``/``all``), ``missing`` (``allow``/``deny``/
     ``error``; in a batch, ``error`` removes as ``no-policy`` like
     ``deny``), ``threads``, ``legacy_conservative``, ``files``, ``redact``,
-    ``as_of`` (``now`` or a date), ``aipref_vocab`` (``08``/``07``) and
-    ``model`` (``generative``/``non-generative``) are the command line's
-    options.
+    ``as_of`` (``now`` or a date), ``aipref_vocab`` (``08``/``07``),
+    ``model`` (``generative``/``non-generative``) and ``signals`` (a list of
+    signal codes) are the command line's options.
 
     A filter pickles as its :meth:`spec`; a worker that unpickles it
     rebuilds the engine from the same files.

@@ -35,6 +35,7 @@ class Filter:
         as_of: str = ...,
         aipref_vocab: str = ...,
         model: str = ...,
+        signals: Optional[Sequence[str]] = ...,
     ) -> None: ...
     @classmethod
     def from_spec(cls, spec: str) -> "Filter": ...

@@ -27,6 +27,7 @@ class Filter:
         as_of: str = ...,
         aipref_vocab: str = ...,
         model: str = ...,
+        signals: Optional[Sequence[str]] = ...,
     ) -> None: ...
     @staticmethod
     def from_spec(spec: str) -> "Filter": ...
