@@ -389,7 +389,8 @@ pub(crate) struct ReadingArgs {
 
     /// The usage signals read, comma-separated: `all` (the default) or
     /// codes among content-usage, content-signal, tdmrep, ai-txt,
-    /// x-robots-tag, meta-robots and rsl (`none`: robots.txt access only).
+    /// x-robots-tag, meta-robots, rsl and iptc-data-mining (`none`:
+    /// robots.txt access only).
     /// robots.txt access is always read. To match a published list of
     /// generally agreed protocols; the manifest and stats record it.
     #[arg(

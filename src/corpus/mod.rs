@@ -5,6 +5,7 @@
 //! names the input and how far reading got.
 
 pub mod decompress;
+pub mod http_body;
 pub mod json;
 pub mod lines;
 pub mod meter;

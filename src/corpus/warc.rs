@@ -38,8 +38,12 @@ pub struct Record {
     pub http_status: Option<u16>,
     /// For `response` records: the HTTP headers.
     pub http_headers: Vec<(String, String)>,
-    /// For `response` records: the first [`BODY_HEAD`] bytes of the body.
+    /// For `response` records: the first [`BODY_HEAD`] bytes of the body,
+    /// or of a PDF, EPUB, image or video the first
+    /// [`super::http_body::MEDIA_BODY`], for the metadata they embed.
     pub body_head: Vec<u8>,
+    /// The body goes on past `body_head`.
+    pub body_truncated: bool,
     /// The record inside a sound gzip member is malformed (a wrong
     /// length, no CRLF CRLF): what is wrong, naming the record. The member
     /// can be skipped and the next one read.
@@ -490,9 +494,14 @@ fn parse(reader: &mut impl BufRead, record: &mut Record, member: bool) -> io::Re
                     Ok(headers) => record.http_headers = headers,
                     Err(e) => unreadable(record, format!("headers do not parse: {e}")),
                 }
+                let limit = super::http_body::limit(&record.http_headers);
                 (&mut buffered)
-                    .take(BODY_HEAD as u64)
+                    .take(limit as u64 + 1)
                     .read_to_end(&mut record.body_head)?;
+                if record.body_head.len() > limit {
+                    record.body_head.truncate(limit);
+                    record.body_truncated = true;
+                }
             }
             Ok(false) => {}
             Err(e) => unreadable(record, format!("status line does not parse: {e}")),

@@ -237,6 +237,26 @@ mod tests {
             "usage-unknown"
         );
         assert_eq!(RowCode::Skipped(SkipReason::NoUrlField).number(), 18);
+        assert_eq!(ROW_CODES[19], "iptc-data-mining", "added codes come after");
+        assert_eq!(RowCode::Removed(ReasonCode::IptcDataMining).number(), 19);
+        for (number, name) in ROW_CODES.iter().enumerate() {
+            let code = match *name {
+                "kept" => RowCode::Kept,
+                "null" => RowCode::Null,
+                name => ReasonCode::ALL
+                    .iter()
+                    .find(|r| r.as_str() == name)
+                    .map(|r| RowCode::Removed(*r))
+                    .or_else(|| {
+                        SkipReason::ALL
+                            .iter()
+                            .find(|s| s.as_str() == name)
+                            .map(|s| RowCode::Skipped(*s))
+                    })
+                    .unwrap(),
+            };
+            assert_eq!(usize::from(code.number()), number, "{name}");
+        }
         assert!(ROW_CODES.iter().all(|n| !n.is_empty()));
     }
 

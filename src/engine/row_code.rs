@@ -21,21 +21,32 @@ pub enum RowCode {
     Skipped(SkipReason),
 }
 
-/// The names of the row codes, by number: `kept`, the reason codes in
-/// their documented order, `null`, then the skip reasons.
+/// The reason codes of the first dictionary, numbered 1 to 13; reason
+/// codes added later are numbered after the skip reasons, so that no
+/// number ever changes.
+const FIRST_REASONS: usize = 13;
+
+/// The names of the row codes, by number: `kept`, the first thirteen reason
+/// codes in their documented order, `null`, the skip reasons, then the
+/// reason codes added since.
 pub const ROW_CODES: [&str; 1 + ReasonCode::ALL.len() + 1 + SkipReason::ALL.len()] = {
     let mut names = [""; 1 + ReasonCode::ALL.len() + 1 + SkipReason::ALL.len()];
     names[0] = "kept";
     let mut i = 0;
-    while i < ReasonCode::ALL.len() {
+    while i < FIRST_REASONS {
         names[1 + i] = ReasonCode::ALL[i].as_str();
         i += 1;
     }
-    names[1 + ReasonCode::ALL.len()] = "null";
+    names[1 + FIRST_REASONS] = "null";
     let mut j = 0;
     while j < SkipReason::ALL.len() {
-        names[2 + ReasonCode::ALL.len() + j] = SkipReason::ALL[j].as_str();
+        names[2 + FIRST_REASONS + j] = SkipReason::ALL[j].as_str();
         j += 1;
+    }
+    let mut k = FIRST_REASONS;
+    while k < ReasonCode::ALL.len() {
+        names[2 + SkipReason::ALL.len() + k] = ReasonCode::ALL[k].as_str();
+        k += 1;
     }
     names
 };
@@ -46,9 +57,10 @@ impl RowCode {
     pub fn number(self) -> u8 {
         let n = match self {
             RowCode::Kept => 0,
-            RowCode::Removed(reason) => 1 + reason.index(),
-            RowCode::Null => 1 + ReasonCode::ALL.len(),
-            RowCode::Skipped(skip) => 2 + ReasonCode::ALL.len() + skip.index(),
+            RowCode::Removed(reason) if reason.index() < FIRST_REASONS => 1 + reason.index(),
+            RowCode::Removed(reason) => 2 + SkipReason::ALL.len() + reason.index(),
+            RowCode::Null => 1 + FIRST_REASONS,
+            RowCode::Skipped(skip) => 2 + FIRST_REASONS + skip.index(),
         };
         u8::try_from(n).expect("fewer than 256 codes")
     }

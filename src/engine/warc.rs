@@ -372,12 +372,24 @@ fn page_of(response: &Record) -> (PageSignals, bool) {
     };
     let html = content_type(|v| v.contains("html"));
     let image = content_type(|v| v.starts_with("image/"));
-    let page = PageSignals::read(
+    let mut page = PageSignals::read(
         response
             .http_headers
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str())),
         html.then_some(&response.body_head[..]),
     );
+    if !html {
+        // A PDF, EPUB, image or video says what its own metadata says.
+        let declared = crate::corpus::http_body::content_type(&response.http_headers);
+        let dechunked;
+        let body = if crate::corpus::http_body::chunked(&response.http_headers) {
+            dechunked = crate::corpus::http_body::dechunk(&response.body_head);
+            &dechunked[..]
+        } else {
+            &response.body_head[..]
+        };
+        page.read_media(declared.as_deref(), body, response.body_truncated);
+    }
     (page, image)
 }

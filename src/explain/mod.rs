@@ -383,6 +383,10 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
                     .map(|(n, v)| (n.as_str(), v.as_str())),
                 html,
             );
+            if html.is_none() {
+                let declared = crate::corpus::http_body::content_type(&fetched.headers);
+                page.read_media(declared.as_deref(), &fetched.body, fetched.truncated);
+            }
             page_out.license_links.clone_from(&page.license_links);
         }
     }

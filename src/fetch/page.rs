@@ -150,7 +150,10 @@ impl Fetcher {
                 }
                 return;
             }
-            match super::read_decoded(&mut response, HEAD_LIMIT).await {
+            // A PDF, EPUB, image or video is read further, for the
+            // metadata it embeds.
+            let limit = crate::corpus::http_body::limit(&page.headers).max(HEAD_LIMIT);
+            match super::read_decoded(&mut response, limit).await {
                 Ok(decoded) => {
                     page.body = decoded.body;
                     page.truncated = decoded.truncated;

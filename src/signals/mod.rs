@@ -11,12 +11,14 @@ pub mod ai_txt;
 pub mod aipref;
 pub mod content_signal;
 pub mod html_meta;
+pub mod media;
 pub mod page;
 pub mod robots;
 pub mod robots_tag;
 pub mod rsl;
 pub mod tdmrep;
 pub mod usage;
+pub mod xmp;
 
 use std::fmt;
 
@@ -67,11 +69,14 @@ pub enum ReasonCode {
     Rsl,
     /// No statement allows the purpose, and `--unknown drop`.
     UsageUnknown,
+    /// IPTC's `plus:DataMining` in the content's XMP prohibits the
+    /// purpose. Last, so that the numbers of the earlier codes stay.
+    IptcDataMining,
 }
 
 impl ReasonCode {
     /// Every code, in order of precedence.
-    pub const ALL: [ReasonCode; 13] = [
+    pub const ALL: [ReasonCode; 14] = [
         ReasonCode::InvalidUrl,
         ReasonCode::Blocklist,
         ReasonCode::NoPolicy,
@@ -85,6 +90,7 @@ impl ReasonCode {
         ReasonCode::MetaRobots,
         ReasonCode::Rsl,
         ReasonCode::UsageUnknown,
+        ReasonCode::IptcDataMining,
     ];
 
     /// The stable, kebab-case code.
@@ -104,6 +110,7 @@ impl ReasonCode {
             ReasonCode::MetaRobots => "meta-robots",
             ReasonCode::Rsl => "rsl",
             ReasonCode::UsageUnknown => "usage-unknown",
+            ReasonCode::IptcDataMining => "iptc-data-mining",
         }
     }
 
@@ -118,6 +125,7 @@ impl ReasonCode {
             usage::Signal::XRobotsTag => ReasonCode::XRobotsTag,
             usage::Signal::MetaRobots => ReasonCode::MetaRobots,
             usage::Signal::Rsl => ReasonCode::Rsl,
+            usage::Signal::IptcDataMining => ReasonCode::IptcDataMining,
         }
     }
 
@@ -205,17 +213,10 @@ mod tests {
                 "meta-robots",
                 "rsl",
                 "usage-unknown",
+                "iptc-data-mining",
             ]
         );
-        for signal in [
-            usage::Signal::ContentUsage,
-            usage::Signal::ContentSignal,
-            usage::Signal::TdmRep,
-            usage::Signal::AiTxt,
-            usage::Signal::XRobotsTag,
-            usage::Signal::MetaRobots,
-            usage::Signal::Rsl,
-        ] {
+        for signal in usage::Signal::ALL {
             assert_eq!(ReasonCode::of_signal(signal).as_str(), signal.code());
         }
         for (i, code) in ReasonCode::ALL.iter().enumerate() {

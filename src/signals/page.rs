@@ -8,7 +8,9 @@
 //! | `X-Robots-Tag` / `robots-tag` header: `noai`, `noimageai`, `noarchive` (without `nocache`), also `gptbot: noai` | `x-robots-tag` | train |
 //! | `<meta name="robots">` and agent-named meta tags, same directives | `meta-robots` | train |
 //! | `tdm-reservation` header, then `<meta name="tdm-reservation">` (TDMRep: the later source that sets a value wins) | `tdmrep` | train |
-//! | `Content-Usage` header (aipref, RFC 9651 dictionary) | `content-usage` | train, search |
+//! | `Content-Usage` header (aipref, RFC 9651 dictionary) | `content-usage` | train, search, ai-input (vocab-08 `ai-use`) |
+//! | TDMRep in the content: PDF XMP, EPUB package metadata (after meta in TDMRep's order) | `tdmrep` | train |
+//! | IPTC `plus:DataMining` in the content's XMP | `iptc-data-mining` | train, search, ai-input |
 //!
 //! `noimageai` disallows training only for an image (`image`); the page's
 //! own HTML is not an image. Directives scoped to an agent apply when the
@@ -36,6 +38,8 @@ pub struct PageSignals {
     pub meta: PageMeta,
     /// `Link: <…>; rel="license"` targets, for RSL.
     pub license_links: Vec<String>,
+    /// What the content's own metadata says (PDF, EPUB, images, video).
+    pub media: crate::signals::media::MediaSignals,
 }
 
 impl PageSignals {
@@ -75,6 +79,13 @@ impl PageSignals {
         page
     }
 
+    /// Reads the content itself (`body`, cut when `truncated`) for the
+    /// signals it embeds, when `content_type` or its bytes say it is a
+    /// PDF, an EPUB, an image or a video.
+    pub fn read_media(&mut self, content_type: Option<&str>, body: &[u8], truncated: bool) {
+        self.media = crate::signals::media::MediaSignals::read(content_type, body, truncated);
+    }
+
     /// The statements the page makes about `purpose` for the agents with
     /// keys `agents` (see [`crate::signals::robots::agent_key`]), given a
     /// TDMRep value from the site's tdmrep.json (`file`) that header and
@@ -103,6 +114,20 @@ impl PageSignals {
                 Signal::ContentUsage,
                 "header Content-Usage",
             ));
+        }
+        if let Some(value) = self.media.data_mining() {
+            let pref = data_mining_pref(value, purpose, reading.model);
+            if pref != Pref::Unknown {
+                out.push(statement(
+                    pref,
+                    Signal::IptcDataMining,
+                    &format!(
+                        "{} XMP plus:DataMining {}",
+                        self.media.kind.map_or("content", |k| k.as_str()),
+                        value.id()
+                    ),
+                ));
+            }
         }
         if purpose != Purpose::Train {
             return out;
@@ -133,18 +158,24 @@ impl PageSignals {
                 TdmSource::Meta,
                 self.meta.tdm_reservation.unwrap_or(Reservation::Unset),
             ),
+            (
+                TdmSource::Embedded,
+                self.media.tdm().map_or(Reservation::Unset, |(r, _)| r),
+            ),
         ];
         // Only a header or meta value is the page's own statement; the
         // file's is the site's, stated by its own source.
-        if let (reservation, Some(source @ (TdmSource::Header | TdmSource::Meta))) =
-            tdm_supersede(&tdm)
+        if let (
+            reservation,
+            Some(source @ (TdmSource::Header | TdmSource::Meta | TdmSource::Embedded)),
+        ) = tdm_supersede(&tdm)
         {
-            let name = if source == TdmSource::Header {
-                "header tdm-reservation"
-            } else {
-                "meta tdm-reservation"
+            let name = match source {
+                TdmSource::Header => "header tdm-reservation".to_owned(),
+                TdmSource::Meta => "meta tdm-reservation".to_owned(),
+                _ => self.media.tdm().map(|(_, s)| s).unwrap_or_default(),
             };
-            out.push(statement(tdm_pref(reservation), Signal::TdmRep, name));
+            out.push(statement(tdm_pref(reservation), Signal::TdmRep, &name));
         }
         out
     }
@@ -153,11 +184,40 @@ impl PageSignals {
     /// `tdm-reservation` supersedes the file (TDMRep's precedence).
     #[must_use]
     pub fn supersedes_tdm_file(&self) -> bool {
-        self.tdm_header.is_some_and(|r| r != Reservation::Unset)
+        self.media.tdm().is_some()
+            || self.tdm_header.is_some_and(|r| r != Reservation::Unset)
             || self
                 .meta
                 .tdm_reservation
                 .is_some_and(|r| r != Reservation::Unset)
+    }
+}
+
+/// What a `plus:DataMining` value says about `purpose` (IPTC Photo
+/// Metadata Standard 2023.1, PLUS `DMI-` vocabulary). Prohibiting all data
+/// mining, or all but search indexing, refuses training and AI input
+/// (search is allowed by the latter); prohibiting AI/ML training refuses
+/// training only, and generative training only a generative model's; a
+/// prohibition "see constraint" or "see rights expression" is read as a
+/// prohibition, since optout does not read the constraint.
+#[must_use]
+pub fn data_mining_pref(
+    value: &crate::signals::xmp::DataMining,
+    purpose: Purpose,
+    model: crate::signals::aipref::ModelKind,
+) -> Pref {
+    use crate::signals::aipref::ModelKind;
+    use crate::signals::xmp::DataMining as D;
+    match (value, purpose) {
+        (D::Allowed, _) => Pref::Allowed,
+        (D::Prohibited | D::ProhibitedSee(_), _) => Pref::Disallowed,
+        (D::ProhibitedExceptSearch, Purpose::Search) => Pref::Allowed,
+        (D::ProhibitedExceptSearch, _) => Pref::Disallowed,
+        (D::ProhibitedAiTraining, Purpose::Train) => Pref::Disallowed,
+        (D::ProhibitedGenAiTraining, Purpose::Train) if model == ModelKind::Generative => {
+            Pref::Disallowed
+        }
+        _ => Pref::Unknown,
     }
 }
 
@@ -180,6 +240,52 @@ fn license_links(value: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// IPTC 2023.1 `plus:DataMining` values against each purpose:
+    /// (value, train, search, ai-input).
+    #[test]
+    fn data_mining_values_per_purpose() {
+        use crate::signals::aipref::ModelKind;
+        use crate::signals::xmp::DataMining as D;
+        use Pref::{Allowed as Y, Disallowed as N, Unknown as U};
+        let cases = [
+            (D::Allowed, Y, Y, Y),
+            (D::Unspecified, U, U, U),
+            (D::Prohibited, N, N, N),
+            (D::ProhibitedExceptSearch, N, Y, N),
+            (D::ProhibitedAiTraining, N, U, U),
+            (D::ProhibitedGenAiTraining, N, U, U),
+            (
+                D::ProhibitedSee("DMI-PROHIBITED-SEECONSTRAINT".into()),
+                N,
+                N,
+                N,
+            ),
+            (D::Other("DMI-MAYBE".into()), U, U, U),
+        ];
+        for (value, train, search, input) in cases {
+            let got = [Purpose::Train, Purpose::Search, Purpose::AiInput]
+                .map(|p| data_mining_pref(&value, p, ModelKind::Generative));
+            assert_eq!(got, [train, search, input], "{value:?}");
+        }
+        assert_eq!(
+            data_mining_pref(
+                &D::ProhibitedGenAiTraining,
+                Purpose::Train,
+                ModelKind::NonGenerative
+            ),
+            U,
+            "a classifier is not generative training"
+        );
+        assert_eq!(
+            data_mining_pref(
+                &D::ProhibitedAiTraining,
+                Purpose::Train,
+                ModelKind::NonGenerative
+            ),
+            N
+        );
+    }
     use Pref::{Allowed as Y, Disallowed as N};
 
     fn train(headers: &[(&str, &str)], html: &str, agents: &[&str]) -> Vec<(Signal, Pref)> {

@@ -79,11 +79,13 @@ pub enum Signal {
     MetaRobots,
     /// An RSL license.
     Rsl,
+    /// IPTC's `plus:DataMining` in the content's XMP.
+    IptcDataMining,
 }
 
 impl Signal {
     /// Every signal, in the order outputs list them.
-    pub const ALL: [Signal; 7] = [
+    pub const ALL: [Signal; 8] = [
         Signal::ContentUsage,
         Signal::ContentSignal,
         Signal::TdmRep,
@@ -91,6 +93,7 @@ impl Signal {
         Signal::XRobotsTag,
         Signal::MetaRobots,
         Signal::Rsl,
+        Signal::IptcDataMining,
     ];
 
     /// The signal of a code [`Signal::code`] gives.
@@ -110,6 +113,7 @@ impl Signal {
             Signal::XRobotsTag => "x-robots-tag",
             Signal::MetaRobots => "meta-robots",
             Signal::Rsl => "rsl",
+            Signal::IptcDataMining => "iptc-data-mining",
         }
     }
 }
@@ -224,6 +228,9 @@ pub enum TdmSource {
     Header,
     /// The `tdm-reservation` meta tag.
     Meta,
+    /// The content's own metadata: PDF XMP, EPUB package metadata
+    /// (TDMRep's in-content techniques, as the meta tag is for HTML).
+    Embedded,
 }
 
 /// TDMRep's own precedence: the last source, in file → header → meta
@@ -363,15 +370,7 @@ mod tests {
 
     #[test]
     fn codes_are_unique() {
-        let all = [
-            Signal::ContentUsage,
-            Signal::ContentSignal,
-            Signal::TdmRep,
-            Signal::AiTxt,
-            Signal::XRobotsTag,
-            Signal::MetaRobots,
-            Signal::Rsl,
-        ];
+        let all = Signal::ALL;
         let mut codes: Vec<_> = all.iter().map(|s| s.code()).collect();
         codes.sort_unstable();
         codes.dedup();

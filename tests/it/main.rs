@@ -20,6 +20,7 @@ mod hostile;
 mod hostile_readers;
 mod hostile_server;
 mod indexed;
+mod media;
 mod observe;
 mod one_pass;
 mod oracle;
