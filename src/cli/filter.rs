@@ -389,7 +389,7 @@ pub(crate) struct ReadingArgs {
 
     /// The usage signals read, comma-separated: `all` (the default) or
     /// codes among content-usage, content-signal, tdmrep, ai-txt,
-    /// x-robots-tag, meta-robots, rsl and iptc-data-mining (`none`:
+    /// x-robots-tag, meta-robots, rsl, iptc-data-mining and c2pa (`none`:
     /// robots.txt access only).
     /// robots.txt access is always read. To match a published list of
     /// generally agreed protocols; the manifest and stats record it.

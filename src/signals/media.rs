@@ -85,6 +85,8 @@ pub struct MediaSignals {
     pub epub_tdm: Option<Reservation>,
     /// `tdm:policy` in an EPUB package document.
     pub epub_policy: Option<String>,
+    /// A C2PA manifest store, when the content embeds one.
+    pub c2pa: Option<crate::signals::c2pa::C2paSignals>,
     /// The body was cut before its end: what lies past the cut is unread.
     pub truncated: bool,
     /// What could not be read (a broken EPUB container), when something
@@ -105,7 +107,12 @@ impl MediaSignals {
         };
         match kind {
             Some(MediaKind::Epub) => out.read_epub(body),
-            Some(_) => out.xmp = XmpSignals::scan(body),
+            Some(kind) => {
+                out.xmp = XmpSignals::scan(body);
+                if let Some(format) = c2pa_format(kind, content_type, body) {
+                    out.c2pa = crate::signals::c2pa::C2paSignals::read(format, body);
+                }
+            }
             None => {}
         }
         if out.unreadable.is_none() {
@@ -169,6 +176,32 @@ impl MediaSignals {
             Err(e) => self.unreadable = Some(format!("EPUB: {e}")),
         }
     }
+}
+
+/// The MIME type the `c2pa` crate reads `body` as, from its bytes first
+/// (a declared type can be wrong), else as declared.
+fn c2pa_format(kind: MediaKind, declared: Option<&str>, body: &[u8]) -> Option<&'static str> {
+    let by_bytes = if body.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if body.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if body.starts_with(b"RIFF") && body.get(8..12) == Some(&b"WEBP"[..]) {
+        Some("image/webp")
+    } else if body.get(4..8) == Some(&b"ftyp"[..]) {
+        Some("video/mp4")
+    } else if body.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    };
+    by_bytes.or(
+        match (kind, declared.map(str::to_ascii_lowercase).as_deref()) {
+            (MediaKind::Image, Some(t)) if t.starts_with("image/tiff") => Some("image/tiff"),
+            (MediaKind::Image, Some(t)) if t.starts_with("image/avif") => Some("image/avif"),
+            (MediaKind::Image, Some(t)) if t.starts_with("image/heic") => Some("image/heic"),
+            _ => None,
+        },
+    )
 }
 
 /// The package document's path in `container.xml`.

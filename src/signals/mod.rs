@@ -9,6 +9,7 @@
 
 pub mod ai_txt;
 pub mod aipref;
+pub mod c2pa;
 pub mod content_signal;
 pub mod html_meta;
 pub mod media;
@@ -72,11 +73,14 @@ pub enum ReasonCode {
     /// IPTC's `plus:DataMining` in the content's XMP prohibits the
     /// purpose. Last, so that the numbers of the earlier codes stay.
     IptcDataMining,
+    /// A C2PA manifest's CAWG training-and-data-mining assertion does not
+    /// allow the purpose.
+    C2pa,
 }
 
 impl ReasonCode {
     /// Every code, in order of precedence.
-    pub const ALL: [ReasonCode; 14] = [
+    pub const ALL: [ReasonCode; 15] = [
         ReasonCode::InvalidUrl,
         ReasonCode::Blocklist,
         ReasonCode::NoPolicy,
@@ -91,6 +95,7 @@ impl ReasonCode {
         ReasonCode::Rsl,
         ReasonCode::UsageUnknown,
         ReasonCode::IptcDataMining,
+        ReasonCode::C2pa,
     ];
 
     /// The stable, kebab-case code.
@@ -111,6 +116,7 @@ impl ReasonCode {
             ReasonCode::Rsl => "rsl",
             ReasonCode::UsageUnknown => "usage-unknown",
             ReasonCode::IptcDataMining => "iptc-data-mining",
+            ReasonCode::C2pa => "c2pa",
         }
     }
 
@@ -126,6 +132,7 @@ impl ReasonCode {
             usage::Signal::MetaRobots => ReasonCode::MetaRobots,
             usage::Signal::Rsl => ReasonCode::Rsl,
             usage::Signal::IptcDataMining => ReasonCode::IptcDataMining,
+            usage::Signal::C2pa => ReasonCode::C2pa,
         }
     }
 
@@ -214,6 +221,7 @@ mod tests {
                 "rsl",
                 "usage-unknown",
                 "iptc-data-mining",
+                "c2pa",
             ]
         );
         for signal in usage::Signal::ALL {

@@ -11,6 +11,7 @@
 //! | `Content-Usage` header (aipref, RFC 9651 dictionary) | `content-usage` | train, search, ai-input (vocab-08 `ai-use`) |
 //! | TDMRep in the content: PDF XMP, EPUB package metadata (after meta in TDMRep's order) | `tdmrep` | train |
 //! | IPTC `plus:DataMining` in the content's XMP | `iptc-data-mining` | train, search, ai-input |
+//! | C2PA manifest, CAWG training-and-data-mining assertion | `c2pa` | train, ai-input |
 //!
 //! `noimageai` disallows training only for an image (`image`); the page's
 //! own HTML is not an image. Directives scoped to an agent apply when the
@@ -129,6 +130,16 @@ impl PageSignals {
                 ));
             }
         }
+        if let Some(c2pa) = &self.media.c2pa {
+            if let Some((pref, text)) = c2pa_pref(c2pa, purpose, reading.model) {
+                let kind = self.media.kind.map_or("content", |k| k.as_str());
+                out.push(statement(
+                    pref,
+                    Signal::C2pa,
+                    &format!("{kind} C2PA {text}"),
+                ));
+            }
+        }
         if purpose != Purpose::Train {
             return out;
         }
@@ -191,6 +202,53 @@ impl PageSignals {
                 .tdm_reservation
                 .is_some_and(|r| r != Reservation::Unset)
     }
+}
+
+/// What a C2PA manifest's training-and-data-mining entries say about
+/// `purpose`, and the evidence: training reads `ai_training`, and
+/// `ai_generative_training` for a generative model; AI input reads
+/// `ai_inference`; both read `data_mining`; search reads none. The most
+/// restrictive entry decides; `notAllowed` and `constrained` refuse even
+/// from a manifest that did not validate, `allowed` counts only from one
+/// that did.
+#[must_use]
+pub fn c2pa_pref(
+    c2pa: &crate::signals::c2pa::C2paSignals,
+    purpose: Purpose,
+    model: crate::signals::aipref::ModelKind,
+) -> Option<(Pref, String)> {
+    use crate::signals::aipref::ModelKind;
+    use crate::signals::c2pa::{Entry, Use};
+    let kinds: &[Entry] = match (purpose, model) {
+        (Purpose::Train, ModelKind::Generative) => &[
+            Entry::GenerativeTraining,
+            Entry::Training,
+            Entry::DataMining,
+        ],
+        (Purpose::Train, ModelKind::NonGenerative) => &[Entry::Training, Entry::DataMining],
+        (Purpose::AiInput, _) => &[Entry::Inference, Entry::DataMining],
+        (Purpose::Search, _) => &[],
+    };
+    let (entry, use_) = c2pa.use_of(kinds)?;
+    let pref = match use_ {
+        Use::NotAllowed | Use::Constrained => Pref::Disallowed,
+        Use::Allowed if c2pa.validated() => Pref::Allowed,
+        Use::Allowed => Pref::Unknown,
+    };
+    let text = format!(
+        "{} {}.{}: {} (manifest {}, {})",
+        c2pa.assertion.as_deref().unwrap_or("training-mining"),
+        if c2pa.assertion.as_deref() == Some("c2pa.training-mining") {
+            "c2pa"
+        } else {
+            "cawg"
+        },
+        entry.name(),
+        use_.as_str(),
+        c2pa.manifest.as_deref().unwrap_or("unnamed"),
+        c2pa.validation
+    );
+    Some((pref, text))
 }
 
 /// What a `plus:DataMining` value says about `purpose` (IPTC Photo

@@ -81,11 +81,13 @@ pub enum Signal {
     Rsl,
     /// IPTC's `plus:DataMining` in the content's XMP.
     IptcDataMining,
+    /// A C2PA manifest's CAWG training-and-data-mining assertion.
+    C2pa,
 }
 
 impl Signal {
     /// Every signal, in the order outputs list them.
-    pub const ALL: [Signal; 8] = [
+    pub const ALL: [Signal; 9] = [
         Signal::ContentUsage,
         Signal::ContentSignal,
         Signal::TdmRep,
@@ -94,6 +96,7 @@ impl Signal {
         Signal::MetaRobots,
         Signal::Rsl,
         Signal::IptcDataMining,
+        Signal::C2pa,
     ];
 
     /// The signal of a code [`Signal::code`] gives.
@@ -114,6 +117,7 @@ impl Signal {
             Signal::MetaRobots => "meta-robots",
             Signal::Rsl => "rsl",
             Signal::IptcDataMining => "iptc-data-mining",
+            Signal::C2pa => "c2pa",
         }
     }
 }

@@ -97,6 +97,11 @@ fn response(url: &str, content_type: &str, body: &[u8], chunked: bool) -> Vec<u8
     crate::cli_warc::gz(&record)
 }
 
+/// A signed C2PA fixture (fixtures/c2pa/SOURCES.md).
+fn c2pa(name: &str) -> Vec<u8> {
+    std::fs::read(crate::util::fixture(&format!("c2pa/{name}"))).unwrap()
+}
+
 fn world() -> (TestDir, String, String) {
     let dir = TestDir::new();
     dir.write("robots/media.test.txt", "User-agent: *\nAllow: /\n");
@@ -135,6 +140,24 @@ fn world() -> (TestDir, String, String) {
             "http://media.test/free.epub",
             "application/epub+zip",
             &epub("0"),
+            false,
+        ),
+        response(
+            "http://media.test/c2pa-refused.jpg",
+            "image/jpeg",
+            &c2pa("generative-not-allowed.jpg"),
+            false,
+        ),
+        response(
+            "http://media.test/c2pa-allowed.jpg",
+            "image/jpeg",
+            &c2pa("allowed.jpg"),
+            true,
+        ),
+        response(
+            "http://media.test/c2pa-tampered.jpg",
+            "image/jpeg",
+            &c2pa("allowed-tampered.jpg"),
             false,
         ),
     ]
@@ -180,13 +203,14 @@ fn embedded_reservations_remove_exactly_the_reserved_media() {
             "http://media.test/reserved.pdf",
             "http://media.test/no-ai.jpg",
             "http://media.test/reserved.epub",
+            "http://media.test/c2pa-refused.jpg",
         ]
     );
     let reasons: Vec<&str> = removed
         .iter()
         .map(|r| r["reason"].as_str().unwrap())
         .collect();
-    assert_eq!(reasons, ["tdmrep", "iptc-data-mining", "tdmrep"]);
+    assert_eq!(reasons, ["tdmrep", "iptc-data-mining", "tdmrep", "c2pa"]);
     let sources: Vec<&str> = removed
         .iter()
         .map(|r| r["source"].as_str().unwrap())
@@ -202,6 +226,12 @@ fn embedded_reservations_remove_exactly_the_reserved_media() {
     assert!(
         sources[2].starts_with("epub package metadata tdm:reservation"),
         "{sources:?}"
+    );
+    assert!(
+        sources[3].starts_with(
+            "image C2PA cawg.training-mining cawg.ai_generative_training: notAllowed (manifest "
+        ) && sources[3].contains(", valid)"),
+        "the assertion, the entry and whether the manifest validated: {sources:?}"
     );
 
     // The audit counts them per protocol, as filter does.
@@ -234,7 +264,59 @@ fn embedded_reservations_remove_exactly_the_reserved_media() {
         .collect();
     assert_eq!(
         by_reason,
-        [("tdmrep".to_owned(), 2), ("iptc-data-mining".to_owned(), 1)]
+        [
+            ("tdmrep".to_owned(), 2),
+            ("iptc-data-mining".to_owned(), 1),
+            ("c2pa".to_owned(), 1)
+        ]
+    );
+}
+
+/// C2PA: a classifier is not generative training (the refusing fixture
+/// allows `ai_training`); an `allowed` counts only from a manifest that
+/// validated, and a refusal counts whatever the signature says.
+#[test]
+fn c2pa_allows_only_from_a_manifest_that_validated() {
+    use optout::signals::aipref::ModelKind;
+    use optout::signals::aipref::Pref;
+    use optout::signals::c2pa::C2paSignals;
+    use optout::signals::page::c2pa_pref;
+    use optout::signals::usage::Purpose;
+    let (dir, input, robots) = world();
+    let (urls, _) = filter(&dir, &input, &robots, &["--model", "non-generative"]);
+    assert!(!urls.iter().any(|u| u.contains("c2pa")), "{urls:?}");
+    let read = |name: &str| C2paSignals::read("image/jpeg", &c2pa(name)).unwrap();
+    let pref = |name: &str, purpose, model| c2pa_pref(&read(name), purpose, model).map(|p| p.0);
+    let g = ModelKind::Generative;
+    assert_eq!(pref("allowed.jpg", Purpose::Train, g), Some(Pref::Allowed));
+    assert_eq!(
+        pref("allowed-tampered.jpg", Purpose::Train, g),
+        Some(Pref::Unknown),
+        "not validated: no allow"
+    );
+    assert_eq!(
+        pref("generative-not-allowed.jpg", Purpose::Train, g),
+        Some(Pref::Disallowed)
+    );
+    assert_eq!(
+        pref(
+            "generative-not-allowed.jpg",
+            Purpose::Train,
+            ModelKind::NonGenerative
+        ),
+        Some(Pref::Allowed)
+    );
+    assert_eq!(
+        pref("allowed.jpg", Purpose::Search, g),
+        None,
+        "no entry speaks to search"
+    );
+    // A refusal whose manifest no longer validates still refuses.
+    let mut refused = read("generative-not-allowed.jpg");
+    refused.validation = "invalid (assertion.dataHash.mismatch)".into();
+    assert_eq!(
+        c2pa_pref(&refused, Purpose::Train, g).map(|p| p.0),
+        Some(Pref::Disallowed)
     );
 }
 
@@ -256,4 +338,28 @@ fn the_protocol_list_and_the_purpose_narrow_what_embedded_metadata_says() {
         &["--purpose", "search", "--agents", "GPTBot"],
     );
     assert!(urls.is_empty(), "{urls:?}");
+}
+
+/// The C2PA fixtures (fixtures/c2pa/SOURCES.md) as the reader sees them.
+#[test]
+fn c2pa_manifests_are_read_with_their_validation() {
+    use optout::signals::c2pa::{C2paSignals, Entry, Use};
+    let read = |name: &str| {
+        let bytes = std::fs::read(crate::util::fixture(&format!("c2pa/{name}"))).unwrap();
+        C2paSignals::read("image/jpeg", &bytes).expect("a manifest")
+    };
+    let refused = read("generative-not-allowed.jpg");
+    assert_eq!(refused.assertion.as_deref(), Some("cawg.training-mining"));
+    assert!(refused.validated(), "{refused:?}");
+    assert_eq!(
+        refused.use_of(&[Entry::GenerativeTraining, Entry::Training]),
+        Some((Entry::GenerativeTraining, Use::NotAllowed))
+    );
+    let allowed = read("allowed.jpg");
+    assert!(allowed.validated(), "{allowed:?}");
+    let tampered = read("allowed-tampered.jpg");
+    assert!(!tampered.validated(), "{tampered:?}");
+    assert!(tampered.validation.starts_with("invalid ("), "{tampered:?}");
+    let base = std::fs::read(crate::util::fixture("c2pa/base.jpg")).unwrap();
+    assert_eq!(C2paSignals::read("image/jpeg", &base), None, "no manifest");
 }
