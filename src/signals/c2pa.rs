@@ -113,15 +113,15 @@ impl C2paSignals {
     /// `None` when the file carries none. Never fails.
     #[must_use]
     pub fn read(format: &str, body: &[u8]) -> Option<C2paSignals> {
+        // Most media carry no manifest: without a JUMBF box (`jumb`) or a
+        // C2PA label anywhere in the bytes, the crate (which parses a whole
+        // PDF) is not asked.
+        if !has_marker(body) {
+            return None;
+        }
         let reader = match c2pa::Reader::from_stream(format, Cursor::new(body)) {
             Ok(reader) => reader,
             Err(c2pa::Error::JumbfNotFound | c2pa::Error::UnsupportedType) => return None,
-            Err(e) if body_lacks_jumbf(body) => {
-                // A format the crate cannot parse and no manifest marker:
-                // there is nothing to read.
-                let _ = e;
-                return None;
-            }
             Err(e) => {
                 return Some(C2paSignals {
                     validation: "invalid".into(),
@@ -196,10 +196,14 @@ impl C2paSignals {
     }
 }
 
-/// No JUMBF superbox type (`jumb`) in the bytes: the file has no manifest
-/// store a parser could have missed.
-fn body_lacks_jumbf(body: &[u8]) -> bool {
-    memchr::memmem::find(body, b"jumb").is_none()
+/// Whether the bytes hold a JUMBF superbox type (`jumb`, as JPEG, PNG,
+/// WebP and MP4 embed the store) or a C2PA label (`c2pa`, `C2PA`: a PDF's
+/// manifest file is named in an uncompressed dictionary even when its
+/// stream is compressed).
+fn has_marker(body: &[u8]) -> bool {
+    [&b"jumb"[..], b"c2pa", b"C2PA"]
+        .iter()
+        .any(|marker| memchr::memmem::find(body, marker).is_some())
 }
 
 #[cfg(test)]
@@ -239,6 +243,8 @@ mod tests {
 
     #[test]
     fn a_file_without_a_manifest_says_nothing() {
+        assert!(!has_marker(b"%PDF-1.7 plain"));
+        assert!(has_marker(b"..../AFRelationship /C2PA_Manifest"));
         assert_eq!(
             C2paSignals::read("image/jpeg", &[0xFF, 0xD8, 0xFF, 0xD9]),
             None
