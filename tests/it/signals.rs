@@ -871,7 +871,10 @@ fn signals_select_the_protocols_a_run_reads() {
     };
     let (kept, stats, _) = run("all");
     assert_eq!(kept, "", "both removed");
-    assert_eq!(stats["usage"]["signals"].as_array().unwrap().len(), 8);
+    assert_eq!(
+        stats["usage"]["signals"].as_array().unwrap().len(),
+        optout::signals::usage::Signal::ALL.len()
+    );
     let (kept, stats, manifest) = run("content-signal,tdmrep");
     assert_eq!(kept, "https://cu.test/a\n", "Content-Usage is not read");
     assert_eq!(
