@@ -183,9 +183,22 @@ impl Engine {
             None
         };
         let records = group.len() as u64;
-        let page = response.map(page_of);
+        let mut page = response.map(page_of);
         let options = self.page_usage_options(page.as_ref().map(|(page, _)| page));
-        let decision = self.decide_with(url.as_bytes(), at, &options, scratch);
+        let mut decision = self.decide_with(url.as_bytes(), at, &options, scratch);
+        // What a media file embeds (a signature check costs about a
+        // millisecond) is read only where it can change the outcome: for a
+        // kept row, and for one the site's tdmrep.json removed, which the
+        // file's own reservation supersedes in TDMRep's order.
+        let by_file = matches!(&decision, Decision::Remove(r) if r.reason == ReasonCode::TdmRep);
+        let open = matches!(decision, Decision::Keep { .. }) || by_file;
+        if let (true, Some((page, _)), Some(response)) = (open, page.as_mut(), response) {
+            self.read_media(page, response);
+            if by_file && page.supersedes_tdm_file() {
+                let options = self.page_usage_options(Some(page));
+                decision = self.decide_with(url.as_bytes(), at, &options, scratch);
+            }
+        }
         let removal = match decision {
             Decision::Keep { without_policy, .. } => {
                 stats.kept_without_policy += u64::from(without_policy);
@@ -266,6 +279,38 @@ impl Engine {
             }
         }
         false
+    }
+
+    /// Reads what a stored response's content embeds into `page`, when it
+    /// is a PDF, EPUB, image or video and the run reads a signal it can
+    /// carry (`--signals`).
+    fn read_media(&self, page: &mut PageSignals, response: &Record) {
+        use crate::signals::usage::Signal;
+        let signals = self.usage.signals;
+        if ![Signal::TdmRep, Signal::IptcDataMining, Signal::C2pa]
+            .into_iter()
+            .any(|s| signals.contains(s))
+        {
+            return;
+        }
+        let headers = &response.http_headers;
+        let declared = crate::corpus::http_body::content_type(headers);
+        if declared.as_deref().is_some_and(|t| t.contains("html")) {
+            return;
+        }
+        let dechunked;
+        let body = if crate::corpus::http_body::chunked(headers) {
+            dechunked = crate::corpus::http_body::dechunk(&response.body_head);
+            &dechunked[..]
+        } else {
+            &response.body_head[..]
+        };
+        page.read_media(
+            declared.as_deref(),
+            body,
+            response.body_truncated,
+            signals.contains(Signal::C2pa),
+        );
     }
 
     /// The usage options for a URL whose page says `page`: a page's own
@@ -372,24 +417,12 @@ fn page_of(response: &Record) -> (PageSignals, bool) {
     };
     let html = content_type(|v| v.contains("html"));
     let image = content_type(|v| v.starts_with("image/"));
-    let mut page = PageSignals::read(
+    let page = PageSignals::read(
         response
             .http_headers
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str())),
         html.then_some(&response.body_head[..]),
     );
-    if !html {
-        // A PDF, EPUB, image or video says what its own metadata says.
-        let declared = crate::corpus::http_body::content_type(&response.http_headers);
-        let dechunked;
-        let body = if crate::corpus::http_body::chunked(&response.http_headers) {
-            dechunked = crate::corpus::http_body::dechunk(&response.body_head);
-            &dechunked[..]
-        } else {
-            &response.body_head[..]
-        };
-        page.read_media(declared.as_deref(), body, response.body_truncated);
-    }
     (page, image)
 }

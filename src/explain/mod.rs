@@ -385,7 +385,15 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
             );
             if html.is_none() {
                 let declared = crate::corpus::http_body::content_type(&fetched.headers);
-                page.read_media(declared.as_deref(), &fetched.body, fetched.truncated);
+                page.read_media(
+                    declared.as_deref(),
+                    &fetched.body,
+                    fetched.truncated,
+                    resolved
+                        .usage
+                        .signals
+                        .contains(crate::signals::usage::Signal::C2pa),
+                );
             }
             page_out.license_links.clone_from(&page.license_links);
         }

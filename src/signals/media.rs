@@ -96,9 +96,15 @@ pub struct MediaSignals {
 
 impl MediaSignals {
     /// Reads the body of a response declared as `content_type`; `truncated`
-    /// says the caller cut it. Never fails.
+    /// says the caller cut it; its C2PA manifest is read (and validated)
+    /// only when `c2pa`. Never fails.
     #[must_use]
-    pub fn read(content_type: Option<&str>, body: &[u8], truncated: bool) -> MediaSignals {
+    pub fn read(
+        content_type: Option<&str>,
+        body: &[u8],
+        truncated: bool,
+        c2pa: bool,
+    ) -> MediaSignals {
         let kind = MediaKind::detect(content_type, body);
         let mut out = MediaSignals {
             kind,
@@ -109,7 +115,7 @@ impl MediaSignals {
             Some(MediaKind::Epub) => out.read_epub(body),
             Some(kind) => {
                 out.xmp = XmpSignals::scan(body);
-                if let Some(format) = c2pa_format(kind, content_type, body) {
+                if let Some(format) = c2pa_format(kind, content_type, body).filter(|_| c2pa) {
                     out.c2pa = crate::signals::c2pa::C2paSignals::read(format, body);
                 }
             }
@@ -335,7 +341,7 @@ mod tests {
         let epub3 = epub(&format!(
             r#"<package xmlns="http://www.idpf.org/2007/opf" version="3.0" prefix="tdm: {TDMREP_EPUB}"><metadata><meta property="tdm:reservation">1</meta><meta property="tdm:policy">https://e.com/p.json</meta></metadata></package>"#
         ));
-        let media = MediaSignals::read(Some("application/epub+zip"), &epub3, false);
+        let media = MediaSignals::read(Some("application/epub+zip"), &epub3, false, true);
         assert_eq!(media.kind, Some(MediaKind::Epub));
         assert_eq!(media.epub_tdm, Some(Reservation::Reserved));
         assert_eq!(media.epub_policy.as_deref(), Some("https://e.com/p.json"));
@@ -349,14 +355,15 @@ mod tests {
         let epub2 = epub(
             r#"<package xmlns="http://www.idpf.org/2007/opf" version="2.0"><metadata><meta name="tdm:reservation" content="0"/></metadata></package>"#,
         );
-        let media = MediaSignals::read(None, &epub2, false);
+        let media = MediaSignals::read(None, &epub2, false, true);
         assert_eq!(media.kind, Some(MediaKind::Epub), "told by its bytes");
         assert_eq!(media.epub_tdm, Some(Reservation::NotReserved));
         let other = epub(
             r#"<package prefix="x: http://example.com/"><metadata><meta property="x:reservation">1</meta></metadata></package>"#,
         );
-        assert_eq!(MediaSignals::read(None, &other, false).epub_tdm, None);
-        let broken = MediaSignals::read(Some("application/epub+zip"), b"PK\x03\x04 cut", true);
+        assert_eq!(MediaSignals::read(None, &other, false, true).epub_tdm, None);
+        let broken =
+            MediaSignals::read(Some("application/epub+zip"), b"PK\x03\x04 cut", true, true);
         assert!(broken.unreadable.is_some() && broken.truncated);
     }
 

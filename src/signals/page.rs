@@ -82,9 +82,16 @@ impl PageSignals {
 
     /// Reads the content itself (`body`, cut when `truncated`) for the
     /// signals it embeds, when `content_type` or its bytes say it is a
-    /// PDF, an EPUB, an image or a video.
-    pub fn read_media(&mut self, content_type: Option<&str>, body: &[u8], truncated: bool) {
-        self.media = crate::signals::media::MediaSignals::read(content_type, body, truncated);
+    /// PDF, an EPUB, an image or a video; its C2PA manifest only when
+    /// `c2pa`.
+    pub fn read_media(
+        &mut self,
+        content_type: Option<&str>,
+        body: &[u8],
+        truncated: bool,
+        c2pa: bool,
+    ) {
+        self.media = crate::signals::media::MediaSignals::read(content_type, body, truncated, c2pa);
     }
 
     /// The statements the page makes about `purpose` for the agents with

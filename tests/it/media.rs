@@ -363,3 +363,88 @@ fn c2pa_manifests_are_read_with_their_validation() {
     let base = std::fs::read(crate::util::fixture("c2pa/base.jpg")).unwrap();
     assert_eq!(C2paSignals::read("image/jpeg", &base), None, "no manifest");
 }
+
+/// TDMRep's order puts the content's own metadata after the site's
+/// tdmrep.json: a PDF whose XMP says `0` is kept where the site's file
+/// reserves everything, and one that says nothing stays reserved.
+#[test]
+fn a_files_own_reservation_supersedes_its_sites_tdmrep_json() {
+    let dir = TestDir::new();
+    let origin = "http://tdm.test";
+    let at = 1_700_000_000_000;
+    let header = serde_json::json!({
+        "format": "optout-snapshot-v1", "tool": "test", "created": "2023-11-14T22:13:20Z",
+        "as_of": "2023-11-14T22:13:20Z", "origins": 1, "files": 1,
+    });
+    let lines = [
+        crate::as_of::file_line(
+            origin,
+            "robots.txt",
+            "/robots.txt",
+            at,
+            "User-agent: *\nAllow: /\n",
+        ),
+        crate::as_of::file_line(
+            origin,
+            "tdmrep.json",
+            "/.well-known/tdmrep.json",
+            at,
+            r#"[{"location": "/*", "tdm-reservation": 1}]"#,
+        ),
+    ];
+    let snapshot = dir.write("site.jsonl", format!("{header}\n{}\n", lines.join("\n")));
+    let plain = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".to_vec();
+    let warc: Vec<u8> = [
+        response(
+            &format!("{origin}/free.pdf"),
+            "application/pdf",
+            &pdf("0"),
+            false,
+        ),
+        response(
+            &format!("{origin}/plain.pdf"),
+            "application/pdf",
+            &plain,
+            false,
+        ),
+        response(
+            &format!("{origin}/reserved.pdf"),
+            "application/pdf",
+            &pdf("1"),
+            false,
+        ),
+    ]
+    .concat();
+    let input = arg(&dir.write("tdm.warc.gz", warc));
+    let removed = dir.path("removed.jsonl");
+    let run = optout(
+        &[
+            "filter",
+            &input,
+            "--snapshot",
+            &arg(&snapshot),
+            "--agents",
+            "GPTBot",
+            "--kept",
+            &arg(&dir.path("kept.warc.gz")),
+            "--removed",
+            &arg(&removed),
+            "-q",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let removed = read_jsonl(&removed);
+    let urls: Vec<&str> = removed.iter().map(|r| r["url"].as_str().unwrap()).collect();
+    assert_eq!(
+        urls,
+        [
+            format!("{origin}/plain.pdf"),
+            format!("{origin}/reserved.pdf")
+        ]
+    );
+    assert!(
+        removed.iter().all(|r| r["reason"] == "tdmrep"),
+        "{removed:?}"
+    );
+}
