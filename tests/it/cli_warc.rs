@@ -289,10 +289,9 @@ fn an_audit_of_a_warc_counts_what_filter_removes() {
     assert_eq!(check.code, 0, "{check:?}");
 }
 
-#[test]
-fn a_pages_own_tdm_reservation_supersedes_its_sites_tdmrep_json() {
-    let dir = TestDir::new();
-    let origin = "http://tdm.test";
+/// A snapshot of `origin` whose robots.txt allows everything and whose
+/// tdmrep.json reserves every path.
+pub(crate) fn tdm_site(dir: &TestDir, origin: &str) -> std::path::PathBuf {
     let at = 1_700_000_000_000;
     let header = serde_json::json!({
         "format": "optout-snapshot-v1", "tool": "test", "created": "2023-11-14T22:13:20Z",
@@ -314,7 +313,14 @@ fn a_pages_own_tdm_reservation_supersedes_its_sites_tdmrep_json() {
             r#"[{"location": "/*", "tdm-reservation": 1}]"#,
         ),
     ];
-    let snapshot = dir.write("site.jsonl", format!("{header}\n{}\n", lines.join("\n")));
+    dir.write("site.jsonl", format!("{header}\n{}\n", lines.join("\n")))
+}
+
+#[test]
+fn a_pages_own_tdm_reservation_supersedes_its_sites_tdmrep_json() {
+    let dir = TestDir::new();
+    let origin = "http://tdm.test";
+    let snapshot = tdm_site(&dir, origin);
     let mut members = Vec::new();
     for (path, headers, head) in [
         ("/header-0", "tdm-reservation: 0\r\n", ""),

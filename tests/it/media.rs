@@ -371,28 +371,7 @@ fn c2pa_manifests_are_read_with_their_validation() {
 fn a_files_own_reservation_supersedes_its_sites_tdmrep_json() {
     let dir = TestDir::new();
     let origin = "http://tdm.test";
-    let at = 1_700_000_000_000;
-    let header = serde_json::json!({
-        "format": "optout-snapshot-v1", "tool": "test", "created": "2023-11-14T22:13:20Z",
-        "as_of": "2023-11-14T22:13:20Z", "origins": 1, "files": 1,
-    });
-    let lines = [
-        crate::as_of::file_line(
-            origin,
-            "robots.txt",
-            "/robots.txt",
-            at,
-            "User-agent: *\nAllow: /\n",
-        ),
-        crate::as_of::file_line(
-            origin,
-            "tdmrep.json",
-            "/.well-known/tdmrep.json",
-            at,
-            r#"[{"location": "/*", "tdm-reservation": 1}]"#,
-        ),
-    ];
-    let snapshot = dir.write("site.jsonl", format!("{header}\n{}\n", lines.join("\n")));
+    let snapshot = crate::cli_warc::tdm_site(&dir, origin);
     let plain = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".to_vec();
     let warc: Vec<u8> = [
         response(
