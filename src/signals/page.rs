@@ -129,11 +129,11 @@ impl PageSignals {
                 out.push(statement(
                     pref,
                     Signal::IptcDataMining,
-                    &format!(
+                    &self.media_source(&format!(
                         "{} XMP plus:DataMining {}",
                         self.media.kind.map_or("content", |k| k.as_str()),
                         value.id()
-                    ),
+                    )),
                 ));
             }
         }
@@ -143,7 +143,7 @@ impl PageSignals {
                 out.push(statement(
                     pref,
                     Signal::C2pa,
-                    &format!("{kind} C2PA {text}"),
+                    &self.media_source(&format!("{kind} C2PA {text}")),
                 ));
             }
         }
@@ -191,11 +191,21 @@ impl PageSignals {
             let name = match source {
                 TdmSource::Header => "header tdm-reservation".to_owned(),
                 TdmSource::Meta => "meta tdm-reservation".to_owned(),
-                _ => self.media.tdm().map(|(_, s)| s).unwrap_or_default(),
+                _ => self.media_source(&self.media.tdm().map(|(_, s)| s).unwrap_or_default()),
             };
             out.push(statement(tdm_pref(reservation), Signal::TdmRep, &name));
         }
         out
+    }
+
+    /// A media statement's source, saying when the file was read only in
+    /// part (what lies past the cut is unread).
+    fn media_source(&self, text: &str) -> String {
+        if self.media.truncated {
+            format!("{text} (the file was read in part: it goes on past the reader's limit)")
+        } else {
+            text.to_owned()
+        }
     }
 
     /// Whether the page overrides the site's tdmrep.json: a header or meta

@@ -427,3 +427,22 @@ fn a_files_own_reservation_supersedes_its_sites_tdmrep_json() {
         "{removed:?}"
     );
 }
+
+/// A media body past the reader's limit (16 MiB) is read that far, and the
+/// evidence of what it said says the file was read in part.
+#[test]
+fn a_file_read_in_part_says_so() {
+    let dir = TestDir::new();
+    dir.write("robots/media.test.txt", "User-agent: *\nAllow: /\n");
+    let mut big = pdf("1");
+    big.resize(big.len() + (17 << 20), b'0');
+    let input = arg(&dir.write(
+        "big.warc.gz",
+        response("http://media.test/big.pdf", "application/pdf", &big, false),
+    ));
+    let robots = arg(&dir.path("robots"));
+    let (urls, removed) = filter(&dir, &input, &robots, &[]);
+    assert_eq!(urls, ["http://media.test/big.pdf"]);
+    let source = removed[0]["source"].as_str().unwrap();
+    assert!(source.contains("the file was read in part"), "{source}");
+}
