@@ -197,6 +197,10 @@ pub struct Explanation {
     pub unknown: &'static str,
     /// The usage signals read (`--signals`); the others are not listed.
     pub signals: Vec<String>,
+    /// The aipref vocabulary read (`aipref-vocab-08`).
+    pub aipref_vocab: &'static str,
+    /// The model a training run trains (`generative`).
+    pub model: &'static str,
     /// The blocklist entry that names the host.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocklist: Option<String>,
@@ -618,6 +622,8 @@ pub fn explain(request: &ExplainRequest, observer: &dyn Observer) -> Result<Expl
             crate::signals::usage::UnknownPolicy::Drop => "drop",
         },
         signals: resolved.usage.signals.names(),
+        aipref_vocab: resolved.usage.vocab.as_str(),
+        model: resolved.usage.model.as_str(),
         blocklist: blocked,
         robots: robots_out(policy),
         files,

@@ -65,13 +65,15 @@ impl Explanation {
         }
         let _ = writeln!(
             s,
-            "verdict (enforced purpose {}, agent rule {}, unknown {}):",
+            "verdict (enforced purpose {}, agent rule {}, unknown {}, {}, {} model):",
             e.enforced_purpose,
             match e.agent_rule {
                 AgentRule::Any => "any",
                 AgentRule::All => "all",
             },
-            e.unknown
+            e.unknown,
+            e.aipref_vocab,
+            e.model
         );
         for (purpose, v) in &e.verdict {
             // The usage verdict matters only where a row reached the usage

@@ -750,6 +750,7 @@ fn explain_reads_a_robots_dir_and_does_not_contradict_itself_without_a_policy() 
     assert_eq!(none.code, 1, "removed as no-policy by default: {none:?}");
     let text = none.stdout_text();
     assert!(text.contains("train     removed (no-policy)"), "{text}");
+    assert!(text.contains("aipref-vocab-08, generative model"), "{text}");
     assert!(text.contains("access unknown (no policy)"), "{text}");
     assert!(!text.contains("access allowed"), "{text}");
     let json = explain("https://nosuch.example/a", &["--json"]);
