@@ -80,6 +80,7 @@ pub mod huge_pages;
 pub mod observe;
 pub mod origin;
 pub mod output;
+pub mod panic_guard;
 pub mod policy;
 pub mod redact;
 pub mod report;

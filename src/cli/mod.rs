@@ -77,7 +77,7 @@ pub fn main() -> ExitStatus {
     // message it would print is left out.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !crate::engine::parquet::in_guarded_decode() {
+        if !crate::panic_guard::in_guarded_decode() {
             default_hook(info);
         }
     }));

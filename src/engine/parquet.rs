@@ -363,17 +363,7 @@ impl Engine {
     }
 }
 
-thread_local! {
-    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether this thread is inside a call into the Parquet decoder whose
-/// panics are caught and reported as errors: a panic hook can then stay
-/// quiet instead of printing a crash for what is a corrupt file.
-#[must_use]
-pub fn in_guarded_decode() -> bool {
-    GUARDED.with(std::cell::Cell::get)
-}
+pub use crate::panic_guard::in_guarded_decode;
 
 /// Opens `input` and reads its footer. The Parquet decoder can panic on a
 /// corrupt file: this call, and every later one into it, is caught, and
@@ -388,17 +378,7 @@ fn open(input: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
 /// Runs `work`, turning a panic into an error message: the Parquet
 /// decoder panics on some corrupt files instead of returning an error.
 fn guarded<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
-    GUARDED.with(|g| g.set(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
-    GUARDED.with(|g| g.set(false));
-    result.map_err(|panic| {
-        let message = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("no message");
-        format!("the Parquet decoder failed on corrupt data ({message})")
-    })
+    crate::panic_guard::guarded("the Parquet decoder", work)
 }
 
 /// The error for a batch that does not decode at `row`, naming its row

@@ -119,7 +119,22 @@ impl C2paSignals {
         if !has_marker(body) {
             return None;
         }
-        let reader = match c2pa::Reader::from_stream(format, Cursor::new(body)) {
+        // The crate parses hostile bytes; a panic in it is a bad file, read
+        // as a manifest that cannot be read, never a crash of the run.
+        let read = crate::panic_guard::guarded("the C2PA reader", || {
+            c2pa::Reader::from_stream(format, Cursor::new(body))
+        });
+        let read = match read {
+            Ok(read) => read,
+            Err(panicked) => {
+                return Some(C2paSignals {
+                    validation: "invalid".into(),
+                    unreadable: Some(panicked),
+                    ..C2paSignals::default()
+                });
+            }
+        };
+        let reader = match read {
             Ok(reader) => reader,
             Err(c2pa::Error::JumbfNotFound | c2pa::Error::UnsupportedType) => return None,
             Err(e) => {

@@ -112,7 +112,15 @@ impl MediaSignals {
             ..MediaSignals::default()
         };
         match kind {
-            Some(MediaKind::Epub) => out.read_epub(body),
+            Some(MediaKind::Epub) => {
+                // The archive is hostile input: a panic in the zip reader is
+                // an unreadable EPUB, never a crash of the run.
+                if let Err(panicked) =
+                    crate::panic_guard::guarded("the EPUB reader", || out.read_epub(body))
+                {
+                    out.unreadable = Some(panicked);
+                }
+            }
             Some(kind) => {
                 out.xmp = XmpSignals::scan(body);
                 if let Some(format) = c2pa_format(kind, content_type, body).filter(|_| c2pa) {

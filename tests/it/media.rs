@@ -446,3 +446,31 @@ fn a_file_read_in_part_says_so() {
     let source = removed[0]["source"].as_str().unwrap();
     assert!(source.contains("the file was read in part"), "{source}");
 }
+
+/// Hostile media never crash a run: a signed JPEG cut at every 97th byte
+/// or with a byte flipped there is read as a manifest that validates, one
+/// that does not, or none, never a panic; a cut EPUB is unreadable, said so.
+#[test]
+fn corrupt_media_are_read_without_a_panic() {
+    use optout::signals::c2pa::C2paSignals;
+    use optout::signals::media::MediaSignals;
+    let signed = c2pa("allowed.jpg");
+    for at in (0..signed.len()).step_by(97) {
+        let _ = C2paSignals::read("image/jpeg", &signed[..at]);
+        let mut flipped = signed.clone();
+        flipped[at] ^= 0x5A;
+        let read = C2paSignals::read("image/jpeg", &flipped);
+        if let Some(read) = read {
+            assert!(
+                read.validated() || read.validation.starts_with("invalid"),
+                "{read:?}"
+            );
+        }
+    }
+    let book = epub("1");
+    for at in (0..book.len()).step_by(53) {
+        let media = MediaSignals::read(Some("application/epub+zip"), &book[..at], true, true);
+        // A cut archive has lost its central directory: unreadable, said.
+        assert!(media.unreadable.is_some(), "cut at {at}: {media:?}");
+    }
+}
