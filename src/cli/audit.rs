@@ -114,7 +114,7 @@ fn audit(args: &AuditArgs) -> Result<ExitStatus> {
         .expect("counts serialise");
         run::write_run_manifest(&prepared, "audit", counts, outputs, path)?;
     }
-    let unreachable = filter.unreachable_failed(&prepared);
+    let unreachable = filter.policies_failed(&prepared);
     if crate::cli::filter::missing_failed(&prepared, &audited.stats) || unreachable {
         return Ok(ExitStatus::Failure);
     }

@@ -204,10 +204,11 @@ pub(crate) struct FilterArgs {
 }
 
 impl FilterArgs {
-    /// Whether the run fails for its unreachable policies
-    /// (`--max-unreachable`), after saying so; loud when most are. Also
-    /// warns of tdmrep.json files it could not read whole.
-    pub(crate) fn unreachable_failed(&self, prepared: &Prepared) -> bool {
+    /// Says what the run's policies hold that a person should know (from
+    /// one tally): tdmrep.json files read in part or that are no
+    /// tdmrep.json, and unreachable robots.txt files, loudly when most
+    /// are; returns whether the run fails for those (`--max-unreachable`).
+    pub(crate) fn policies_failed(&self, prepared: &Prepared) -> bool {
         let tally = prepared.policy_tally();
         let tdmrep = |state: &str| {
             tally
@@ -482,7 +483,7 @@ fn finish(args: &FilterArgs, prepared: &Prepared, filtered: &Filtered) -> ExitSt
         };
     }
     let stats = &outcome.stats;
-    if missing_failed(prepared, stats) || args.unreachable_failed(prepared) {
+    if missing_failed(prepared, stats) || args.policies_failed(prepared) {
         status = ExitStatus::Failure;
     }
     if !stats.check() {

@@ -146,6 +146,15 @@ impl MediaSignals {
         };
         match (self.epub_tdm, self.xmp.tdm_reservation) {
             (Some(r), _) => Some((r, source("package metadata"))),
+            // The EPUB namespace in XMP is read leniently (SIGNALS.md §6.8
+            // case 8), and the evidence says so.
+            (None, Some(r)) if self.xmp.tdm_namespace_flagged() => Some((
+                r,
+                format!(
+                    "{} (in the EPUB namespace `{TDMREP_EPUB}`, read leniently)",
+                    source("XMP")
+                ),
+            )),
             (None, Some(r)) => Some((r, source("XMP"))),
             (None, None) => None,
         }
@@ -373,6 +382,18 @@ mod tests {
         let broken =
             MediaSignals::read(Some("application/epub+zip"), b"PK\x03\x04 cut", true, true);
         assert!(broken.unreadable.is_some() && broken.truncated);
+    }
+
+    #[test]
+    fn the_epub_namespace_in_pdf_xmp_is_read_and_said() {
+        let body = format!(
+            "%PDF-1.7\n<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description xmlns:tdm=\"{TDMREP_EPUB}\" tdm:reservation=\"1\"/></rdf:RDF></x:xmpmeta>"
+        );
+        let (reservation, source) = MediaSignals::read(None, body.as_bytes(), false, false)
+            .tdm()
+            .unwrap();
+        assert_eq!(reservation, Reservation::Reserved);
+        assert!(source.contains("read leniently"), "{source}");
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //! holds one per object that has metadata) combine to the most
 //! restrictive statement: a reservation anywhere in the file reserves it.
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 
@@ -180,7 +180,7 @@ impl XmpSignals {
                     open = if empty {
                         None
                     } else {
-                        Property::of(ns.as_deref(), element_name(e).as_ref())
+                        Property::of(ns.as_deref(), e.local_name().as_ref())
                     };
                 }
                 (_, Event::Text(text)) => {
@@ -251,10 +251,6 @@ impl Property {
             _ => None,
         }
     }
-}
-
-fn element_name<'a>(e: &'a BytesStart<'a>) -> quick_xml::name::LocalName<'a> {
-    e.local_name()
 }
 
 fn namespace(ns: &ResolveResult<'_>) -> Option<String> {
